@@ -1,0 +1,152 @@
+//! Builds the server once: keys, pool, migrations, bootstrap, and the actix `HttpServer`.
+//! `main` calls it for `orgauth serve`; the integration tests call the very same function.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::middleware::Logger;
+use actix_web::{App, HttpServer, web};
+
+use crate::client_auth::ClientAuthenticator;
+use crate::config::Config;
+use crate::domain::SecretHasher;
+use crate::http::{self, AppState};
+use crate::service::bootstrap::{self, Bootstrapped};
+use crate::store::{self, PoolSettings};
+use crate::token::{KeySet, TokenIssuer};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Keys(#[from] crate::token::KeyError),
+    #[error("cannot reach the database: {0}")]
+    Database(String),
+    #[error("migrations failed: {0}")]
+    Migrations(String),
+    #[error("bootstrap failed: {0}")]
+    Bootstrap(#[from] crate::service::ServiceError),
+    #[error("{0}")]
+    Config(String),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    /// Set when this start created the bootstrap admin.
+    pub bootstrapped: Option<Bootstrapped>,
+}
+
+impl Application {
+    pub fn build(config: Config) -> Result<Self, StartupError> {
+        let keys = Arc::new(KeySet::load_or_init(&config.keys_dir, config.signing_alg)?);
+        if keys.active().alg != config.signing_alg {
+            log::warn!(
+                "the active signing key {} is {}, not ORGAUTH_SIGNING_ALG={}; run `orgauth keys generate` to switch",
+                keys.active().kid,
+                keys.active().alg,
+                config.signing_alg
+            );
+        }
+        let hasher = secret_hasher(&config)?;
+        let pool = migrated_pool(&config)?;
+        let bootstrapped = {
+            let mut conn = pool
+                .get()
+                .map_err(|e| StartupError::Database(e.to_string()))?;
+            bootstrap::ensure(
+                &mut conn,
+                &hasher,
+                config.bootstrap_client_id.clone(),
+                config.bootstrap_client_secret.clone(),
+            )?
+        };
+
+        let state = web::Data::new(AppState {
+            authenticator: ClientAuthenticator::new(
+                pool.clone(),
+                &hasher,
+                config.argon2_concurrency,
+            ),
+            issuer: TokenIssuer::new(keys, config.issuer.clone(), config.token_ttl),
+            audiences: config.audiences.clone(),
+            pool,
+        });
+
+        let listener = TcpListener::bind(&config.bind).map_err(|source| StartupError::Bind {
+            addr: config.bind.clone(),
+            source,
+        })?;
+        let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(request_logger())
+                .app_data(state.clone())
+                .configure(http::oauth::routes)
+                .configure(http::ops::routes)
+        })
+        .workers(config.workers.max(1))
+        .listen(listener)
+        .map_err(|source| StartupError::Bind {
+            addr: config.bind.clone(),
+            source,
+        })?
+        .run();
+        Ok(Self {
+            port,
+            server,
+            bootstrapped,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGTERM/SIGINT, then stops accepting and finishes in-flight requests.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+pub fn secret_hasher(config: &Config) -> Result<SecretHasher, StartupError> {
+    let cost = &config.argon2;
+    SecretHasher::new(cost.memory_kib, cost.iterations, cost.parallelism)
+        .map_err(StartupError::Config)
+}
+
+/// A pool on the configured database with every migration applied.
+pub fn migrated_pool(config: &Config) -> Result<store::Pool, StartupError> {
+    // Connect directly for the first contact: the real error (auth, DNS, refused) at once.
+    let mut conn = store::ConnectionManager::new(config.database_url.clone())
+        .connect()
+        .map_err(|e| StartupError::Database(e.to_string()))?;
+    let ran = store::run_migrations(&mut conn).map_err(StartupError::Migrations)?;
+    if ran > 0 {
+        log::info!(
+            "applied {ran} migration(s) on {}",
+            config.database_url.backend_name()
+        );
+    }
+    drop(conn);
+    Ok(store::build_pool(
+        &config.database_url,
+        &PoolSettings {
+            max_size: config.pool_size,
+            connection_timeout: config.db_timeout,
+        },
+    ))
+}
+
+/// One line per request: method, path without the query string, status, latency. Never a
+/// header or a body, so no credential or token reaches the log.
+fn request_logger() -> Logger {
+    Logger::new(r#"%{METHOD}xi %{PATH}xi %s %Dms %a"#)
+        .custom_request_replace("METHOD", |req| req.method().to_string())
+        .custom_request_replace("PATH", |req| req.path().to_owned())
+}

@@ -1,0 +1,20 @@
+//! Values that are parsed once at the edge so the rest of the code cannot hold an invalid one.
+
+mod client_id;
+mod name;
+mod random;
+mod role;
+mod secret;
+
+pub use client_id::{ClientId, OrgId};
+pub use name::DisplayName;
+pub use random::random_base62;
+pub use role::{ORG_ADMIN, PLATFORM_ADMIN, RoleName, Scope};
+pub use secret::{
+    ClientSecret, NewClientSecret, SECRET_LEN, SecretFormatError, SecretHash, SecretHasher,
+};
+
+/// A value that failed to parse, with a message fit to show the caller.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ParseError(pub String);

@@ -1,0 +1,40 @@
+use actix_web::http::header::{CacheControl, CacheDirective, ContentType};
+use actix_web::{HttpResponse, web};
+use serde_json::json;
+
+use super::OAuthError;
+use crate::client_auth::blocking;
+use crate::http::AppState;
+use crate::store;
+
+/// RFC 8414 authorization server metadata. `scopes_supported` is the live role catalog.
+pub async fn metadata(state: web::Data<AppState>) -> Result<HttpResponse, OAuthError> {
+    let pool = state.pool.clone();
+    let roles = blocking(move || Ok(store::roles::list(&mut *pool.get()?)?)).await?;
+    let issuer = state.issuer.issuer();
+    let auth_methods = ["client_secret_basic", "client_secret_post"];
+    Ok(HttpResponse::Ok().json(json!({
+        "issuer": issuer,
+        "token_endpoint": format!("{issuer}/oauth/token"),
+        "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
+        "introspection_endpoint": format!("{issuer}/oauth/introspect"),
+        "revocation_endpoint": format!("{issuer}/oauth/revoke"),
+        "grant_types_supported": ["client_credentials"],
+        "response_types_supported": [],
+        "token_endpoint_auth_methods_supported": auth_methods,
+        "introspection_endpoint_auth_methods_supported": auth_methods,
+        "revocation_endpoint_auth_methods_supported": auth_methods,
+        "scopes_supported": roles.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(),
+    })))
+}
+
+/// RFC 7517 JWK set of every key, retired ones included, serialized once at start.
+pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header(ContentType::json())
+        .insert_header(CacheControl(vec![
+            CacheDirective::Public,
+            CacheDirective::MaxAge(300),
+        ]))
+        .body(state.issuer.keys().jwks_json().to_vec())
+}

@@ -1,0 +1,83 @@
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, CacheControl, CacheDirective};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+use crate::store::StoreError;
+
+/// RFC 6749 §5.2 errors, as JSON `{"error", "error_description"}`.
+#[derive(Debug, thiserror::Error)]
+pub enum OAuthError {
+    #[error("{0}")]
+    InvalidRequest(String),
+    /// Unknown client, wrong secret, malformed secret: one answer for all, so nothing tells
+    /// whether a client ID exists. `basic` adds the `WWW-Authenticate` challenge.
+    #[error("client authentication failed")]
+    InvalidClient { basic: bool },
+    #[error("only the client_credentials grant is supported")]
+    UnsupportedGrantType,
+    #[error("{0}")]
+    InvalidScope(String),
+    #[error("{0}")]
+    InvalidTarget(String),
+    #[error("the request body is larger than {0} bytes")]
+    PayloadTooLarge(usize),
+    #[error("the service is temporarily unavailable, retry shortly")]
+    Unavailable,
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: &'a str,
+    error_description: String,
+}
+
+impl OAuthError {
+    fn code(&self) -> &'static str {
+        match self {
+            Self::InvalidRequest(_) | Self::PayloadTooLarge(_) => "invalid_request",
+            Self::InvalidClient { .. } => "invalid_client",
+            Self::UnsupportedGrantType => "unsupported_grant_type",
+            Self::InvalidScope(_) => "invalid_scope",
+            Self::InvalidTarget(_) => "invalid_target",
+            Self::Unavailable => "temporarily_unavailable",
+        }
+    }
+}
+
+impl From<StoreError> for OAuthError {
+    fn from(e: StoreError) -> Self {
+        log::warn!("token endpoint: {e}");
+        Self::Unavailable
+    }
+}
+
+impl ResponseError for OAuthError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::InvalidClient { .. } => StatusCode::UNAUTHORIZED,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            _ => StatusCode::BAD_REQUEST,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut res = HttpResponse::build(self.status_code());
+        res.insert_header(CacheControl(vec![CacheDirective::NoStore]))
+            .insert_header((header::PRAGMA, "no-cache"));
+        match self {
+            Self::InvalidClient { basic: true } => {
+                res.insert_header((header::WWW_AUTHENTICATE, r#"Basic realm="orgauth""#));
+            }
+            Self::Unavailable => {
+                res.insert_header((header::RETRY_AFTER, "1"));
+            }
+            _ => {}
+        }
+        res.json(ErrorBody {
+            error: self.code(),
+            error_description: self.to_string(),
+        })
+    }
+}

@@ -1,0 +1,10 @@
+//! orgauth: an OAuth 2.0 authorization server for machine-to-machine access.
+
+pub mod app;
+pub mod client_auth;
+pub mod config;
+pub mod domain;
+pub mod http;
+pub mod service;
+pub mod store;
+pub mod token;

@@ -1,0 +1,173 @@
+//! The `orgauth` command: parse, dispatch, nothing else.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use orgauth::app::{self, Application};
+use orgauth::config::Config;
+use orgauth::domain::NewClientSecret;
+use orgauth::service::{self, clients::NewClient};
+use orgauth::token::{self, SigningAlg};
+
+#[derive(Parser)]
+#[command(name = "orgauth", version, about = "OAuth 2.0 authorization server for machine-to-machine access")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (the default).
+    Serve,
+    /// Run pending migrations and exit.
+    Migrate,
+    /// Manage organizations.
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// Manage clients.
+    #[command(subcommand)]
+    Client(ClientCommand),
+    /// Manage signing keys in the keys directory.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Client secret helpers.
+    #[command(subcommand)]
+    Secret(SecretCommand),
+}
+
+#[derive(Subcommand)]
+enum OrgCommand {
+    /// Create an organization and print its id.
+    Create { name: String },
+}
+
+#[derive(Subcommand)]
+enum ClientCommand {
+    /// Create a client; prints client_id and client_secret once.
+    Create {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        name: String,
+        /// A role from the catalog; repeat for several.
+        #[arg(long = "role", num_args = 1..)]
+        roles: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Add a new signing key; it becomes the active one (restart the server to use it).
+    Generate {
+        /// ES256, RS256 or EdDSA; defaults to ORGAUTH_SIGNING_ALG.
+        #[arg(long)]
+        alg: Option<SigningAlg>,
+    },
+    /// List keys: kid, alg, created, active.
+    List,
+}
+
+#[derive(Subcommand)]
+enum SecretCommand {
+    /// Print a new well-formed client secret (e.g. for ORGAUTH_BOOTSTRAP_CLIENT_SECRET).
+    Generate,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    let result = Config::from_env()
+        .map_err(|e| e.to_string())
+        .and_then(|config| run(cli.command.unwrap_or(Command::Serve), config));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("orgauth: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(command: Command, config: Config) -> Result<(), String> {
+    match command {
+        Command::Serve => serve(config),
+        Command::Migrate => {
+            app::migrated_pool(&config).map_err(|e| e.to_string())?;
+            println!("migrations are up to date");
+            Ok(())
+        }
+        Command::Org(OrgCommand::Create { name }) => {
+            let mut conn = connection(&config)?;
+            let org = service::organizations::create(&mut conn, &name).map_err(|e| e.to_string())?;
+            println!("{}", org.id);
+            Ok(())
+        }
+        Command::Client(ClientCommand::Create { org, name, roles }) => {
+            let hasher = app::secret_hasher(&config).map_err(|e| e.to_string())?;
+            let mut conn = connection(&config)?;
+            let created = service::clients::create(
+                &mut conn,
+                &hasher,
+                NewClient {
+                    org_id: &org,
+                    name: &name,
+                    roles: &roles,
+                    id: None,
+                    secret: None,
+                },
+            )
+            .map_err(|e| e.to_string())?;
+            println!("client_id={}", created.row.id);
+            println!("client_secret={}", created.secret.into_plaintext());
+            Ok(())
+        }
+        Command::Keys(KeysCommand::Generate { alg }) => {
+            let alg = alg.unwrap_or(config.signing_alg);
+            let info = token::generate_key(&config.keys_dir, alg).map_err(|e| e.to_string())?;
+            println!("{} {} {}", info.kid, info.alg, info.path.display());
+            Ok(())
+        }
+        Command::Keys(KeysCommand::List) => {
+            let keys = token::list_keys(&config.keys_dir).map_err(|e| e.to_string())?;
+            println!("{:<45} {:<6} {:<27} active", "kid", "alg", "created");
+            for (i, key) in keys.iter().enumerate() {
+                let active = if i + 1 == keys.len() { "yes" } else { "no" };
+                let created = key.created.format("%Y-%m-%dT%H:%M:%SZ");
+                println!("{:<45} {:<6} {:<27} {active}", key.kid, key.alg, created);
+            }
+            Ok(())
+        }
+        Command::Secret(SecretCommand::Generate) => {
+            println!("{}", NewClientSecret::generate().into_plaintext());
+            Ok(())
+        }
+    }
+}
+
+fn serve(config: Config) -> Result<(), String> {
+    actix_web::rt::System::new().block_on(async move {
+        let application = Application::build(config.clone()).map_err(|e| e.to_string())?;
+        if let Some(b) = &application.bootstrapped {
+            println!("Created the bootstrap organization {} and its admin client.", b.org_id);
+            println!("  client_id:     {}", b.client_id);
+            match &b.generated_secret {
+                Some(secret) => {
+                    println!("  client_secret: {secret}");
+                    println!("The secret is shown this once; store it now.");
+                }
+                None => println!("  client_secret: (from ORGAUTH_BOOTSTRAP_CLIENT_SECRET)"),
+            }
+        }
+        log::info!("orgauth listening on {} (issuer {})", config.bind, config.issuer);
+        application
+            .run_until_stopped()
+            .await
+            .map_err(|e| e.to_string())
+    })
+}
+
+fn connection(config: &Config) -> Result<orgauth::store::PooledConnection, String> {
+    let pool = app::migrated_pool(config).map_err(|e| e.to_string())?;
+    pool.get().map_err(|e| format!("cannot reach the database: {e}"))
+}

@@ -1,0 +1,57 @@
+//! First start: an empty database gets a bootstrap organization and an admin client holding
+//! `platform:admin` and `org:admin`, so there is someone to call the admin API.
+
+use super::ServiceError;
+use super::clients::{self, NewClient};
+use super::organizations;
+use crate::domain::{ClientId, ClientSecret, NewClientSecret, ORG_ADMIN, PLATFORM_ADMIN, SecretHasher};
+use crate::store::{self, DbConnection};
+use diesel::Connection;
+
+pub struct Bootstrapped {
+    pub org_id: String,
+    pub client_id: String,
+    /// The generated secret; `None` when it came from the environment (never echoed).
+    pub generated_secret: Option<String>,
+}
+
+/// Creates the bootstrap organization and admin client when the database holds no client at
+/// all; does nothing otherwise. One transaction: an interrupted bootstrap leaves nothing.
+pub fn ensure(
+    conn: &mut DbConnection,
+    hasher: &SecretHasher,
+    client_id: Option<ClientId>,
+    client_secret: Option<ClientSecret>,
+) -> Result<Option<Bootstrapped>, ServiceError> {
+    conn.transaction(|conn| create_if_empty(conn, hasher, client_id, client_secret))
+}
+
+fn create_if_empty(
+    conn: &mut DbConnection,
+    hasher: &SecretHasher,
+    client_id: Option<ClientId>,
+    client_secret: Option<ClientSecret>,
+) -> Result<Option<Bootstrapped>, ServiceError> {
+    if store::clients::count(conn)? > 0 {
+        return Ok(None);
+    }
+    let secret_from_env = client_secret.is_some();
+    let org = organizations::create(conn, "Bootstrap organization")?;
+    let roles = [PLATFORM_ADMIN.to_owned(), ORG_ADMIN.to_owned()];
+    let created = clients::create(
+        conn,
+        hasher,
+        NewClient {
+            org_id: &org.id,
+            name: "Bootstrap admin",
+            roles: &roles,
+            id: client_id,
+            secret: client_secret.map(NewClientSecret::from),
+        },
+    )?;
+    Ok(Some(Bootstrapped {
+        org_id: org.id,
+        client_id: created.row.id,
+        generated_secret: (!secret_from_env).then(|| created.secret.into_plaintext()),
+    }))
+}

@@ -1,0 +1,46 @@
+// @generated shape of `diesel print-schema`; both backends' migrations produce these tables.
+
+diesel::table! {
+    client_roles (client_id, role_name) {
+        client_id -> Text,
+        role_name -> Text,
+    }
+}
+
+diesel::table! {
+    clients (id) {
+        id -> Text,
+        org_id -> Text,
+        name -> Text,
+        secret_hash -> Text,
+        secret_hint -> Text,
+        previous_secret_hash -> Nullable<Text>,
+        previous_secret_expires_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        secret_rotated_at -> Nullable<Timestamp>,
+        last_used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    organizations (id) {
+        id -> Text,
+        name -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    roles (name) {
+        name -> Text,
+        description -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(client_roles -> clients (client_id));
+diesel::joinable!(client_roles -> roles (role_name));
+diesel::joinable!(clients -> organizations (org_id));
+
+diesel::allow_tables_to_appear_in_same_query!(client_roles, clients, organizations, roles);
