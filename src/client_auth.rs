@@ -80,7 +80,11 @@ impl ClientAuthenticator {
         };
 
         let mac = self.cache.mac(client_id, secret);
-        if self.cache.get(client_id, &mac).is_some_and(|h| accepted(&h)) {
+        if self
+            .cache
+            .get(client_id, &mac)
+            .is_some_and(|h| accepted(&h))
+        {
             return Ok(Some(authenticated(creds)));
         }
 

@@ -80,7 +80,9 @@ impl Config {
             ),
             issuer: issuer.trim_end_matches('/').to_owned(),
             bind,
-            keys_dir: var("ORGAUTH_KEYS_DIR").unwrap_or_else(|| "keys".into()).into(),
+            keys_dir: var("ORGAUTH_KEYS_DIR")
+                .unwrap_or_else(|| "keys".into())
+                .into(),
             signing_alg,
             token_ttl: Duration::from_secs(parse_var("ORGAUTH_TOKEN_TTL_SECONDS", 3600)?),
             audiences,

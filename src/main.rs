@@ -10,7 +10,11 @@ use orgauth::service::{self, clients::NewClient};
 use orgauth::token::{self, SigningAlg};
 
 #[derive(Parser)]
-#[command(name = "orgauth", version, about = "OAuth 2.0 authorization server for machine-to-machine access")]
+#[command(
+    name = "orgauth",
+    version,
+    about = "OAuth 2.0 authorization server for machine-to-machine access"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -99,7 +103,8 @@ fn run(command: Command, config: Config) -> Result<(), String> {
         }
         Command::Org(OrgCommand::Create { name }) => {
             let mut conn = connection(&config)?;
-            let org = service::organizations::create(&mut conn, &name).map_err(|e| e.to_string())?;
+            let org =
+                service::organizations::create(&mut conn, &name).map_err(|e| e.to_string())?;
             println!("{}", org.id);
             Ok(())
         }
@@ -149,7 +154,10 @@ fn serve(config: Config) -> Result<(), String> {
     actix_web::rt::System::new().block_on(async move {
         let application = Application::build(config.clone()).map_err(|e| e.to_string())?;
         if let Some(b) = &application.bootstrapped {
-            println!("Created the bootstrap organization {} and its admin client.", b.org_id);
+            println!(
+                "Created the bootstrap organization {} and its admin client.",
+                b.org_id
+            );
             println!("  client_id:     {}", b.client_id);
             match &b.generated_secret {
                 Some(secret) => {
@@ -159,7 +167,11 @@ fn serve(config: Config) -> Result<(), String> {
                 None => println!("  client_secret: (from ORGAUTH_BOOTSTRAP_CLIENT_SECRET)"),
             }
         }
-        log::info!("orgauth listening on {} (issuer {})", config.bind, config.issuer);
+        log::info!(
+            "orgauth listening on {} (issuer {})",
+            config.bind,
+            config.issuer
+        );
         application
             .run_until_stopped()
             .await
@@ -169,5 +181,6 @@ fn serve(config: Config) -> Result<(), String> {
 
 fn connection(config: &Config) -> Result<orgauth::store::PooledConnection, String> {
     let pool = app::migrated_pool(config).map_err(|e| e.to_string())?;
-    pool.get().map_err(|e| format!("cannot reach the database: {e}"))
+    pool.get()
+        .map_err(|e| format!("cannot reach the database: {e}"))
 }

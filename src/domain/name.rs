@@ -35,7 +35,10 @@ mod tests {
 
     #[test]
     fn trims_and_bounds_length() {
-        assert_eq!(DisplayName::parse("  billing  ").unwrap().as_str(), "billing");
+        assert_eq!(
+            DisplayName::parse("  billing  ").unwrap().as_str(),
+            "billing"
+        );
         assert!(DisplayName::parse("   ").is_err());
         assert!(DisplayName::parse(&"é".repeat(100)).is_ok());
         assert!(DisplayName::parse(&"é".repeat(101)).is_err());

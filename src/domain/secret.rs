@@ -20,7 +20,9 @@ pub const SECRET_LEN: usize = PREFIX.len() + BODY_LEN + CHECKSUM_LEN;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum SecretFormatError {
-    #[error("a client secret is 53 characters: oas_, 43 base62 characters and a 6-character checksum")]
+    #[error(
+        "a client secret is 53 characters: oas_, 43 base62 characters and a 6-character checksum"
+    )]
     Malformed,
     #[error("the client secret's checksum does not match")]
     BadChecksum,
@@ -202,7 +204,10 @@ mod tests {
         let mut bytes = secret.into_bytes();
         bytes[10] = if bytes[10] == b'a' { b'b' } else { b'a' };
         let tampered = String::from_utf8(bytes).unwrap();
-        assert_eq!(ClientSecret::parse(&tampered), Err(SecretFormatError::BadChecksum));
+        assert_eq!(
+            ClientSecret::parse(&tampered),
+            Err(SecretFormatError::BadChecksum)
+        );
     }
 
     #[test]

@@ -4,7 +4,9 @@
 use super::ServiceError;
 use super::clients::{self, NewClient};
 use super::organizations;
-use crate::domain::{ClientId, ClientSecret, NewClientSecret, ORG_ADMIN, PLATFORM_ADMIN, SecretHasher};
+use crate::domain::{
+    ClientId, ClientSecret, NewClientSecret, ORG_ADMIN, PLATFORM_ADMIN, SecretHasher,
+};
 use crate::store::{self, DbConnection};
 use diesel::Connection;
 

@@ -43,7 +43,11 @@ pub fn create(
     let hash = hasher.hash(secret.secret());
     let now = store::now();
     let row = ClientRow {
-        id: new.id.unwrap_or_else(ClientId::generate).as_str().to_owned(),
+        id: new
+            .id
+            .unwrap_or_else(ClientId::generate)
+            .as_str()
+            .to_owned(),
         org_id: new.org_id.to_owned(),
         name: name.into_inner(),
         secret_hash: hash.as_str().to_owned(),

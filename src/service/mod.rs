@@ -5,6 +5,7 @@
 pub mod bootstrap;
 pub mod clients;
 pub mod organizations;
+pub mod roles;
 
 use crate::store::StoreError;
 

@@ -31,3 +31,10 @@ pub fn missing(conn: &mut DbConnection, names: &[String]) -> QueryResult<Vec<Str
         .cloned()
         .collect())
 }
+
+pub fn insert(conn: &mut DbConnection, role: &Role) -> QueryResult<()> {
+    diesel::insert_into(roles::table)
+        .values(role)
+        .execute(conn)
+        .map(drop)
+}

@@ -20,9 +20,9 @@ use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use jsonwebtoken::jwk::{
-    AlgorithmParameters, CommonParameters, EllipticCurve, EllipticCurveKeyParameters, Jwk,
-    JwkSet, KeyAlgorithm, OctetKeyPairParameters, OctetKeyPairType, PublicKeyUse,
-    RSAKeyParameters, ThumbprintHash,
+    AlgorithmParameters, CommonParameters, EllipticCurve, EllipticCurveKeyParameters, Jwk, JwkSet,
+    KeyAlgorithm, OctetKeyPairParameters, OctetKeyPairType, PublicKeyUse, RSAKeyParameters,
+    ThumbprintHash,
 };
 use jsonwebtoken::{Algorithm, DecodingKey};
 
@@ -107,37 +107,36 @@ pub struct SigningKey {
 
 impl SigningKey {
     fn from_pkcs8(der: &[u8], created: NaiveDateTime) -> Option<Self> {
-        let (alg, material, params) = if let Ok(k) =
-            EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der)
-        {
-            let point = k.public_key().as_ref();
-            // Uncompressed SEC1 point: 0x04 || x (32 bytes) || y (32 bytes).
-            let (x, y) = point.get(1..)?.split_at(32);
-            let params = AlgorithmParameters::EllipticCurve(EllipticCurveKeyParameters {
-                key_type: Default::default(),
-                curve: EllipticCurve::P256,
-                x: URL_SAFE_NO_PAD.encode(x),
-                y: URL_SAFE_NO_PAD.encode(y),
-            });
-            (SigningAlg::Es256, KeyMaterial::Es256(k), params)
-        } else if let Ok(k) = Ed25519KeyPair::from_pkcs8(der) {
-            let params = AlgorithmParameters::OctetKeyPair(OctetKeyPairParameters {
-                key_type: OctetKeyPairType::OctetKeyPair,
-                curve: EllipticCurve::Ed25519,
-                x: URL_SAFE_NO_PAD.encode(k.public_key().as_ref()),
-            });
-            (SigningAlg::EdDsa, KeyMaterial::EdDsa(k), params)
-        } else if let Ok(k) = RsaKeyPair::from_pkcs8(der) {
-            let public = RsaPublicKeyComponents::<Vec<u8>>::from(k.public_key());
-            let params = AlgorithmParameters::RSA(RSAKeyParameters {
-                key_type: Default::default(),
-                n: URL_SAFE_NO_PAD.encode(&public.n),
-                e: URL_SAFE_NO_PAD.encode(&public.e),
-            });
-            (SigningAlg::Rs256, KeyMaterial::Rs256(k), params)
-        } else {
-            return None;
-        };
+        let (alg, material, params) =
+            if let Ok(k) = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der) {
+                let point = k.public_key().as_ref();
+                // Uncompressed SEC1 point: 0x04 || x (32 bytes) || y (32 bytes).
+                let (x, y) = point.get(1..)?.split_at(32);
+                let params = AlgorithmParameters::EllipticCurve(EllipticCurveKeyParameters {
+                    key_type: Default::default(),
+                    curve: EllipticCurve::P256,
+                    x: URL_SAFE_NO_PAD.encode(x),
+                    y: URL_SAFE_NO_PAD.encode(y),
+                });
+                (SigningAlg::Es256, KeyMaterial::Es256(k), params)
+            } else if let Ok(k) = Ed25519KeyPair::from_pkcs8(der) {
+                let params = AlgorithmParameters::OctetKeyPair(OctetKeyPairParameters {
+                    key_type: OctetKeyPairType::OctetKeyPair,
+                    curve: EllipticCurve::Ed25519,
+                    x: URL_SAFE_NO_PAD.encode(k.public_key().as_ref()),
+                });
+                (SigningAlg::EdDsa, KeyMaterial::EdDsa(k), params)
+            } else if let Ok(k) = RsaKeyPair::from_pkcs8(der) {
+                let public = RsaPublicKeyComponents::<Vec<u8>>::from(k.public_key());
+                let params = AlgorithmParameters::RSA(RSAKeyParameters {
+                    key_type: Default::default(),
+                    n: URL_SAFE_NO_PAD.encode(&public.n),
+                    e: URL_SAFE_NO_PAD.encode(&public.e),
+                });
+                (SigningAlg::Rs256, KeyMaterial::Rs256(k), params)
+            } else {
+                return None;
+            };
 
         let mut jwk = Jwk {
             common: CommonParameters::default(),
@@ -203,7 +202,12 @@ impl KeySet {
         let mut set = Self::load(dir)?;
         if set.keys.is_empty() {
             let info = generate_key(dir, alg)?;
-            log::info!("generated {} signing key {} in {}", info.alg, info.kid, dir.display());
+            log::info!(
+                "generated {} signing key {} in {}",
+                info.alg,
+                info.kid,
+                dir.display()
+            );
             set = Self::load(dir)?;
         }
         Ok(set)
@@ -222,7 +226,7 @@ impl KeySet {
                 .ok_or_else(|| KeyError::Unreadable(path.clone()))?;
             keys.push(key);
         }
-        keys.sort_by(|a, b| a.created.cmp(&b.created));
+        keys.sort_by_key(|k| k.created);
         let jwks = JwkSet {
             keys: keys.iter().map(|k| k.jwk.clone()).collect(),
         };
@@ -397,7 +401,10 @@ mod tests {
         for alg in [SigningAlg::Es256, SigningAlg::Rs256, SigningAlg::EdDsa] {
             let info = generate_key(dir.path(), alg).unwrap();
             let mode = fs::metadata(&info.path).unwrap().permissions();
-            assert_eq!(std::os::unix::fs::PermissionsExt::mode(&mode) & 0o777, 0o600);
+            assert_eq!(
+                std::os::unix::fs::PermissionsExt::mode(&mode) & 0o777,
+                0o600
+            );
             let set = KeySet::load(dir.path()).unwrap();
             let key = set.active();
             assert_eq!((key.alg, key.kid.as_str()), (alg, info.kid.as_str()));

@@ -49,7 +49,8 @@ pub fn extract(req: &HttpRequest, form: &Form) -> Result<PresentedCredentials, O
 
     let invalid = OAuthError::InvalidClient { basic };
     let client_id = ClientId::parse(&raw_id).map_err(|_| invalid)?;
-    let secret = ClientSecret::parse(&raw_secret).map_err(|_| OAuthError::InvalidClient { basic })?;
+    let secret =
+        ClientSecret::parse(&raw_secret).map_err(|_| OAuthError::InvalidClient { basic })?;
     Ok(PresentedCredentials {
         client_id,
         secret,
