@@ -6,7 +6,7 @@ use clap::{Parser, Subcommand};
 use orgauth::app::{self, Application};
 use orgauth::config::Config;
 use orgauth::domain::NewClientSecret;
-use orgauth::service::{self, clients::NewClient};
+use orgauth::service::{self, Actor, clients::NewClient};
 use orgauth::token::{self, SigningAlg};
 
 #[derive(Parser)]
@@ -78,6 +78,9 @@ enum SecretCommand {
     Generate,
 }
 
+/// The command line acts as the operator: it is recorded as `cli` in the audit log.
+const OPERATOR: Actor = Actor::Operator("cli");
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
@@ -103,8 +106,8 @@ fn run(command: Command, config: Config) -> Result<(), String> {
         }
         Command::Org(OrgCommand::Create { name }) => {
             let mut conn = connection(&config)?;
-            let org =
-                service::organizations::create(&mut conn, &name).map_err(|e| e.to_string())?;
+            let org = service::organizations::create(&mut conn, &OPERATOR, &name)
+                .map_err(|e| e.to_string())?;
             println!("{}", org.id);
             Ok(())
         }
@@ -114,6 +117,7 @@ fn run(command: Command, config: Config) -> Result<(), String> {
             let created = service::clients::create(
                 &mut conn,
                 &hasher,
+                &OPERATOR,
                 NewClient {
                     org_id: &org,
                     name: &name,
@@ -123,7 +127,7 @@ fn run(command: Command, config: Config) -> Result<(), String> {
                 },
             )
             .map_err(|e| e.to_string())?;
-            println!("client_id={}", created.row.id);
+            println!("client_id={}", created.client.row.id);
             println!("client_secret={}", created.secret.into_plaintext());
             Ok(())
         }

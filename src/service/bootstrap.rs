@@ -1,9 +1,9 @@
 //! First start: an empty database gets a bootstrap organization and an admin client holding
 //! `platform:admin` and `org:admin`, so there is someone to call the admin API.
 
-use super::ServiceError;
 use super::clients::{self, NewClient};
 use super::organizations;
+use super::{Actor, ServiceError};
 use crate::domain::{
     ClientId, ClientSecret, NewClientSecret, ORG_ADMIN, PLATFORM_ADMIN, SecretHasher,
 };
@@ -38,11 +38,13 @@ fn create_if_empty(
         return Ok(None);
     }
     let secret_from_env = client_secret.is_some();
-    let org = organizations::create(conn, "Bootstrap organization")?;
+    let actor = Actor::Operator("bootstrap");
+    let org = organizations::create(conn, &actor, "Bootstrap organization")?;
     let roles = [PLATFORM_ADMIN.to_owned(), ORG_ADMIN.to_owned()];
     let created = clients::create(
         conn,
         hasher,
+        &actor,
         NewClient {
             org_id: &org.id,
             name: "Bootstrap admin",
@@ -53,7 +55,7 @@ fn create_if_empty(
     )?;
     Ok(Some(Bootstrapped {
         org_id: org.id,
-        client_id: created.row.id,
+        client_id: created.client.row.id,
         generated_secret: (!secret_from_env).then(|| created.secret.into_plaintext()),
     }))
 }

@@ -1,12 +1,15 @@
 //! Use cases, one function each, shared by the HTTP API, the CLI and the bootstrap: they
-//! validate with the domain types, hash outside any transaction, and write in one.
-//! They are blocking (diesel, argon2): call them from `web::block` or the CLI.
+//! validate with the domain types, enforce who may do what, hash outside any transaction, and
+//! write the change and its audit event in one transaction.
+//! They are blocking (diesel, argon2): call them from the blocking pool or the CLI.
 
+pub mod audit;
 pub mod bootstrap;
 pub mod clients;
 pub mod organizations;
 pub mod roles;
 
+use crate::domain::{ORG_ADMIN, PLATFORM_ADMIN};
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -16,8 +19,12 @@ pub enum ServiceError {
         field: &'static str,
         message: String,
     },
+    #[error("{0}")]
+    Forbidden(String),
     #[error("{0} not found")]
     NotFound(&'static str),
+    #[error("{0}")]
+    Conflict(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -33,6 +40,62 @@ impl ServiceError {
         Self::Invalid {
             field,
             message: message.into(),
+        }
+    }
+}
+
+/// An authenticated admin client, as the admin API's bearer check established it.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub client_id: String,
+    pub org_id: String,
+    /// The roles both its token and its current record grant.
+    pub roles: Vec<String>,
+}
+
+/// Who performs a use case: an admin client over the API, or the operator on the command line
+/// (who has the machine and the database already, so is not restricted).
+#[derive(Debug, Clone)]
+pub enum Actor {
+    Operator(&'static str),
+    Client(Caller),
+}
+
+impl Actor {
+    /// The audit log's actor: a client ID, or `cli` / `bootstrap` for the operator.
+    pub fn id(&self) -> &str {
+        match self {
+            Self::Operator(name) => name,
+            Self::Client(c) => &c.client_id,
+        }
+    }
+
+    pub fn has_role(&self, role: &str) -> bool {
+        match self {
+            Self::Operator(_) => true,
+            Self::Client(c) => c.roles.iter().any(|r| r == role),
+        }
+    }
+
+    pub fn is_platform_admin(&self) -> bool {
+        self.has_role(PLATFORM_ADMIN)
+    }
+
+    /// Platform admins manage every organization; org admins their own only.
+    pub fn can_manage_org(&self, org_id: &str) -> bool {
+        match self {
+            Self::Operator(_) => true,
+            Self::Client(c) => {
+                self.is_platform_admin() || (self.has_role(ORG_ADMIN) && c.org_id == org_id)
+            }
+        }
+    }
+
+    /// The organization platform-level events (roles) are recorded under.
+    fn home_org(&self) -> Option<&str> {
+        match self {
+            Self::Operator(_) => None,
+            Self::Client(c) => Some(&c.org_id),
         }
     }
 }

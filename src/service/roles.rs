@@ -1,14 +1,23 @@
-use super::ServiceError;
-use crate::domain::RoleName;
+use diesel::Connection;
+use serde_json::json;
+
+use super::{Actor, ServiceError, audit};
+use crate::domain::{ORG_ADMIN, PLATFORM_ADMIN, RoleName};
 use crate::store::roles::{self, Role};
 use crate::store::{self, DbConnection};
 
-/// Adds a role to the catalog.
+pub fn list(conn: &mut DbConnection) -> Result<Vec<Role>, ServiceError> {
+    Ok(roles::list(conn)?)
+}
+
+/// Adds a role to the catalog (platform admins only).
 pub fn create(
     conn: &mut DbConnection,
+    actor: &Actor,
     name: &str,
     description: &str,
 ) -> Result<Role, ServiceError> {
+    require_platform_admin(actor)?;
     let name = RoleName::parse(name).map_err(|e| ServiceError::invalid("name", e.0))?;
     let description = description.trim();
     if description.chars().count() > 500 {
@@ -22,6 +31,61 @@ pub fn create(
         description: description.to_owned(),
         created_at: store::now(),
     };
-    roles::insert(conn, &role)?;
+    conn.transaction(|conn| {
+        if roles::find(conn, &role.name)?.is_some() {
+            return Err(ServiceError::Conflict(format!(
+                "the role {} already exists",
+                role.name
+            )));
+        }
+        roles::insert(conn, &role)?;
+        if let Some(org) = actor.home_org() {
+            audit::record(
+                conn,
+                org,
+                actor,
+                audit::ROLE_CREATED,
+                &role.name,
+                json!({"description": role.description}),
+            )?;
+        }
+        Ok(())
+    })?;
     Ok(role)
+}
+
+/// Removes a role from the catalog; refused while any client holds it, and for the two
+/// built-in admin roles.
+pub fn delete(conn: &mut DbConnection, actor: &Actor, name: &str) -> Result<(), ServiceError> {
+    require_platform_admin(actor)?;
+    if name == ORG_ADMIN || name == PLATFORM_ADMIN {
+        return Err(ServiceError::Conflict(format!(
+            "{name} is built in and cannot be deleted"
+        )));
+    }
+    conn.transaction(|conn| {
+        if roles::find(conn, name)?.is_none() {
+            return Err(ServiceError::NotFound("role"));
+        }
+        if roles::is_held(conn, name)? {
+            return Err(ServiceError::Conflict(format!(
+                "the role {name} is still held by at least one client; remove it from them first"
+            )));
+        }
+        roles::delete(conn, name)?;
+        if let Some(org) = actor.home_org() {
+            audit::record(conn, org, actor, audit::ROLE_DELETED, name, json!({}))?;
+        }
+        Ok(())
+    })
+}
+
+fn require_platform_admin(actor: &Actor) -> Result<(), ServiceError> {
+    if actor.is_platform_admin() {
+        Ok(())
+    } else {
+        Err(ServiceError::Forbidden(
+            "managing the role catalog needs platform:admin".into(),
+        ))
+    }
 }

@@ -87,3 +87,138 @@ pub fn find_credentials(
         roles: roles_of(conn, client_id)?,
     }))
 }
+
+pub fn find_in_org(
+    conn: &mut DbConnection,
+    org_id: &str,
+    client_id: &str,
+) -> QueryResult<Option<ClientRow>> {
+    clients::table
+        .find(client_id)
+        .filter(clients::org_id.eq(org_id))
+        .select(ClientRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Oldest first, paged by (created_at, id); `after` is the last row of the previous page.
+pub fn page(
+    conn: &mut DbConnection,
+    org_id: &str,
+    after: Option<(NaiveDateTime, String)>,
+    limit: i64,
+) -> QueryResult<Vec<ClientRow>> {
+    let mut query = clients::table
+        .filter(clients::org_id.eq(org_id))
+        .select(ClientRow::as_select())
+        .order((clients::created_at.asc(), clients::id.asc()))
+        .limit(limit)
+        .into_boxed();
+    if let Some((at, id)) = after {
+        query = query.filter(
+            clients::created_at
+                .gt(at)
+                .or(clients::created_at.eq(at).and(clients::id.gt(id))),
+        );
+    }
+    query.load(conn)
+}
+
+/// The roles of each of `client_ids`, sorted by name.
+pub fn roles_of_many(
+    conn: &mut DbConnection,
+    client_ids: &[String],
+) -> QueryResult<std::collections::HashMap<String, Vec<String>>> {
+    let pairs: Vec<(String, String)> = client_roles::table
+        .filter(client_roles::client_id.eq_any(client_ids))
+        .select((client_roles::client_id, client_roles::role_name))
+        .order((client_roles::client_id, client_roles::role_name))
+        .load(conn)?;
+    let mut map = std::collections::HashMap::new();
+    for (client, role) in pairs {
+        map.entry(client).or_insert_with(Vec::new).push(role);
+    }
+    Ok(map)
+}
+
+pub fn set_name(
+    conn: &mut DbConnection,
+    client_id: &str,
+    name: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(clients::table.find(client_id))
+        .set((clients::name.eq(name), clients::updated_at.eq(now)))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Replaces the client's roles (call inside a transaction).
+pub fn replace_roles(
+    conn: &mut DbConnection,
+    client_id: &str,
+    roles: &[String],
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::delete(client_roles::table.filter(client_roles::client_id.eq(client_id)))
+        .execute(conn)?;
+    for role in roles {
+        diesel::insert_into(client_roles::table)
+            .values((
+                client_roles::client_id.eq(client_id),
+                client_roles::role_name.eq(role),
+            ))
+            .execute(conn)?;
+    }
+    diesel::update(clients::table.find(client_id))
+        .set(clients::updated_at.eq(now))
+        .execute(conn)
+        .map(drop)
+}
+
+pub struct SecretRotation<'a> {
+    pub secret_hash: &'a str,
+    pub secret_hint: &'a str,
+    /// The outgoing hash and when it stops working, or `None` to end it at once.
+    pub previous: Option<(&'a str, NaiveDateTime)>,
+    pub now: NaiveDateTime,
+}
+
+pub fn rotate_secret(
+    conn: &mut DbConnection,
+    client_id: &str,
+    rotation: &SecretRotation<'_>,
+) -> QueryResult<()> {
+    diesel::update(clients::table.find(client_id))
+        .set((
+            clients::secret_hash.eq(rotation.secret_hash),
+            clients::secret_hint.eq(rotation.secret_hint),
+            clients::previous_secret_hash.eq(rotation.previous.map(|p| p.0)),
+            clients::previous_secret_expires_at.eq(rotation.previous.map(|p| p.1)),
+            clients::secret_rotated_at.eq(Some(rotation.now)),
+            clients::updated_at.eq(rotation.now),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn delete(conn: &mut DbConnection, client_id: &str) -> QueryResult<usize> {
+    diesel::delete(clients::table.find(client_id)).execute(conn)
+}
+
+/// Records when clients last obtained a token (batched by the caller).
+pub fn set_last_used(
+    conn: &mut DbConnection,
+    client_id: &str,
+    at: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(clients::table.find(client_id))
+        .filter(
+            clients::last_used_at
+                .is_null()
+                .or(clients::last_used_at.lt(at)),
+        )
+        .set(clients::last_used_at.eq(Some(at)))
+        .execute(conn)
+        .map(drop)
+}

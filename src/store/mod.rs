@@ -7,6 +7,7 @@
 //! upsert, and timestamps are UTC `NaiveDateTime` truncated to microseconds (Postgres'
 //! precision) so both backends round-trip the same value.
 
+pub mod audit;
 pub mod clients;
 pub mod organizations;
 pub mod roles;

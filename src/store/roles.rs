@@ -38,3 +38,24 @@ pub fn insert(conn: &mut DbConnection, role: &Role) -> QueryResult<()> {
         .execute(conn)
         .map(drop)
 }
+
+pub fn find(conn: &mut DbConnection, name: &str) -> QueryResult<Option<Role>> {
+    roles::table
+        .find(name)
+        .select(Role::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Whether any client holds the role.
+pub fn is_held(conn: &mut DbConnection, name: &str) -> QueryResult<bool> {
+    use super::schema::client_roles;
+    diesel::select(diesel::dsl::exists(
+        client_roles::table.filter(client_roles::role_name.eq(name)),
+    ))
+    .get_result(conn)
+}
+
+pub fn delete(conn: &mut DbConnection, name: &str) -> QueryResult<usize> {
+    diesel::delete(roles::table.find(name)).execute(conn)
+}

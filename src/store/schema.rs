@@ -1,6 +1,18 @@
 // @generated shape of `diesel print-schema`; both backends' migrations produce these tables.
 
 diesel::table! {
+    audit_events (id) {
+        id -> Text,
+        org_id -> Text,
+        actor_client_id -> Text,
+        action -> Text,
+        target -> Text,
+        details -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     client_roles (client_id, role_name) {
         client_id -> Text,
         role_name -> Text,
@@ -39,8 +51,15 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(audit_events -> organizations (org_id));
 diesel::joinable!(client_roles -> clients (client_id));
 diesel::joinable!(client_roles -> roles (role_name));
 diesel::joinable!(clients -> organizations (org_id));
 
-diesel::allow_tables_to_appear_in_same_query!(client_roles, clients, organizations, roles);
+diesel::allow_tables_to_appear_in_same_query!(
+    audit_events,
+    client_roles,
+    clients,
+    organizations,
+    roles
+);

@@ -19,6 +19,8 @@ use orgauth::store::DatabaseUrl;
 use orgauth::token::{AccessTokenClaims, SigningAlg};
 use serde_json::Value;
 
+const OPERATOR: orgauth::service::Actor = orgauth::service::Actor::Operator("test");
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -330,7 +332,7 @@ impl TestApp {
     pub fn add_roles(&self, names: &[&str]) {
         let mut conn = self.store();
         for name in names {
-            orgauth::service::roles::create(&mut conn, name, "test role").unwrap();
+            orgauth::service::roles::create(&mut conn, &OPERATOR, name, "test role").unwrap();
         }
     }
 
@@ -342,6 +344,7 @@ impl TestApp {
         let created = orgauth::service::clients::create(
             &mut conn,
             &hasher,
+            &OPERATOR,
             orgauth::service::clients::NewClient {
                 org_id: &self.org_id,
                 name: "test client",
@@ -351,6 +354,6 @@ impl TestApp {
             },
         )
         .unwrap();
-        (created.row.id, created.secret.into_plaintext())
+        (created.client.row.id, created.secret.into_plaintext())
     }
 }

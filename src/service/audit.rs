@@ -1,0 +1,48 @@
+use serde_json::Value;
+
+use super::{Actor, ServiceError};
+use crate::domain::random_base62;
+use crate::store::audit::{self, AuditEvent};
+use crate::store::{self, DbConnection};
+
+pub const CLIENT_CREATED: &str = "client.created";
+pub const CLIENT_UPDATED: &str = "client.updated";
+pub const CLIENT_SECRET_ROTATED: &str = "client.secret_rotated";
+pub const CLIENT_DELETED: &str = "client.deleted";
+pub const ROLE_CREATED: &str = "role.created";
+pub const ROLE_DELETED: &str = "role.deleted";
+pub const ORGANIZATION_CREATED: &str = "organization.created";
+
+/// Appends an event; call it inside the transaction of the change it records. `details` must
+/// never hold a secret.
+pub fn record(
+    conn: &mut DbConnection,
+    org_id: &str,
+    actor: &Actor,
+    action: &str,
+    target: &str,
+    details: Value,
+) -> Result<(), ServiceError> {
+    audit::insert(
+        conn,
+        &AuditEvent {
+            id: format!("evt_{}", random_base62(22)),
+            org_id: org_id.to_owned(),
+            actor_client_id: actor.id().to_owned(),
+            action: action.to_owned(),
+            target: target.to_owned(),
+            details: details.to_string(),
+            created_at: store::now(),
+        },
+    )?;
+    Ok(())
+}
+
+pub fn page(
+    conn: &mut DbConnection,
+    org_id: &str,
+    before: Option<(chrono::NaiveDateTime, String)>,
+    limit: i64,
+) -> Result<Vec<AuditEvent>, ServiceError> {
+    Ok(audit::page(conn, org_id, before, limit)?)
+}

@@ -1,0 +1,48 @@
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::DbConnection;
+use super::schema::audit_events;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = audit_events)]
+pub struct AuditEvent {
+    pub id: String,
+    pub org_id: String,
+    pub actor_client_id: String,
+    pub action: String,
+    pub target: String,
+    /// JSON object text.
+    pub details: String,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn insert(conn: &mut DbConnection, event: &AuditEvent) -> QueryResult<()> {
+    diesel::insert_into(audit_events::table)
+        .values(event)
+        .execute(conn)
+        .map(drop)
+}
+
+/// Newest first; `before` is the (created_at, id) of the last event of the previous page.
+pub fn page(
+    conn: &mut DbConnection,
+    org_id: &str,
+    before: Option<(NaiveDateTime, String)>,
+    limit: i64,
+) -> QueryResult<Vec<AuditEvent>> {
+    let mut query = audit_events::table
+        .filter(audit_events::org_id.eq(org_id))
+        .select(AuditEvent::as_select())
+        .order((audit_events::created_at.desc(), audit_events::id.desc()))
+        .limit(limit)
+        .into_boxed();
+    if let Some((at, id)) = before {
+        query = query.filter(
+            audit_events::created_at
+                .lt(at)
+                .or(audit_events::created_at.eq(at).and(audit_events::id.lt(id))),
+        );
+    }
+    query.load(conn)
+}
