@@ -274,12 +274,11 @@ fn check_assignable(
     }
     if let (Actor::Client(caller), Some(target)) = (actor, target)
         && caller.client_id == target.row.id
+        && let Some(extra) = roles.iter().find(|r| !caller.roles.contains(r))
     {
-        if let Some(extra) = roles.iter().find(|r| !caller.roles.contains(r)) {
-            return Err(ServiceError::Forbidden(format!(
-                "a client cannot widen its own roles (it does not hold {extra})"
-            )));
-        }
+        return Err(ServiceError::Forbidden(format!(
+            "a client cannot widen its own roles (it does not hold {extra})"
+        )));
     }
     Ok(())
 }
