@@ -3,10 +3,12 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::middleware::Logger;
 use actix_web::{App, HttpServer, web};
+use utoipa_actix_web::AppExt;
 
 use crate::client_auth::ClientAuthenticator;
 use crate::config::Config;
@@ -15,6 +17,7 @@ use crate::http::{self, AppState};
 use crate::service::bootstrap::{self, Bootstrapped};
 use crate::store::{self, PoolSettings};
 use crate::token::{KeySet, TokenIssuer};
+use crate::usage::LastUsedRecorder;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -38,6 +41,8 @@ pub enum StartupError {
 pub struct Application {
     port: u16,
     server: Server,
+    state: web::Data<AppState>,
+    last_used_flush: Duration,
     /// Set when this start created the bootstrap admin.
     pub bootstrapped: Option<Bootstrapped>,
 }
@@ -67,6 +72,9 @@ impl Application {
             )?
         };
 
+        let openapi_json = http::admin::openapi()
+            .to_json()
+            .map_err(|e| StartupError::Config(format!("OpenAPI document: {e}")))?;
         let state = web::Data::new(AppState {
             authenticator: ClientAuthenticator::new(
                 pool.clone(),
@@ -75,6 +83,9 @@ impl Application {
             ),
             issuer: TokenIssuer::new(keys, config.issuer.clone(), config.token_ttl),
             audiences: config.audiences.clone(),
+            hasher,
+            last_used: LastUsedRecorder::default(),
+            openapi_json: openapi_json.into(),
             pool,
         });
 
@@ -83,12 +94,16 @@ impl Application {
             source,
         })?;
         let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
+        let app_state = state.clone();
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(request_logger())
-                .app_data(state.clone())
+                .app_data(app_state.clone())
                 .configure(http::oauth::routes)
                 .configure(http::ops::routes)
+                .into_utoipa_app()
+                .configure(http::admin::routes)
+                .into_app()
         })
         .workers(config.workers.max(1))
         .listen(listener)
@@ -100,6 +115,8 @@ impl Application {
         Ok(Self {
             port,
             server,
+            state,
+            last_used_flush: config.last_used_flush,
             bootstrapped,
         })
     }
@@ -108,9 +125,31 @@ impl Application {
         self.port
     }
 
-    /// Serves until SIGTERM/SIGINT, then stops accepting and finishes in-flight requests.
+    /// Serves until SIGTERM/SIGINT, then stops accepting, finishes in-flight requests and
+    /// writes the pending `last_used_at` times.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let state = self.state.clone();
+        let every = self.last_used_flush;
+        let flusher = tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(every);
+            ticks.tick().await;
+            loop {
+                ticks.tick().await;
+                flush_last_used(&state).await;
+            }
+        });
+        let served = self.server.await;
+        flusher.abort();
+        flush_last_used(&self.state).await;
+        served
+    }
+}
+
+async fn flush_last_used(state: &web::Data<AppState>) {
+    let state = state.clone();
+    let flushed = tokio::task::spawn_blocking(move || state.last_used.flush(&state.pool)).await;
+    if let Ok(Err(e)) = flushed {
+        log::warn!("could not record last_used_at (will retry): {e}");
     }
 }
 

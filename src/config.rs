@@ -38,6 +38,8 @@ pub struct Config {
     /// How many argon2 verifications may run at once (each holds `memory_kib` of RAM).
     pub argon2_concurrency: usize,
     pub workers: usize,
+    /// How often `last_used_at` times are written (at most one write per client per period).
+    pub last_used_flush: Duration,
     pub bootstrap_client_id: Option<ClientId>,
     pub bootstrap_client_secret: Option<ClientSecret>,
 }
@@ -95,6 +97,9 @@ impl Config {
             },
             argon2_concurrency: parse_var("ORGAUTH_ARGON2_CONCURRENCY", cores)?,
             workers: parse_var("ORGAUTH_WORKERS", cores)?,
+            last_used_flush: Duration::from_secs(
+                parse_var("ORGAUTH_LAST_USED_FLUSH_SECONDS", 60u64)?.max(1),
+            ),
             bootstrap_client_id,
             bootstrap_client_secret,
         })

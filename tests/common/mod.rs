@@ -131,6 +131,7 @@ pub fn test_config(db: &TestDatabase, keys_dir: PathBuf) -> Config {
         },
         argon2_concurrency: 2,
         workers: 2,
+        last_used_flush: Duration::from_millis(200),
         bootstrap_client_id: None,
         bootstrap_client_secret: None,
     }

@@ -63,6 +63,7 @@ pub async fn token(
     let issued = state
         .issuer
         .issue(&client.id, &client.org_id, audience, &granted);
+    state.last_used.record(&client.id);
     let scope = granted.join(" ");
     Ok(HttpResponse::Ok()
         .insert_header(CacheControl(vec![CacheDirective::NoStore]))

@@ -1,0 +1,52 @@
+use actix_web::{HttpRequest, HttpResponse, get, web};
+
+use super::auth::AdminCaller;
+use super::pagination::{Page, PageQuery};
+use super::problem::{ApiError, Problem};
+use super::run;
+use super::views::AuditEventView;
+use crate::http::AppState;
+use crate::service;
+
+/// Who did what to which client, when: newest first, paginated.
+#[utoipa::path(
+    tag = "audit",
+    params(("org_id" = String, Path, description = "Organization ID"), PageQuery),
+    responses(
+        (status = 200, body = [AuditEventView], headers(
+            ("X-Next-Cursor" = String, description = "Cursor of the next page, absent on the last"),
+            ("Link" = String, description = "RFC 8288 rel=\"next\" link"),
+        )),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/organizations/{org_id}/audit-events")]
+pub async fn list_audit_events(
+    caller: AdminCaller,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    org_id: web::Path<String>,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let actor = caller.actor();
+    let org_id = org_id.into_inner();
+    let page = query.parse()?;
+    let limit = page.limit;
+    let events = run(&state, move |conn| {
+        service::organizations::find_managed(conn, &actor, &org_id)?;
+        service::audit::page(conn, &org_id, page.after, limit + 1)
+    })
+    .await?;
+    let page = Page::from_rows(events, limit, |e| (e.created_at, e.id.clone()));
+    let mut res = HttpResponse::Ok();
+    page.headers(&req, limit, &mut res);
+    Ok(res.json(
+        page.items
+            .into_iter()
+            .map(AuditEventView::from)
+            .collect::<Vec<_>>(),
+    ))
+}

@@ -1,0 +1,262 @@
+use std::time::Duration;
+
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+
+use super::auth::AdminCaller;
+use super::json::{ApiJson, read_limited};
+use super::pagination::{Page, PageQuery};
+use super::problem::{ApiError, Problem};
+use super::run;
+use super::views::{
+    ClientView, ClientWithSecretView, CreateClientRequest, RotateSecretRequest, UpdateClientRequest,
+};
+use crate::http::AppState;
+use crate::service::{self, clients::ClientUpdate, clients::NewClient};
+
+type OrgPath = web::Path<String>;
+type ClientPath = web::Path<(String, String)>;
+
+/// The organization's clients, oldest first, paginated. Secrets are never listed; the hint
+/// tells them apart.
+#[utoipa::path(
+    tag = "clients",
+    params(("org_id" = String, Path, description = "Organization ID"), PageQuery),
+    responses(
+        (status = 200, body = [ClientView], headers(
+            ("X-Next-Cursor" = String, description = "Cursor of the next page, absent on the last"),
+            ("Link" = String, description = "RFC 8288 rel=\"next\" link"),
+        )),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/organizations/{org_id}/clients")]
+pub async fn list_clients(
+    caller: AdminCaller,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    org_id: OrgPath,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let actor = caller.actor();
+    let org_id = org_id.into_inner();
+    let page = query.parse()?;
+    let limit = page.limit;
+    let clients = run(&state, move |conn| {
+        service::organizations::find_managed(conn, &actor, &org_id)?;
+        service::clients::list(conn, &org_id, page.after, limit + 1)
+    })
+    .await?;
+    let page = Page::from_rows(clients, limit, |c| (c.row.created_at, c.row.id.clone()));
+    let mut res = HttpResponse::Ok();
+    page.headers(&req, limit, &mut res);
+    Ok(res.json(
+        page.items
+            .into_iter()
+            .map(ClientView::from)
+            .collect::<Vec<_>>(),
+    ))
+}
+
+/// Creates a client; the response carries its secret, the only time it is shown.
+#[utoipa::path(
+    tag = "clients",
+    params(("org_id" = String, Path, description = "Organization ID")),
+    request_body = CreateClientRequest,
+    responses(
+        (status = 201, description = "The client and its secret, shown this once", body = ClientWithSecretView),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "A role the caller may not grant", body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/organizations/{org_id}/clients")]
+pub async fn create_client(
+    caller: AdminCaller,
+    state: web::Data<AppState>,
+    org_id: OrgPath,
+    body: ApiJson<CreateClientRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let actor = caller.actor();
+    let org_id = org_id.into_inner();
+    let ApiJson(body) = body;
+    let hasher = state.hasher.clone();
+    let created = run(&state, move |conn| {
+        service::organizations::find_managed(conn, &actor, &org_id)?;
+        service::clients::create(
+            conn,
+            &hasher,
+            &actor,
+            NewClient {
+                org_id: &org_id,
+                name: &body.name,
+                roles: &body.roles,
+                id: None,
+                secret: None,
+            },
+        )
+    })
+    .await?;
+    let location = format!(
+        "/admin/v1/organizations/{}/clients/{}",
+        created.client.row.org_id, created.client.row.id
+    );
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", location))
+        .insert_header(("Cache-Control", "no-store"))
+        .json(ClientWithSecretView::from(created)))
+}
+
+/// One client (never its secret).
+#[utoipa::path(
+    tag = "clients",
+    params(
+        ("org_id" = String, Path, description = "Organization ID"),
+        ("client_id" = String, Path, description = "Client ID"),
+    ),
+    responses(
+        (status = 200, body = ClientView),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/organizations/{org_id}/clients/{client_id}")]
+pub async fn get_client(
+    caller: AdminCaller,
+    state: web::Data<AppState>,
+    path: ClientPath,
+) -> Result<HttpResponse, ApiError> {
+    let actor = caller.actor();
+    let (org_id, client_id) = path.into_inner();
+    let client = run(&state, move |conn| {
+        service::organizations::find_managed(conn, &actor, &org_id)?;
+        service::clients::get(conn, &org_id, &client_id)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(ClientView::from(client)))
+}
+
+/// Renames a client and/or replaces its roles.
+#[utoipa::path(
+    tag = "clients",
+    params(
+        ("org_id" = String, Path, description = "Organization ID"),
+        ("client_id" = String, Path, description = "Client ID"),
+    ),
+    request_body = UpdateClientRequest,
+    responses(
+        (status = 200, body = ClientView),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "A role the caller may not grant", body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/organizations/{org_id}/clients/{client_id}")]
+pub async fn update_client(
+    caller: AdminCaller,
+    state: web::Data<AppState>,
+    path: ClientPath,
+    body: ApiJson<UpdateClientRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let actor = caller.actor();
+    let (org_id, client_id) = path.into_inner();
+    let ApiJson(body) = body;
+    let client = run(&state, move |conn| {
+        service::organizations::find_managed(conn, &actor, &org_id)?;
+        service::clients::update(
+            conn,
+            &actor,
+            &org_id,
+            &client_id,
+            ClientUpdate {
+                name: body.name.as_deref(),
+                roles: body.roles.as_deref(),
+            },
+        )
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(ClientView::from(client)))
+}
+
+/// Gives the client a new secret, shown this once. Without `grace_period_seconds` the old
+/// secret stops working at once; with it, both work until the grace period ends.
+#[utoipa::path(
+    tag = "clients",
+    params(
+        ("org_id" = String, Path, description = "Organization ID"),
+        ("client_id" = String, Path, description = "Client ID"),
+    ),
+    request_body(content = Option<RotateSecretRequest>, description = "Optional"),
+    responses(
+        (status = 200, description = "The client and its new secret, shown this once", body = ClientWithSecretView),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/organizations/{org_id}/clients/{client_id}/secret")]
+pub async fn rotate_secret(
+    caller: AdminCaller,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: ClientPath,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let actor = caller.actor();
+    let (org_id, client_id) = path.into_inner();
+    let body = read_limited(payload).await?;
+    let request: RotateSecretRequest = ApiJson::parse_optional(&req, &body)?;
+    let grace = Duration::from_secs(request.grace_period_seconds.unwrap_or(0));
+    let hasher = state.hasher.clone();
+    let id = client_id.clone();
+    let rotated = run(&state, move |conn| {
+        service::organizations::find_managed(conn, &actor, &org_id)?;
+        service::clients::rotate_secret(conn, &hasher, &actor, &org_id, &id, grace)
+    })
+    .await?;
+    state.authenticator.forget(&client_id);
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(ClientWithSecretView::from(rotated)))
+}
+
+/// Deletes the client: every application using it loses access at once.
+#[utoipa::path(
+    tag = "clients",
+    params(
+        ("org_id" = String, Path, description = "Organization ID"),
+        ("client_id" = String, Path, description = "Client ID"),
+    ),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/organizations/{org_id}/clients/{client_id}")]
+pub async fn delete_client(
+    caller: AdminCaller,
+    state: web::Data<AppState>,
+    path: ClientPath,
+) -> Result<HttpResponse, ApiError> {
+    let actor = caller.actor();
+    let (org_id, client_id) = path.into_inner();
+    let id = client_id.clone();
+    run(&state, move |conn| {
+        service::organizations::find_managed(conn, &actor, &org_id)?;
+        service::clients::delete(conn, &actor, &org_id, &id)
+    })
+    .await?;
+    state.authenticator.forget(&client_id);
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,85 @@
+//! A strict JSON body extractor: bounded size, `application/json`, and errors that name the
+//! offending field (`roles[1]: invalid type: integer, expected a string`) as problem+json.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
+use serde::de::DeserializeOwned;
+
+use super::problem::ApiError;
+
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned + Default + 'static> ApiJson<T> {
+    /// For endpoints whose body is optional: an empty body is `T::default()`.
+    pub fn parse_optional(req: &HttpRequest, body: &[u8]) -> Result<T, ApiError> {
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(T::default());
+        }
+        parse(req, body)
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let payload = web::Payload::from_request(&req, payload).into_inner();
+        Box::pin(async move {
+            let body = read_limited(payload.map_err(|_| ApiError::Internal)?).await?;
+            parse(&req, &body).map(ApiJson)
+        })
+    }
+}
+
+pub async fn read_limited(payload: web::Payload) -> Result<web::Bytes, ApiError> {
+    payload
+        .to_bytes_limited(BODY_LIMIT)
+        .await
+        .map_err(|_| ApiError::PayloadTooLarge(BODY_LIMIT))?
+        .map_err(|_| ApiError::bad_request(None, "the request body could not be read"))
+}
+
+fn parse<T: DeserializeOwned>(req: &HttpRequest, body: &[u8]) -> Result<T, ApiError> {
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = content_type.split(';').next().unwrap_or("").trim();
+    if !(essence.eq_ignore_ascii_case("application/json") || essence.ends_with("+json")) {
+        return Err(ApiError::UnsupportedMediaType);
+    }
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let field = (path != ".").then_some(path);
+        if inner.is_data() {
+            let detail = match &field {
+                Some(f) => format!("{f}: {inner}"),
+                None => inner.to_string(),
+            };
+            ApiError::Invalid {
+                status: actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+                field,
+                detail,
+            }
+        } else {
+            malformed(inner)
+        }
+    })?;
+    de.end().map_err(malformed)?;
+    Ok(value)
+}
+
+fn malformed(e: serde_json::Error) -> ApiError {
+    ApiError::bad_request(None, format!("the request body is not valid JSON: {e}"))
+}

@@ -1,0 +1,119 @@
+//! `/admin/v1`: organizations, clients, roles and the audit log, for bearer tokens holding
+//! `org:admin` (its own organization) or `platform:admin` (everything). Errors are
+//! problem+json. The OpenAPI 3.1 document is generated from the very handlers registered here
+//! (utoipa-actix-web collects each `service`), so a route cannot be served undocumented.
+
+mod audit;
+mod auth;
+mod clients;
+mod json;
+mod organizations;
+mod pagination;
+pub mod problem;
+mod roles;
+pub mod views;
+
+use actix_web::middleware::ErrorHandlers;
+use actix_web::{App, HttpResponse, web};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_actix_web::AppExt;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use self::problem::ApiError;
+use crate::http::AppState;
+use crate::service::ServiceError;
+use crate::store::{DbConnection, StoreError};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "orgauth admin API",
+        description = "Manage organizations, their OAuth clients and the role catalog. \
+            Authenticate with `Authorization: Bearer <access token>` from `POST /oauth/token`.",
+    ),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+    components(schemas(problem::Problem)),
+    tags(
+        (name = "clients", description = "An organization's OAuth clients"),
+        (name = "roles", description = "The role catalog"),
+        (name = "organizations", description = "Organizations"),
+        (name = "audit", description = "Audit log"),
+    )
+)]
+struct AdminApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some("An access token issued by this server's /oauth/token"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(
+        utoipa_actix_web::scope("/admin/v1")
+            .wrap(ErrorHandlers::new().default_handler(problem::ensure_problem))
+            .route("/openapi.json", web::get().to(openapi_json))
+            .service(roles::list_roles)
+            .service(roles::create_role)
+            .service(roles::delete_role)
+            .service(organizations::list_organizations)
+            .service(organizations::create_organization)
+            .service(clients::list_clients)
+            .service(clients::create_client)
+            .service(clients::get_client)
+            .service(clients::update_client)
+            .service(clients::rotate_secret)
+            .service(clients::delete_client)
+            .service(audit::list_audit_events)
+            .default_service(web::to(not_found)),
+    );
+}
+
+/// The OpenAPI 3.1 document of everything `routes` registers.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    App::new()
+        .into_utoipa_app()
+        .openapi(AdminApiDoc::openapi())
+        .configure(routes)
+        .split_for_parts()
+        .1
+}
+
+async fn openapi_json(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(state.openapi_json.clone())
+}
+
+async fn not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound("no such resource".into()))
+}
+
+/// Runs a use case on the blocking pool with a pooled connection.
+async fn run<T: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce(&mut DbConnection) -> Result<T, ServiceError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let pool = state.pool.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = pool.get().map_err(StoreError::from)?;
+        f(&mut conn)
+    })
+    .await
+    .map_err(|_| ApiError::Internal)?
+    .map_err(ApiError::from)
+}

@@ -1,0 +1,65 @@
+use actix_web::{HttpResponse, get, post, web};
+
+use super::auth::AdminCaller;
+use super::json::ApiJson;
+use super::problem::{ApiError, Problem};
+use super::run;
+use super::views::{CreateOrganizationRequest, OrganizationView};
+use crate::http::AppState;
+use crate::service::{self, ServiceError};
+
+/// Every organization (platform:admin).
+#[utoipa::path(
+    tag = "organizations",
+    responses(
+        (status = 200, body = [OrganizationView]),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/organizations")]
+pub async fn list_organizations(
+    caller: AdminCaller,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    if !caller.actor().is_platform_admin() {
+        return Err(
+            ServiceError::Forbidden("listing organizations needs platform:admin".into()).into(),
+        );
+    }
+    let orgs = run(&state, service::organizations::list).await?;
+    Ok(HttpResponse::Ok().json(
+        orgs.into_iter()
+            .map(OrganizationView::from)
+            .collect::<Vec<_>>(),
+    ))
+}
+
+/// Creates an organization (platform:admin).
+#[utoipa::path(
+    tag = "organizations",
+    request_body = CreateOrganizationRequest,
+    responses(
+        (status = 201, body = OrganizationView),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/organizations")]
+pub async fn create_organization(
+    caller: AdminCaller,
+    state: web::Data<AppState>,
+    body: ApiJson<CreateOrganizationRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let actor = caller.actor();
+    let ApiJson(body) = body;
+    let org = run(&state, move |conn| {
+        service::organizations::create(conn, &actor, &body.name)
+    })
+    .await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/admin/v1/organizations/{}", org.id)))
+        .json(OrganizationView::from(org)))
+}

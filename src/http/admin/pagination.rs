@@ -1,0 +1,114 @@
+//! Keyset pagination shared by the list endpoints: `?limit=` (1–200, default 50) and an
+//! opaque `?cursor=` naming the last item of the previous page. The next page's cursor comes
+//! back in `X-Next-Cursor` and as an RFC 8288 `Link: <…>; rel="next"` header.
+
+use actix_web::HttpRequest;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, NaiveDateTime};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::problem::ApiError;
+
+pub const DEFAULT_LIMIT: i64 = 50;
+pub const MAX_LIMIT: i64 = 200;
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// Items per page, 1–200 (default 50).
+    limit: Option<String>,
+    /// The `X-Next-Cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+pub struct PageRequest {
+    pub limit: i64,
+    pub after: Option<(NaiveDateTime, String)>,
+}
+
+impl PageQuery {
+    pub fn parse(&self) -> Result<PageRequest, ApiError> {
+        let limit = match &self.limit {
+            None => DEFAULT_LIMIT,
+            Some(s) => s
+                .parse::<i64>()
+                .ok()
+                .filter(|n| (1..=MAX_LIMIT).contains(n))
+                .ok_or_else(|| {
+                    ApiError::bad_request(
+                        Some("limit".into()),
+                        format!("limit must be an integer from 1 to {MAX_LIMIT}"),
+                    )
+                })?,
+        };
+        let after = self
+            .cursor
+            .as_deref()
+            .map(|c| {
+                decode_cursor(c).ok_or_else(|| {
+                    ApiError::bad_request(
+                        Some("cursor".into()),
+                        "cursor is not one this server issued",
+                    )
+                })
+            })
+            .transpose()?;
+        Ok(PageRequest { limit, after })
+    }
+}
+
+pub fn encode_cursor(at: NaiveDateTime, id: &str) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{}.{id}", at.and_utc().timestamp_micros()))
+}
+
+fn decode_cursor(cursor: &str) -> Option<(NaiveDateTime, String)> {
+    let raw = String::from_utf8(URL_SAFE_NO_PAD.decode(cursor).ok()?).ok()?;
+    let (micros, id) = raw.split_once('.')?;
+    let at = DateTime::from_timestamp_micros(micros.parse().ok()?)?.naive_utc();
+    Some((at, id.to_owned()))
+}
+
+/// One page: `limit + 1` rows were fetched to know whether another page follows.
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+impl<T> Page<T> {
+    pub fn from_rows(
+        mut rows: Vec<T>,
+        limit: i64,
+        key: impl Fn(&T) -> (NaiveDateTime, String),
+    ) -> Self {
+        let more = rows.len() as i64 > limit;
+        rows.truncate(limit as usize);
+        let next_cursor = more
+            .then(|| {
+                rows.last().map(|last| {
+                    let (at, id) = key(last);
+                    encode_cursor(at, &id)
+                })
+            })
+            .flatten();
+        Self {
+            items: rows,
+            next_cursor,
+        }
+    }
+
+    /// Adds the pagination headers to a response builder.
+    pub fn headers(&self, req: &HttpRequest, limit: i64, res: &mut actix_web::HttpResponseBuilder) {
+        if let Some(cursor) = &self.next_cursor {
+            res.insert_header(("X-Next-Cursor", cursor.as_str()));
+            res.insert_header((
+                "Link",
+                format!(
+                    "<{}?limit={limit}&cursor={cursor}>; rel=\"next\"",
+                    req.path()
+                ),
+            ));
+        }
+    }
+}

@@ -1,0 +1,177 @@
+//! JSON shapes of the admin API, built from store rows. Rows hold hashes; views never do, and
+//! the only view with a secret is the one returned by create and rotate.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::service::clients::{ClientRecord, ClientWithSecret};
+use crate::store::audit::AuditEvent;
+use crate::store::organizations::Organization;
+use crate::store::roles::Role;
+
+fn utc(t: NaiveDateTime) -> DateTime<Utc> {
+    t.and_utc()
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ClientView {
+    #[schema(example = "SL1sZQeZj9wt0qgJIquRpvRz")]
+    pub client_id: String,
+    #[schema(example = "billing-sync")]
+    pub name: String,
+    #[schema(example = json!(["billing:read"]))]
+    pub roles: Vec<String>,
+    /// The last four characters of the current secret.
+    #[schema(example = "x7Qa")]
+    pub secret_hint: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub secret_rotated_at: Option<DateTime<Utc>>,
+    /// When the client last obtained a token (recorded at most once a minute).
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+impl From<ClientRecord> for ClientView {
+    fn from(c: ClientRecord) -> Self {
+        Self {
+            client_id: c.row.id,
+            name: c.row.name,
+            roles: c.roles,
+            secret_hint: c.row.secret_hint,
+            created_at: utc(c.row.created_at),
+            updated_at: utc(c.row.updated_at),
+            secret_rotated_at: c.row.secret_rotated_at.map(utc),
+            last_used_at: c.row.last_used_at.map(utc),
+        }
+    }
+}
+
+/// A client and its new secret: returned once, by create and rotate.
+#[derive(Serialize, ToSchema)]
+pub struct ClientWithSecretView {
+    #[serde(flatten)]
+    pub client: ClientView,
+    /// Shown this once; only its hint is kept.
+    #[schema(example = "oas_UG4FBmTCxNn1gbSToD6OcGw5DDnCJL6ehBKqJUvZps70Tuwzl")]
+    pub client_secret: String,
+}
+
+impl From<ClientWithSecret> for ClientWithSecretView {
+    fn from(c: ClientWithSecret) -> Self {
+        Self {
+            client: c.client.into(),
+            client_secret: c.secret.into_plaintext(),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct OrganizationView {
+    #[schema(example = "org_Aoonxx5hGGFIh4LSlA3hQZ")]
+    pub id: String,
+    #[schema(example = "Acme Payments")]
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<Organization> for OrganizationView {
+    fn from(o: Organization) -> Self {
+        Self {
+            id: o.id,
+            name: o.name,
+            created_at: utc(o.created_at),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RoleView {
+    #[schema(example = "billing:read")]
+    pub name: String,
+    #[schema(example = "Read invoices and payments")]
+    pub description: String,
+}
+
+impl From<Role> for RoleView {
+    fn from(r: Role) -> Self {
+        Self {
+            name: r.name,
+            description: r.description,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AuditEventView {
+    pub id: String,
+    pub org_id: String,
+    /// The client that acted, or `cli` / `bootstrap` for the operator.
+    pub actor_client_id: String,
+    /// `client.created`, `client.updated`, `client.secret_rotated`, `client.deleted`,
+    /// `role.created`, `role.deleted` or `organization.created`.
+    #[schema(example = "client.created")]
+    pub action: String,
+    /// The client ID, role name or organization ID acted upon.
+    pub target: String,
+    /// What changed; never a secret.
+    #[schema(value_type = Object)]
+    pub details: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<AuditEvent> for AuditEventView {
+    fn from(e: AuditEvent) -> Self {
+        Self {
+            details: serde_json::from_str(&e.details).unwrap_or_default(),
+            id: e.id,
+            org_id: e.org_id,
+            actor_client_id: e.actor_client_id,
+            action: e.action,
+            target: e.target,
+            created_at: utc(e.created_at),
+        }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateClientRequest {
+    #[schema(example = "billing-sync")]
+    pub name: String,
+    #[schema(example = json!(["billing:read"]))]
+    pub roles: Vec<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateClientRequest {
+    pub name: Option<String>,
+    /// Replaces the client's roles.
+    pub roles: Option<Vec<String>>,
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RotateSecretRequest {
+    /// Seconds (0–604800) during which the old secret keeps working too. Default 0.
+    #[schema(example = 3600)]
+    pub grace_period_seconds: Option<u64>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateRoleRequest {
+    #[schema(example = "billing:read")]
+    pub name: String,
+    #[serde(default)]
+    #[schema(example = "Read invoices and payments")]
+    pub description: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateOrganizationRequest {
+    #[schema(example = "Acme Payments")]
+    pub name: String,
+}
