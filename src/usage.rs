@@ -6,7 +6,6 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use chrono::NaiveDateTime;
-use diesel::Connection;
 
 use crate::store::{self, Pool, StoreError};
 
@@ -34,7 +33,7 @@ impl LastUsedRecorder {
             return Ok(0);
         }
         let written = pool.get().map_err(StoreError::from).and_then(|mut conn| {
-            conn.transaction(|conn| {
+            store::write_transaction(&mut conn, |conn| {
                 for (client_id, at) in &batch {
                     store::clients::set_last_used(conn, client_id, *at)?;
                 }

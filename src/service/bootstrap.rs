@@ -8,7 +8,6 @@ use crate::domain::{
     ClientId, ClientSecret, NewClientSecret, ORG_ADMIN, PLATFORM_ADMIN, SecretHasher,
 };
 use crate::store::{self, DbConnection};
-use diesel::Connection;
 
 pub struct Bootstrapped {
     pub org_id: String,
@@ -25,7 +24,9 @@ pub fn ensure(
     client_id: Option<ClientId>,
     client_secret: Option<ClientSecret>,
 ) -> Result<Option<Bootstrapped>, ServiceError> {
-    conn.transaction(|conn| create_if_empty(conn, hasher, client_id, client_secret))
+    store::write_transaction(conn, |conn| {
+        create_if_empty(conn, hasher, client_id, client_secret)
+    })
 }
 
 fn create_if_empty(

@@ -1,7 +1,6 @@
 use std::time::Duration;
 
 use chrono::NaiveDateTime;
-use diesel::Connection;
 use serde_json::json;
 
 use super::{Actor, ServiceError, audit};
@@ -69,7 +68,7 @@ pub fn create(
         secret_rotated_at: None,
         last_used_at: None,
     };
-    conn.transaction(|conn| {
+    store::write_transaction(conn, |conn| {
         if clients::find_credentials(conn, &row.id)?.is_some() {
             return Err(ServiceError::Conflict(format!(
                 "a client with id {} already exists",
@@ -143,7 +142,7 @@ pub fn update(
     if name.is_none() && roles.is_none() {
         return Err(ServiceError::invalid("name", "send name, roles or both"));
     }
-    conn.transaction(|conn| {
+    store::write_transaction(conn, |conn| {
         let before = get(conn, org_id, client_id)?;
         let now = store::now();
         let mut changes = serde_json::Map::new();
@@ -190,7 +189,7 @@ pub fn rotate_secret(
     let secret = NewClientSecret::generate();
     let hash = hasher.hash(secret.secret());
     let hint = secret.secret().hint();
-    let client = conn.transaction(|conn| {
+    let client = store::write_transaction(conn, |conn| {
         let before = get(conn, org_id, client_id)?;
         let now = store::now();
         let grace_until = now + chrono::Duration::from_std(grace).unwrap_or_default();
@@ -224,7 +223,7 @@ pub fn delete(
     org_id: &str,
     client_id: &str,
 ) -> Result<(), ServiceError> {
-    conn.transaction(|conn| {
+    store::write_transaction(conn, |conn| {
         let before = get(conn, org_id, client_id)?;
         clients::delete(conn, client_id)?;
         audit::record(

@@ -1,4 +1,3 @@
-use diesel::Connection;
 use serde_json::json;
 
 use super::{Actor, ServiceError, audit};
@@ -22,7 +21,7 @@ pub fn create(
         name: name.into_inner(),
         created_at: store::now(),
     };
-    conn.transaction(|conn| {
+    store::write_transaction(conn, |conn| {
         organizations::insert(conn, &org)?;
         audit::record(
             conn,

@@ -1,4 +1,3 @@
-use diesel::Connection;
 use serde_json::json;
 
 use super::{Actor, ServiceError, audit};
@@ -31,7 +30,7 @@ pub fn create(
         description: description.to_owned(),
         created_at: store::now(),
     };
-    conn.transaction(|conn| {
+    store::write_transaction(conn, |conn| {
         if roles::find(conn, &role.name)?.is_some() {
             return Err(ServiceError::Conflict(format!(
                 "the role {} already exists",
@@ -63,7 +62,7 @@ pub fn delete(conn: &mut DbConnection, actor: &Actor, name: &str) -> Result<(), 
             "{name} is built in and cannot be deleted"
         )));
     }
-    conn.transaction(|conn| {
+    store::write_transaction(conn, |conn| {
         if roles::find(conn, name)?.is_none() {
             return Err(ServiceError::NotFound("role"));
         }

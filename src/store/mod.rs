@@ -64,6 +64,26 @@ pub enum StoreError {
     Query(#[from] diesel::result::Error),
 }
 
+impl StoreError {
+    /// Whether retrying later may succeed: no connection, a dropped connection, or a SQLite
+    /// file locked past `busy_timeout`. Such errors are answered with 503, others with 500.
+    pub fn is_transient(&self) -> bool {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match self {
+            Self::Unavailable(_) => true,
+            Self::Query(Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _)) => true,
+            Self::Query(Error::DatabaseError(_, info)) => {
+                let message = info.message();
+                message.contains("database is locked")
+                    || message.contains("server closed the connection")
+                    || message.contains("terminating connection")
+                    || message.contains("no connection to the server")
+            }
+            Self::Query(_) => false,
+        }
+    }
+}
+
 impl From<r2d2::PoolError> for StoreError {
     fn from(e: r2d2::PoolError) -> Self {
         Self::Unavailable(e.to_string())
@@ -159,4 +179,43 @@ pub fn now() -> NaiveDateTime {
 pub fn truncate_to_micros(t: NaiveDateTime) -> NaiveDateTime {
     let nanos = t.nanosecond();
     t.with_nanosecond(nanos - nanos % 1_000).unwrap_or(t)
+}
+
+/// A transaction for a use case that writes. On SQLite it is `BEGIN IMMEDIATE`: it takes the
+/// write lock up front, so concurrent writers wait in `busy_timeout` instead of failing with
+/// SQLITE_BUSY when a read-then-write transaction tries to upgrade its lock. Postgres runs
+/// an ordinary transaction. Nested `transaction` calls inside become savepoints.
+pub fn write_transaction<T, E>(
+    conn: &mut DbConnection,
+    f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+
+    let DbConnection::Sqlite(sqlite) = conn else {
+        return conn.transaction(f);
+    };
+    let nested = AnsiTransactionManager::transaction_manager_status_mut(sqlite)
+        .transaction_depth()?
+        .is_some();
+    if nested {
+        return conn.transaction(f);
+    }
+    AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
+    let result = f(conn);
+    let DbConnection::Sqlite(sqlite) = conn else {
+        unreachable!("the connection's backend does not change");
+    };
+    match result {
+        Ok(value) => {
+            AnsiTransactionManager::commit_transaction(sqlite)?;
+            Ok(value)
+        }
+        Err(e) => {
+            let _ = AnsiTransactionManager::rollback_transaction(sqlite);
+            Err(e)
+        }
+    }
 }

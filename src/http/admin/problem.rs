@@ -103,15 +103,12 @@ impl From<ServiceError> for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::Unavailable(reason) => {
-                log::warn!("admin API: database unavailable: {reason}");
-                Self::Unavailable
-            }
-            StoreError::Query(e) => {
-                log::error!("admin API: database error: {e}");
-                Self::Internal
-            }
+        if e.is_transient() {
+            log::warn!("admin API: database unavailable: {e}");
+            Self::Unavailable
+        } else {
+            log::error!("admin API: {e}");
+            Self::Internal
         }
     }
 }
