@@ -318,7 +318,7 @@ pub async fn spawn_app_with(backend: Backend, customize: impl FnOnce(&mut Config
 }
 
 impl TestApp {
-    fn store(&self) -> orgauth::store::PooledConnection {
+    pub fn store(&self) -> orgauth::store::PooledConnection {
         let pool = orgauth::store::build_pool(
             &self.config.database_url,
             &orgauth::store::PoolSettings {

@@ -61,7 +61,9 @@ fn parse<T: DeserializeOwned>(req: &HttpRequest, body: &[u8]) -> Result<T, ApiEr
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
-        let field = (path != ".").then_some(path);
+        let field = (path != ".")
+            .then_some(path)
+            .or_else(|| missing_field(&inner));
         if inner.is_data() {
             let detail = match &field {
                 Some(f) => format!("{f}: {inner}"),
@@ -82,4 +84,11 @@ fn parse<T: DeserializeOwned>(req: &HttpRequest, body: &[u8]) -> Result<T, ApiEr
 
 fn malformed(e: serde_json::Error) -> ApiError {
     ApiError::bad_request(None, format!("the request body is not valid JSON: {e}"))
+}
+
+/// serde reports a missing field at its parent's path; name the field itself.
+fn missing_field(e: &serde_json::Error) -> Option<String> {
+    let message = e.to_string();
+    let rest = message.strip_prefix("missing field `")?;
+    Some(rest.split('`').next()?.to_owned())
 }

@@ -1,0 +1,387 @@
+//! The admin API's contract: roles, organizations, problem+json errors, atomicity, OpenAPI.
+
+mod common;
+
+use common::{Backend, assert_problem, spawn_app};
+use diesel::RunQueryDsl;
+use serde_json::{Value, json};
+
+on_both_backends!(
+    role_catalog_create_list_delete,
+    |backend: Backend| async move {
+        let s = spawn_app(backend).await;
+        let app = &s.app;
+        let admin = app.platform_admin().await;
+
+        let res = admin
+            .post(
+                "/roles",
+                json!({"name": "billing:read", "description": "Read invoices"}),
+            )
+            .await;
+        assert_eq!(
+            (res.status, res.body.clone()),
+            (
+                201,
+                json!({"name": "billing:read", "description": "Read invoices"})
+            )
+        );
+        assert_problem(
+            &admin
+                .post(
+                    "/roles",
+                    json!({"name": "billing:read", "description": "again"}),
+                )
+                .await,
+            409,
+        );
+        let res = admin
+            .post("/roles", json!({"name": "has space", "description": ""}))
+            .await;
+        assert_problem(&res, 422);
+        assert_eq!(res.body["field"], "name");
+
+        let roles = admin.get("/roles").await;
+        assert_eq!(
+            roles
+                .body
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["name"].as_str().unwrap())
+                .collect::<Vec<_>>(),
+            ["billing:read", "org:admin", "platform:admin"]
+        );
+
+        // Held: 409, and the role stays. Released: 204.
+        let (id, _) = admin
+            .create_client(&app.org_id, "svc", &["billing:read"])
+            .await;
+        assert_problem(&admin.delete("/roles/billing:read").await, 409);
+        assert_eq!(admin.get("/roles").await.body.as_array().unwrap().len(), 3);
+        admin
+            .patch(
+                &format!("/organizations/{}/clients/{id}", app.org_id),
+                json!({"roles": []}),
+            )
+            .await;
+        assert_eq!(admin.delete("/roles/billing:read").await.status, 204);
+        assert_problem(&admin.delete("/roles/billing:read").await, 404);
+        // Built-in roles cannot go.
+        assert_problem(&admin.delete("/roles/platform:admin").await, 409);
+        assert_problem(&admin.delete("/roles/org:admin").await, 409);
+    }
+);
+
+on_both_backends!(
+    organizations_create_and_list,
+    |backend: Backend| async move {
+        let s = spawn_app(backend).await;
+        let app = &s.app;
+        let admin = app.platform_admin().await;
+        let res = admin
+            .post("/organizations", json!({"name": "  Acme Payments  "}))
+            .await;
+        assert_eq!(res.status, 201);
+        assert_eq!(res.body["name"], "Acme Payments");
+        assert!(res.body["id"].as_str().unwrap().starts_with("org_"));
+        assert!(res.body["created_at"].as_str().unwrap().ends_with('Z'));
+        let list = admin.get("/organizations").await;
+        let names: Vec<&str> = list
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["Bootstrap organization", "Acme Payments"]);
+        for bad in [
+            json!({"name": ""}),
+            json!({"name": "x".repeat(101)}),
+            json!({"name": 7}),
+            json!({}),
+        ] {
+            let res = admin.post("/organizations", bad.clone()).await;
+            assert_problem(&res, 422);
+            assert_eq!(res.body["field"], "name", "{bad}");
+        }
+    }
+);
+
+on_both_backends!(
+    every_error_class_is_problem_json_naming_the_field,
+    |backend: Backend| async move {
+        let s = spawn_app(backend).await;
+        let app = &s.app;
+        let admin = app.platform_admin().await;
+        let clients = format!("/admin/v1/organizations/{}/clients", app.org_id);
+        let raw = |content_type: &'static str, body: String| {
+            app.http
+                .post(app.url(&clients))
+                .bearer_auth(&admin.token)
+                .header("content-type", content_type)
+                .body(body)
+        };
+        let check = |res: reqwest::Response, status: u16| async move {
+            assert_eq!(res.status().as_u16(), status);
+            assert_eq!(res.headers()["content-type"], "application/problem+json");
+            let body: Value = res.json().await.unwrap();
+            assert_eq!(body["status"], status);
+            body
+        };
+
+        let body = check(
+            raw("application/json", "{\"name\": ".into())
+                .send()
+                .await
+                .unwrap(),
+            400,
+        )
+        .await;
+        assert!(body["detail"].as_str().unwrap().contains("not valid JSON"));
+        let body = check(
+            raw(
+                "application/json",
+                r#"{"name": "x", "roles": ["a", 5]}"#.into(),
+            )
+            .send()
+            .await
+            .unwrap(),
+            422,
+        )
+        .await;
+        assert_eq!(body["field"], "roles[1]");
+        let body = check(
+            raw(
+                "application/json",
+                r#"{"name": "x", "roles": [], "admin": true}"#.into(),
+            )
+            .send()
+            .await
+            .unwrap(),
+            422,
+        )
+        .await;
+        assert_eq!(body["field"], "admin");
+        let body = check(
+            raw("application/json", r#"{"roles": []}"#.into())
+                .send()
+                .await
+                .unwrap(),
+            422,
+        )
+        .await;
+        assert!(body["detail"].as_str().unwrap().contains("name"));
+        let body = check(
+            raw(
+                "application/json",
+                r#"{"name": "x", "roles": ["org:admin", "org:admin"]}"#.into(),
+            )
+            .send()
+            .await
+            .unwrap(),
+            422,
+        )
+        .await;
+        assert_eq!(body["field"], "roles");
+        check(
+            raw("text/plain", r#"{"name": "x", "roles": []}"#.into())
+                .send()
+                .await
+                .unwrap(),
+            415,
+        )
+        .await;
+        check(
+            raw(
+                "application/json",
+                format!(r#"{{"name": "{}", "roles": []}}"#, "x".repeat(100_000)),
+            )
+            .send()
+            .await
+            .unwrap(),
+            413,
+        )
+        .await;
+        check(app.http.get(app.url(&clients)).send().await.unwrap(), 401).await;
+        check(
+            app.http
+                .get(app.url("/admin/v1/nope"))
+                .bearer_auth(&admin.token)
+                .send()
+                .await
+                .unwrap(),
+            404,
+        )
+        .await;
+
+        // Nothing was created by any of those.
+        assert_eq!(
+            admin
+                .get(&format!("/organizations/{}/clients", app.org_id))
+                .await
+                .body
+                .as_array()
+                .unwrap()
+                .len(),
+            1
+        );
+    }
+);
+
+on_both_backends!(
+    a_failed_audit_write_leaves_nothing_half_written,
+    |backend: Backend| async move {
+        let s = spawn_app(backend).await;
+        let app = &s.app;
+        let admin = app.platform_admin().await;
+        let org = app.org_id.clone();
+        let (id, secret) = admin.create_client(&org, "svc", &["org:admin"]).await;
+        let sql = |q: &str| diesel::sql_query(q).execute(&mut *app.store()).unwrap();
+
+        // The audit insert fails: every mutation must roll back with it.
+        sql("ALTER TABLE audit_events RENAME TO audit_events_away");
+        let clients = format!("/organizations/{org}/clients");
+        let attempts = [
+            admin
+                .post(&clients, json!({"name": "ghost", "roles": []}))
+                .await,
+            admin
+                .patch(
+                    &format!("{clients}/{id}"),
+                    json!({"name": "renamed", "roles": []}),
+                )
+                .await,
+            admin
+                .post(&format!("{clients}/{id}/secret"), json!({}))
+                .await,
+            admin.delete(&format!("{clients}/{id}")).await,
+            admin
+                .post("/organizations", json!({"name": "ghost org"}))
+                .await,
+        ];
+        for res in &attempts {
+            assert!(res.status >= 500, "{res:?}");
+            assert!(res.content_type.starts_with("application/problem+json"));
+        }
+        sql("ALTER TABLE audit_events_away RENAME TO audit_events");
+
+        let list = admin.get(&clients).await;
+        let names: Vec<&str> = list
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            names,
+            ["Bootstrap admin", "svc"],
+            "no ghost client, no rename"
+        );
+        let svc = admin.get(&format!("{clients}/{id}")).await;
+        assert_eq!(svc.body["roles"], json!(["org:admin"]));
+        assert!(svc.body["secret_rotated_at"].is_null());
+        assert_eq!(
+            app.token_basic(&id, &secret, &[]).await.status(),
+            200,
+            "the secret was not rotated"
+        );
+        assert_eq!(
+            admin
+                .get("/organizations")
+                .await
+                .body
+                .as_array()
+                .unwrap()
+                .len(),
+            1
+        );
+    }
+);
+
+/// The operations of the SPEC's admin table.
+const OPERATIONS: [(&str, &str); 12] = [
+    ("get", "/admin/v1/roles"),
+    ("post", "/admin/v1/roles"),
+    ("delete", "/admin/v1/roles/{name}"),
+    ("get", "/admin/v1/organizations"),
+    ("post", "/admin/v1/organizations"),
+    ("get", "/admin/v1/organizations/{org_id}/clients"),
+    ("post", "/admin/v1/organizations/{org_id}/clients"),
+    (
+        "get",
+        "/admin/v1/organizations/{org_id}/clients/{client_id}",
+    ),
+    (
+        "patch",
+        "/admin/v1/organizations/{org_id}/clients/{client_id}",
+    ),
+    (
+        "post",
+        "/admin/v1/organizations/{org_id}/clients/{client_id}/secret",
+    ),
+    (
+        "delete",
+        "/admin/v1/organizations/{org_id}/clients/{client_id}",
+    ),
+    ("get", "/admin/v1/organizations/{org_id}/audit-events"),
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openapi_documents_every_registered_route() {
+    let s = spawn_app(Backend::Sqlite).await;
+    let app = &s.app;
+    let res = app
+        .http
+        .get(app.url("/admin/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let doc: Value = res.json().await.unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+
+    let mut documented = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            documented.push((method.clone(), path.clone()));
+            let responses = op["responses"].as_object().unwrap();
+            assert!(
+                responses.contains_key("401"),
+                "{method} {path} documents 401"
+            );
+            assert_eq!(
+                responses["401"]["content"]["application/problem+json"]["schema"]["$ref"],
+                "#/components/schemas/Problem"
+            );
+        }
+    }
+    documented.sort();
+    let mut expected: Vec<(String, String)> = OPERATIONS
+        .iter()
+        .map(|(m, p)| (m.to_string(), p.to_string()))
+        .collect();
+    expected.sort();
+    assert_eq!(documented, expected);
+
+    // Each documented operation is really served: without a token it asks for one (401),
+    // where an unregistered route would be a 404.
+    for (method, path) in OPERATIONS {
+        let concrete = path
+            .replace("{name}", "x")
+            .replace("{org_id}", "org_x")
+            .replace("{client_id}", "c");
+        let res = app
+            .http
+            .request(method.to_uppercase().parse().unwrap(), app.url(&concrete))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 401, "{method} {path}");
+    }
+}
