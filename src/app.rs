@@ -125,6 +125,11 @@ impl Application {
         self.port
     }
 
+    /// Stops the server from elsewhere (tests; `main` relies on SIGTERM/SIGINT).
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
     /// Serves until SIGTERM/SIGINT, then stops accepting, finishes in-flight requests and
     /// writes the pending `last_used_at` times.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {

@@ -431,3 +431,38 @@ on_both_backends!(
         assert_eq!(actions, ["role.deleted", "role.created"]);
     }
 );
+
+on_both_backends!(
+    last_used_at_is_written_on_shutdown_not_per_request,
+    |backend: Backend| async move {
+        let db = common::TestDatabase::create(backend);
+        let keys = tempfile::tempdir().unwrap();
+        let mut config = common::test_config(&db, keys.path().to_owned());
+        config.last_used_flush = Duration::from_secs(3600);
+        let app = common::spawn_with(config.clone()).await;
+        let (id, secret) = (app.admin_id.clone(), app.admin_secret().to_owned());
+        for _ in 0..5 {
+            app.access_token(&id, &secret).await;
+        }
+        // Not written yet: the flush interval has not passed.
+        let admin = app.admin_api(&id, &secret).await;
+        let before = admin
+            .get(&format!("/organizations/{}/clients/{id}", app.org_id))
+            .await;
+        assert!(before.body["last_used_at"].is_null(), "{:?}", before.body);
+        drop(admin);
+        let org = app.org_id.clone();
+        app.stop_gracefully().await;
+
+        let app = common::spawn_with(config).await;
+        let admin = app.admin_api(&id, &secret).await;
+        let after = admin
+            .get(&format!("/organizations/{org}/clients/{id}"))
+            .await;
+        assert!(
+            after.body["last_used_at"].is_string(),
+            "flushed on shutdown: {:?}",
+            after.body
+        );
+    }
+);

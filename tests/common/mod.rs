@@ -146,6 +146,7 @@ pub struct TestApp {
     pub admin_secret: Option<String>,
     pub org_id: String,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
+    handle: actix_web::dev::ServerHandle,
 }
 
 impl TestApp {
@@ -234,6 +235,12 @@ impl TestApp {
     pub fn stop(self) {
         self.server.abort();
     }
+
+    /// Stops as SIGTERM would: finish in-flight requests, run the shutdown work, return.
+    pub async fn stop_gracefully(self) {
+        self.handle.stop(true).await;
+        self.server.await.unwrap().unwrap();
+    }
 }
 
 pub fn verify_with(
@@ -270,6 +277,7 @@ pub fn raw_header(token: &str) -> Value {
 pub async fn spawn_with(config: Config) -> TestApp {
     let application = Application::build(config.clone()).expect("server starts");
     let port = application.port();
+    let handle = application.handle();
     let (admin_id, admin_secret, org_id) = match &application.bootstrapped {
         Some(b) => (
             b.client_id.clone(),
@@ -287,6 +295,7 @@ pub async fn spawn_with(config: Config) -> TestApp {
         admin_secret,
         org_id,
         server,
+        handle,
     };
     for _ in 0..100 {
         if app.http.get(app.url("/healthz")).send().await.is_ok() {
