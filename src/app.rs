@@ -5,12 +5,13 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
+use actix_web::HttpMessage;
 use actix_web::dev::Server;
-use actix_web::middleware::Logger;
+use actix_web::middleware::{Logger, from_fn};
 use actix_web::{App, HttpServer, web};
 use utoipa_actix_web::AppExt;
 
-use crate::client_auth::ClientAuthenticator;
+use crate::client_auth::{AuthSettings, ClientAuthenticator};
 use crate::config::Config;
 use crate::domain::SecretHasher;
 use crate::http::{self, AppState};
@@ -79,13 +80,18 @@ impl Application {
             authenticator: ClientAuthenticator::new(
                 pool.clone(),
                 &hasher,
-                config.argon2_concurrency,
+                AuthSettings {
+                    argon2_concurrency: config.argon2_concurrency,
+                    argon2_queue_timeout: config.argon2_queue_timeout,
+                    limiter: config.limiter.clone(),
+                },
             ),
             issuer: TokenIssuer::new(keys, config.issuer.clone(), config.token_ttl),
             audiences: config.audiences.clone(),
             hasher,
             last_used: LastUsedRecorder::default(),
             openapi_json: openapi_json.into(),
+            trusted_proxy_header: config.trusted_proxy_header.clone(),
             pool,
         });
 
@@ -97,6 +103,7 @@ impl Application {
         let app_state = state.clone();
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(from_fn(http::ops::measure))
                 .wrap(request_logger())
                 .app_data(app_state.clone())
                 .configure(http::oauth::routes)
@@ -141,6 +148,7 @@ impl Application {
             loop {
                 ticks.tick().await;
                 flush_last_used(&state).await;
+                prune_revocations(&state).await;
             }
         });
         let served = self.server.await;
@@ -155,6 +163,17 @@ async fn flush_last_used(state: &web::Data<AppState>) {
     let flushed = tokio::task::spawn_blocking(move || state.last_used.flush(&state.pool)).await;
     if let Ok(Err(e)) = flushed {
         log::warn!("could not record last_used_at (will retry): {e}");
+    }
+}
+
+async fn prune_revocations(state: &web::Data<AppState>) {
+    let now = store::now();
+    let pruned = store::run(&state.pool, move |conn| {
+        store::revocations::prune(conn, now).map_err(store::StoreError::Query)
+    })
+    .await;
+    if let Err(e) = pruned {
+        log::warn!("could not prune expired revocations (will retry): {e}");
     }
 }
 
@@ -187,10 +206,17 @@ pub fn migrated_pool(config: &Config) -> Result<store::Pool, StartupError> {
     ))
 }
 
-/// One line per request: method, path without the query string, status, latency. Never a
-/// header or a body, so no credential or token reaches the log.
+/// One line per request: method, path without the query string, status, latency, peer, and
+/// the client it acted as when known. Never a header or a body, so no credential or token
+/// reaches the log.
 fn request_logger() -> Logger {
-    Logger::new(r#"%{METHOD}xi %{PATH}xi %s %Dms %a"#)
+    Logger::new(r#"%{METHOD}xi %{PATH}xi %s %Dms %a client=%{CLIENT}xo"#)
         .custom_request_replace("METHOD", |req| req.method().to_string())
         .custom_request_replace("PATH", |req| req.path().to_owned())
+        .custom_response_replace("CLIENT", |res| {
+            res.request()
+                .extensions()
+                .get::<http::LoggedClient>()
+                .map_or_else(|| "-".to_owned(), |c| c.0.clone())
+        })
 }

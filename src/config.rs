@@ -6,6 +6,9 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
+use actix_web::http::header::HeaderName;
+
+use crate::client_auth::LimiterSettings;
 use crate::domain::{ClientId, ClientSecret};
 use crate::store::DatabaseUrl;
 use crate::token::SigningAlg;
@@ -38,6 +41,11 @@ pub struct Config {
     /// How many argon2 verifications may run at once (each holds `memory_kib` of RAM).
     pub argon2_concurrency: usize,
     pub workers: usize,
+    /// How long a request waits for an argon2 slot before it is answered 503.
+    pub argon2_queue_timeout: Duration,
+    pub limiter: LimiterSettings,
+    /// Behind a reverse proxy: the header holding the caller's address (e.g. X-Forwarded-For).
+    pub trusted_proxy_header: Option<HeaderName>,
     /// How often `last_used_at` times are written (at most one write per client per period).
     pub last_used_flush: Duration,
     pub bootstrap_client_id: Option<ClientId>,
@@ -97,6 +105,26 @@ impl Config {
             },
             argon2_concurrency: parse_var("ORGAUTH_ARGON2_CONCURRENCY", cores)?,
             workers: parse_var("ORGAUTH_WORKERS", cores)?,
+            argon2_queue_timeout: Duration::from_millis(parse_var(
+                "ORGAUTH_ARGON2_QUEUE_TIMEOUT_MS",
+                500,
+            )?),
+            limiter: LimiterSettings {
+                max_failures_per_client: parse_var("ORGAUTH_MAX_AUTH_FAILURES_PER_CLIENT", 10)?,
+                max_failures_per_address: parse_var("ORGAUTH_MAX_AUTH_FAILURES_PER_ADDRESS", 100)?,
+                window: Duration::from_secs(
+                    parse_var("ORGAUTH_AUTH_FAILURE_WINDOW_SECONDS", 60u64)?.max(1),
+                ),
+            },
+            trusted_proxy_header: var("ORGAUTH_TRUSTED_PROXY_HEADER")
+                .map(|h| {
+                    HeaderName::try_from(h.trim()).map_err(|_| {
+                        ConfigError(format!(
+                            "ORGAUTH_TRUSTED_PROXY_HEADER={h:?} is not a header name"
+                        ))
+                    })
+                })
+                .transpose()?,
             last_used_flush: Duration::from_secs(
                 parse_var("ORGAUTH_LAST_USED_FLUSH_SECONDS", 60u64)?.max(1),
             ),

@@ -5,6 +5,7 @@ pub mod client_auth;
 pub mod config;
 pub mod domain;
 pub mod http;
+pub mod metrics;
 pub mod service;
 pub mod store;
 pub mod token;

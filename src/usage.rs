@@ -32,8 +32,8 @@ impl LastUsedRecorder {
         if batch.is_empty() {
             return Ok(0);
         }
-        let written = pool.get().map_err(StoreError::from).and_then(|mut conn| {
-            store::write_transaction(&mut conn, |conn| {
+        let written = store::with_connection(pool, |conn| {
+            store::write_transaction(conn, |conn| {
                 for (client_id, at) in &batch {
                     store::clients::set_last_used(conn, client_id, *at)?;
                 }

@@ -237,7 +237,10 @@ on_both_backends!(
         let admin = app.platform_admin().await;
         let org = app.org_id.clone();
         let (id, secret) = admin.create_client(&org, "svc", &["org:admin"]).await;
-        let sql = |q: &str| diesel::sql_query(q).execute(&mut *app.store()).unwrap();
+        let sql = |q: &str| {
+            let mut conn = app.store();
+            diesel::sql_query(q).execute(&mut **conn).unwrap()
+        };
 
         // The audit insert fails: every mutation must roll back with it.
         sql("ALTER TABLE audit_events RENAME TO audit_events_away");

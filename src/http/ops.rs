@@ -1,14 +1,22 @@
-//! Operations endpoints: liveness and readiness.
+//! Operations endpoints: liveness, readiness and Prometheus metrics; and the middleware that
+//! measures every request.
 
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
 use actix_web::{HttpResponse, web};
 use serde_json::json;
 
-use crate::client_auth::blocking;
 use crate::http::AppState;
+use crate::metrics::METRICS;
+use crate::store::{self, StoreError};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(healthz))
-        .route("/readyz", web::get().to(readyz));
+        .route("/readyz", web::get().to(readyz))
+        .route("/metrics", web::get().to(metrics));
 }
 
 /// The process is up.
@@ -18,11 +26,9 @@ async fn healthz() -> HttpResponse {
 
 /// The store answers a query within the pool timeout.
 async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    let pool = state.pool.clone();
-    let ping = blocking(move || {
-        let mut conn = pool.get()?;
-        diesel::connection::SimpleConnection::batch_execute(&mut *conn, "SELECT 1")
-            .map_err(crate::store::StoreError::Query)
+    let ping = store::run(&state.pool, |conn| {
+        diesel::connection::SimpleConnection::batch_execute(conn, "SELECT 1")
+            .map_err(StoreError::Query)
     })
     .await;
     match ping {
@@ -32,4 +38,40 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
             HttpResponse::ServiceUnavailable().json(json!({"status": "unavailable"}))
         }
     }
+}
+
+/// Prometheus text exposition.
+async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    let pool = state.pool.state();
+    METRICS.pool_connections.set(i64::from(pool.connections));
+    METRICS
+        .pool_idle_connections
+        .set(i64::from(pool.idle_connections));
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(METRICS.render())
+}
+
+/// Latency per route pattern (bounded label values), and admin requests by status.
+pub async fn measure(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let started = Instant::now();
+    let res = next.call(req).await?;
+    let route = res
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_owned());
+    METRICS
+        .request_duration
+        .with_label_values(&[res.request().method().as_str(), &route])
+        .observe(started.elapsed().as_secs_f64());
+    if route.starts_with("/admin/") {
+        METRICS
+            .admin_requests
+            .with_label_values(&[res.status().as_str()])
+            .inc();
+    }
+    Ok(res)
 }

@@ -35,6 +35,12 @@ impl From<diesel::result::Error> for ServiceError {
     }
 }
 
+impl crate::store::Transient for ServiceError {
+    fn is_transient(&self) -> bool {
+        matches!(self, Self::Store(e) if e.is_transient())
+    }
+}
+
 impl ServiceError {
     pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
         Self::Invalid {

@@ -222,3 +222,7 @@ pub fn set_last_used(
         .execute(conn)
         .map(drop)
 }
+
+pub fn exists(conn: &mut DbConnection, client_id: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(clients::table.find(client_id))).get_result(conn)
+}

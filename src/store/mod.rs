@@ -10,6 +10,7 @@
 pub mod audit;
 pub mod clients;
 pub mod organizations;
+pub mod revocations;
 pub mod roles;
 pub mod schema;
 
@@ -74,10 +75,21 @@ impl StoreError {
             Self::Query(Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _)) => true,
             Self::Query(Error::DatabaseError(_, info)) => {
                 let message = info.message();
-                message.contains("database is locked")
-                    || message.contains("server closed the connection")
-                    || message.contains("terminating connection")
-                    || message.contains("no connection to the server")
+                [
+                    "database is locked",
+                    "server closed the connection",
+                    "terminating connection",
+                    "no connection to the server",
+                    "could not receive data",
+                    "could not send data",
+                    "connection to server",
+                    "file is not a database",
+                    "unable to open database file",
+                    "disk I/O error",
+                    "database disk image is malformed",
+                ]
+                .iter()
+                .any(|m| message.contains(m))
             }
             Self::Query(_) => false,
         }
@@ -120,26 +132,100 @@ impl ConnectionManager {
     }
 }
 
+/// A pooled connection that remembers whether it failed as if dead, so the pool discards it
+/// instead of handing it out again (libpq's connection status is not visible through diesel).
+pub struct PoolConnection {
+    conn: DbConnection,
+    broken: bool,
+}
+
+impl std::ops::Deref for PoolConnection {
+    type Target = DbConnection;
+
+    fn deref(&self) -> &DbConnection {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for PoolConnection {
+    fn deref_mut(&mut self) -> &mut DbConnection {
+        &mut self.conn
+    }
+}
+
 impl ManageConnection for ConnectionManager {
-    type Connection = DbConnection;
+    type Connection = PoolConnection;
     type Error = r2d2::Error;
 
-    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
-        ConnectionManager::connect(self).map_err(r2d2::Error::ConnectionError)
+    fn connect(&self) -> Result<PoolConnection, r2d2::Error> {
+        ConnectionManager::connect(self)
+            .map(|conn| PoolConnection {
+                conn,
+                broken: false,
+            })
+            .map_err(r2d2::Error::ConnectionError)
     }
 
-    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
-        conn.batch_execute("SELECT 1")
+    fn is_valid(&self, conn: &mut PoolConnection) -> Result<(), r2d2::Error> {
+        conn.conn
+            .batch_execute("SELECT 1")
             .map_err(r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
-        false
+    fn has_broken(&self, conn: &mut PoolConnection) -> bool {
+        conn.broken
     }
 }
 
 pub type Pool = r2d2::Pool<ConnectionManager>;
 pub type PooledConnection = r2d2::PooledConnection<ConnectionManager>;
+
+/// Errors that may say the database (or the connection) is gone rather than the request wrong.
+pub trait Transient {
+    fn is_transient(&self) -> bool;
+}
+
+impl Transient for StoreError {
+    fn is_transient(&self) -> bool {
+        StoreError::is_transient(self)
+    }
+}
+
+/// Runs `f` with a pooled connection; a connection whose error looks like an outage is
+/// discarded rather than returned to the pool, so service resumes as soon as the database does.
+pub fn with_connection<T, E>(
+    pool: &Pool,
+    f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<StoreError> + Transient,
+{
+    let started = std::time::Instant::now();
+    let mut conn = pool.get().map_err(StoreError::from)?;
+    crate::metrics::observe_pool_wait(started.elapsed());
+    let result = f(&mut conn);
+    if let Err(e) = &result
+        && e.is_transient()
+    {
+        conn.broken = true;
+    }
+    result
+}
+
+/// `with_connection` on the blocking thread pool, for async callers.
+pub async fn run<T, E>(
+    pool: &Pool,
+    f: impl FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+) -> Result<T, E>
+where
+    T: Send + 'static,
+    E: From<StoreError> + Transient + Send + 'static,
+{
+    let pool = pool.clone();
+    tokio::task::spawn_blocking(move || with_connection(&pool, f))
+        .await
+        .map_err(|e| StoreError::Unavailable(format!("store task failed: {e}")))?
+}
 
 pub struct PoolSettings {
     pub max_size: u32,

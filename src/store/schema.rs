@@ -44,6 +44,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    revoked_tokens (jti) {
+        jti -> Text,
+        client_id -> Text,
+        expires_at -> Timestamp,
+        revoked_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     roles (name) {
         name -> Text,
         description -> Text,
@@ -61,5 +70,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     client_roles,
     clients,
     organizations,
+    revoked_tokens,
     roles
 );

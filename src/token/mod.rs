@@ -7,6 +7,8 @@
 
 mod claims;
 mod keys;
+mod verify;
 
 pub use claims::{AccessTokenClaims, IssuedToken, TokenIssuer};
 pub use keys::{KeyError, KeyInfo, KeySet, SigningAlg, generate_key, list_keys};
+pub use verify::Expiry;

@@ -132,6 +132,13 @@ pub fn test_config(db: &TestDatabase, keys_dir: PathBuf) -> Config {
         argon2_concurrency: 2,
         workers: 2,
         last_used_flush: Duration::from_millis(200),
+        argon2_queue_timeout: Duration::from_millis(500),
+        limiter: orgauth::client_auth::LimiterSettings {
+            max_failures_per_client: 10,
+            max_failures_per_address: 1000,
+            window: Duration::from_secs(60),
+        },
+        trusted_proxy_header: None,
         bootstrap_client_id: None,
         bootstrap_client_secret: None,
     }

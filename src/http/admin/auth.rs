@@ -1,24 +1,22 @@
-//! The bearer-token check of every `/admin/v1` request: our own access token, verified with
-//! the key its `kid` names and that key's algorithm only (never the token's `alg` alone), our
-//! issuer, `exp`/`nbf` with a small leeway, `typ: at+jwt`; then the calling client must still
-//! exist, so a deleted admin loses access at once. Its powers are the roles both the token
-//! and its current record grant: removing a role takes effect without waiting for expiry.
+//! The bearer-token check of every `/admin/v1` request: our own, unrevoked access token
+//! (`KeySet::verify`: kid-selected key, that key's algorithm, our issuer, `exp`/`nbf` with a
+//! small leeway, `typ: at+jwt`); then the calling client must still exist, so a deleted admin
+//! loses access at once. Its powers are the roles both the token and its current record grant:
+//! removing a role takes effect without waiting for the token to expire.
 
 use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, web};
-use jsonwebtoken::Validation;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 
 use super::problem::ApiError;
-use crate::client_auth::blocking;
 use crate::domain::{ORG_ADMIN, PLATFORM_ADMIN};
-use crate::http::AppState;
+use crate::http::{AppState, LoggedClient};
 use crate::service::{Actor, Caller};
-use crate::store;
-use crate::token::AccessTokenClaims;
+use crate::store::{self, StoreError};
+use crate::token::Expiry;
 
 /// Seconds of clock skew tolerated on `exp` and `nbf`.
 const LEEWAY_SECONDS: u64 = 30;
@@ -43,19 +41,36 @@ impl FromRequest for AdminCaller {
                 .app_data::<web::Data<AppState>>()
                 .ok_or(ApiError::Internal)?
                 .clone();
-            let token = bearer_token(&req)?;
-            let claims = verify(&state, token)?;
+            let invalid =
+                || ApiError::Unauthorized("the access token is invalid or expired".into());
+            let claims = state
+                .issuer
+                .keys()
+                .verify(
+                    bearer_token(&req)?,
+                    state.issuer.issuer(),
+                    LEEWAY_SECONDS,
+                    Expiry::Enforce,
+                )
+                .ok_or_else(invalid)?;
 
-            let pool = state.pool.clone();
-            let client_id = claims.client_id.clone();
-            let current = blocking(move || {
-                let mut conn = pool.get()?;
-                Ok(store::clients::find_credentials(&mut conn, &client_id)?)
+            let (client_id, jti) = (claims.client_id.clone(), claims.jti.clone());
+            let (revoked, current) = store::run(&state.pool, move |conn| {
+                let revoked = store::revocations::is_revoked(conn, &jti)?;
+                let current = store::clients::find_credentials(conn, &client_id)?;
+                Ok::<_, StoreError>((revoked, current))
             })
-            .await?
-            .ok_or_else(|| {
+            .await?;
+            if revoked {
+                return Err(ApiError::Unauthorized(
+                    "the access token has been revoked".into(),
+                ));
+            }
+            let current = current.ok_or_else(|| {
                 ApiError::Unauthorized("the client of this token no longer exists".into())
             })?;
+            req.extensions_mut()
+                .insert(LoggedClient(current.id.clone()));
 
             let roles: Vec<String> = claims
                 .roles
@@ -93,30 +108,4 @@ fn bearer_token(req: &HttpRequest) -> Result<&str, ApiError> {
             "the Authorization header must be Bearer <access token>".into(),
         )),
     }
-}
-
-fn verify(state: &AppState, token: &str) -> Result<AccessTokenClaims, ApiError> {
-    let invalid = || ApiError::Unauthorized("the access token is invalid or expired".into());
-    let header = jsonwebtoken::decode_header(token).map_err(|_| invalid())?;
-    if header.typ.as_deref() != Some("at+jwt") {
-        return Err(invalid());
-    }
-    let key = header
-        .kid
-        .as_deref()
-        .and_then(|kid| state.issuer.keys().find(kid))
-        .ok_or_else(invalid)?;
-    let alg = key.alg.jwt_algorithm();
-    if header.alg != alg {
-        return Err(invalid());
-    }
-    let mut validation = Validation::new(alg);
-    validation.set_issuer(&[state.issuer.issuer()]);
-    validation.validate_aud = false;
-    validation.validate_nbf = true;
-    validation.leeway = LEEWAY_SECONDS;
-    validation.set_required_spec_claims(&["exp", "nbf", "iss", "sub"]);
-    jsonwebtoken::decode::<AccessTokenClaims>(token, key.decoding_key(), &validation)
-        .map(|data| data.claims)
-        .map_err(|_| invalid())
 }

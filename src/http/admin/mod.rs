@@ -23,7 +23,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use self::problem::ApiError;
 use crate::http::AppState;
 use crate::service::ServiceError;
-use crate::store::{DbConnection, StoreError};
+use crate::store::DbConnection;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -108,12 +108,7 @@ async fn run<T: Send + 'static>(
     state: &AppState,
     f: impl FnOnce(&mut DbConnection) -> Result<T, ServiceError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    let pool = state.pool.clone();
-    tokio::task::spawn_blocking(move || {
-        let mut conn = pool.get().map_err(StoreError::from)?;
-        f(&mut conn)
-    })
-    .await
-    .map_err(|_| ApiError::Internal)?
-    .map_err(ApiError::from)
+    crate::store::run(&state.pool, f)
+        .await
+        .map_err(ApiError::from)
 }

@@ -1,15 +1,18 @@
 //! Which client is calling: `client_secret_basic` (RFC 6749 §2.3.1, with the ID and secret
-//! form-url-encoded before base64) or `client_secret_post`, never both.
+//! form-url-encoded before base64) or `client_secret_post`, never both; and whether it is
+//! who it says (shared by the token, introspection and revocation endpoints).
 
-use actix_web::HttpRequest;
 use actix_web::http::header;
+use actix_web::{HttpMessage, HttpRequest};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use percent_encoding::percent_decode_str;
 
 use super::OAuthError;
 use super::form::Form;
+use crate::client_auth::{AuthFailure, AuthenticatedClient};
 use crate::domain::{ClientId, ClientSecret};
+use crate::http::{AppState, LoggedClient};
 
 pub struct PresentedCredentials {
     pub client_id: ClientId,
@@ -18,9 +21,35 @@ pub struct PresentedCredentials {
     pub basic: bool,
 }
 
-/// Extracts and parses the credentials. Format errors (a malformed ID, a secret with a bad
-/// checksum) are `invalid_client` like a wrong secret, and cost no hashing.
-pub fn extract(req: &HttpRequest, form: &Form) -> Result<PresentedCredentials, OAuthError> {
+/// Extracts the credentials and authenticates the client. Format errors (a malformed ID, a
+/// secret with a bad checksum) are `invalid_client` like a wrong secret, and cost no hashing.
+pub async fn authenticate(
+    req: &HttpRequest,
+    form: &Form,
+    state: &AppState,
+) -> Result<AuthenticatedClient, OAuthError> {
+    let credentials = extract(req, form)?;
+    let client = state
+        .authenticator
+        .authenticate(
+            &credentials.client_id,
+            &credentials.secret,
+            state.source_address(req),
+        )
+        .await
+        .map_err(|e| match e {
+            AuthFailure::Rejected => OAuthError::InvalidClient {
+                basic: credentials.basic,
+            },
+            AuthFailure::RateLimited { retry_after } => OAuthError::RateLimited(retry_after),
+            AuthFailure::Overloaded => OAuthError::Unavailable,
+            AuthFailure::Store(e) => e.into(),
+        })?;
+    req.extensions_mut().insert(LoggedClient(client.id.clone()));
+    Ok(client)
+}
+
+fn extract(req: &HttpRequest, form: &Form) -> Result<PresentedCredentials, OAuthError> {
     let body_id = form.get("client_id");
     let body_secret = form.get("client_secret");
     let authorization = req.headers().get(header::AUTHORIZATION);
@@ -47,10 +76,9 @@ pub fn extract(req: &HttpRequest, form: &Form) -> Result<PresentedCredentials, O
         },
     };
 
-    let invalid = OAuthError::InvalidClient { basic };
-    let client_id = ClientId::parse(&raw_id).map_err(|_| invalid)?;
-    let secret =
-        ClientSecret::parse(&raw_secret).map_err(|_| OAuthError::InvalidClient { basic })?;
+    let invalid = || OAuthError::InvalidClient { basic };
+    let client_id = ClientId::parse(&raw_id).map_err(|_| invalid())?;
+    let secret = ClientSecret::parse(&raw_secret).map_err(|_| invalid())?;
     Ok(PresentedCredentials {
         client_id,
         secret,

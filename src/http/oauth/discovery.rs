@@ -3,14 +3,15 @@ use actix_web::{HttpResponse, web};
 use serde_json::json;
 
 use super::OAuthError;
-use crate::client_auth::blocking;
 use crate::http::AppState;
 use crate::store;
 
 /// RFC 8414 authorization server metadata. `scopes_supported` is the live role catalog.
 pub async fn metadata(state: web::Data<AppState>) -> Result<HttpResponse, OAuthError> {
-    let pool = state.pool.clone();
-    let roles = blocking(move || Ok(store::roles::list(&mut *pool.get()?)?)).await?;
+    let roles = store::run(&state.pool, |conn| {
+        store::roles::list(conn).map_err(store::StoreError::Query)
+    })
+    .await?;
     let issuer = state.issuer.issuer();
     let auth_methods = ["client_secret_basic", "client_secret_post"];
     Ok(HttpResponse::Ok().json(json!({

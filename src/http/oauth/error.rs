@@ -22,6 +22,8 @@ pub enum OAuthError {
     InvalidTarget(String),
     #[error("the request body is larger than {0} bytes")]
     PayloadTooLarge(usize),
+    #[error("too many failed client authentications; retry after {} seconds", .0.as_secs())]
+    RateLimited(std::time::Duration),
     #[error("the service is temporarily unavailable, retry shortly")]
     Unavailable,
 }
@@ -40,7 +42,17 @@ impl OAuthError {
             Self::UnsupportedGrantType => "unsupported_grant_type",
             Self::InvalidScope(_) => "invalid_scope",
             Self::InvalidTarget(_) => "invalid_target",
-            Self::Unavailable => "temporarily_unavailable",
+            Self::RateLimited(_) | Self::Unavailable => "temporarily_unavailable",
+        }
+    }
+
+    /// The `outcome` label of the token-request metric.
+    pub fn outcome(&self) -> &'static str {
+        match self {
+            Self::RateLimited(_) => "rate_limited",
+            Self::Unavailable => "unavailable",
+            Self::PayloadTooLarge(_) => "invalid_request",
+            other => other.code(),
         }
     }
 }
@@ -57,6 +69,7 @@ impl ResponseError for OAuthError {
         match self {
             Self::InvalidClient { .. } => StatusCode::UNAUTHORIZED,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::BAD_REQUEST,
         }
@@ -69,6 +82,12 @@ impl ResponseError for OAuthError {
         match self {
             Self::InvalidClient { basic: true } => {
                 res.insert_header((header::WWW_AUTHENTICATE, r#"Basic realm="orgauth""#));
+            }
+            Self::RateLimited(retry_after) => {
+                res.insert_header((
+                    header::RETRY_AFTER,
+                    retry_after.as_secs().max(1).to_string(),
+                ));
             }
             Self::Unavailable => {
                 res.insert_header((header::RETRY_AFTER, "1"));

@@ -7,6 +7,7 @@ use super::client_credentials;
 use super::form::Form;
 use crate::domain::Scope;
 use crate::http::AppState;
+use crate::metrics::METRICS;
 
 #[derive(Serialize)]
 struct TokenResponse<'a> {
@@ -23,7 +24,21 @@ pub async fn token(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, OAuthError> {
-    let form = Form::read(&req, payload).await?;
+    let result = issue(&req, payload, &state).await;
+    let outcome = match &result {
+        Ok(_) => "issued",
+        Err(e) => e.outcome(),
+    };
+    METRICS.token_requests.with_label_values(&[outcome]).inc();
+    result
+}
+
+async fn issue(
+    req: &HttpRequest,
+    payload: web::Payload,
+    state: &AppState,
+) -> Result<HttpResponse, OAuthError> {
+    let form = Form::read(req, payload).await?;
     match form.get("grant_type") {
         None => return Err(OAuthError::InvalidRequest("grant_type is required".into())),
         Some("client_credentials") => {}
@@ -34,15 +49,7 @@ pub async fn token(
         Some(s) => Some(Scope::parse(s).map_err(|e| OAuthError::InvalidScope(e.0))?),
         None => None,
     };
-    let credentials = client_credentials::extract(&req, &form)?;
-
-    let client = state
-        .authenticator
-        .authenticate(&credentials.client_id, &credentials.secret)
-        .await?
-        .ok_or(OAuthError::InvalidClient {
-            basic: credentials.basic,
-        })?;
+    let client = client_credentials::authenticate(req, &form, state).await?;
 
     let granted: Vec<String> = match scope.filter(|s| !s.is_empty()) {
         None => client.roles,
