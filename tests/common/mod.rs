@@ -4,6 +4,8 @@
 //! test instead of skipping it.
 #![allow(dead_code)]
 
+pub mod proxy;
+
 use std::path::PathBuf;
 use std::time::Duration;
 
