@@ -107,18 +107,36 @@ impl From<r2d2::PoolError> for StoreError {
 #[derive(Clone, Debug)]
 pub struct ConnectionManager {
     url: DatabaseUrl,
+    /// Whether a missing SQLite file may be created (only for the first, migrating connection:
+    /// a pool connection must fail loudly, not serve an empty database).
+    create_sqlite_file: bool,
 }
 
 impl ConnectionManager {
+    /// A manager for the first connection, which may create the SQLite file.
     pub fn new(url: DatabaseUrl) -> Self {
-        Self { url }
+        Self {
+            url,
+            create_sqlite_file: true,
+        }
+    }
+
+    fn for_pool(url: DatabaseUrl) -> Self {
+        Self {
+            url,
+            create_sqlite_file: false,
+        }
     }
 
     pub fn connect(&self) -> Result<DbConnection, diesel::ConnectionError> {
         match &self.url {
             DatabaseUrl::Postgres(url) => PgConnection::establish(url).map(DbConnection::Pg),
             DatabaseUrl::Sqlite(path) => {
-                let mut conn = SqliteConnection::establish(path)?;
+                let mut conn = if self.create_sqlite_file {
+                    SqliteConnection::establish(path)?
+                } else {
+                    SqliteConnection::establish(&existing_file_uri(path))?
+                };
                 // Foreign keys are off by default in SQLite, and busy_timeout makes writers
                 // queue instead of failing. (WAL is a property of the file: see migrations.)
                 conn.batch_execute(
@@ -240,7 +258,16 @@ pub fn build_pool(url: &DatabaseUrl, settings: &PoolSettings) -> Pool {
         .min_idle(Some(1))
         .connection_timeout(settings.connection_timeout)
         .test_on_check_out(false)
-        .build_unchecked(ConnectionManager::new(url.clone()))
+        .build_unchecked(ConnectionManager::for_pool(url.clone()))
+}
+
+/// `file:` URI that opens `path` read-write without creating it (SQLite `mode=rw`).
+fn existing_file_uri(path: &str) -> String {
+    let escaped = path
+        .replace('%', "%25")
+        .replace('?', "%3F")
+        .replace('#', "%23");
+    format!("file:{escaped}?mode=rw")
 }
 
 /// Runs the pending migrations of the connection's backend; returns how many ran. A SQLite
