@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Token-endpoint throughput on SQLite and Postgres, beside the same-stack baseline
-# (GET /.well-known/jwks.json: precomputed bytes through the same actix stack), in one run.
+# (GET /.well-known/jwks.json: precomputed bytes through the same actix stack), in one run;
+# then the same valid traffic while a second wrk floods wrong secrets for another client.
 #
 #   bench/run.sh                 # wrk -t2 -c32 -d15s for each line
 #   DURATION=5s bench/run.sh     # quicker
@@ -59,15 +60,42 @@ run_wrk() { # $@ = extra wrk args
   echo "$rps $p50 $p99 ${errors:-0}"
 }
 
-printf '%-9s %-26s %10s %9s %9s %9s %9s %7s\n' backend scenario "req/s" p50 p99 ratio "RSS MiB" non-2xx
+peak_rss_mib() { awk '/VmHWM/ {printf "%.1f", $2 / 1024}' "/proc/$PID/status"; }
+
+# A second client whose secret the flood gets wrong, created through the admin API.
+make_flood_client() {
+  local token client
+  token=$(curl -fs -u "$CLIENT_ID:$CLIENT_SECRET" -d grant_type=client_credentials \
+    "http://127.0.0.1:$PORT/oauth/token" | sed -E 's/.*"access_token":"([^"]+)".*/\1/')
+  org=$(curl -fs -H "Authorization: Bearer $token" "http://127.0.0.1:$PORT/admin/v1/organizations" \
+    | sed -E 's/.*"id":"([^"]+)".*/\1/')
+  client=$(curl -fs -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+    -d '{"name":"flood-victim","roles":[]}' "http://127.0.0.1:$PORT/admin/v1/organizations/$org/clients" \
+    | sed -E 's/.*"client_id":"([^"]+)".*/\1/')
+  FLOOD_BASIC=$(printf '%s:%s' "$client" "$("$BIN" secret generate)" | base64 -w0)
+  export FLOOD_BASIC
+}
+
+row() { printf '%-9s %-30s %10s %9s %9s %7s %9s %s\n' "$@"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
+
+row backend scenario "req/s" p50 p99 ratio "RSS MiB" "non-2xx / flood answers"
 bench_backend() { # $1 = name, $2 = DATABASE_URL
   start_server "$2"
   read -r base_rps base_p50 base_p99 base_err < <(run_wrk "http://127.0.0.1:$PORT/.well-known/jwks.json")
   read -r rps p50 p99 err < <(run_wrk -s bench/token.lua "http://127.0.0.1:$PORT/oauth/token")
   local rss; rss=$(rss_mib)
-  printf '%-9s %-26s %10s %9s %9s %9s %9s %7s\n' "$1" "baseline GET jwks.json" "$base_rps" "$base_p50" "$base_p99" "1.00" "-" "$base_err"
-  printf '%-9s %-26s %10s %9s %9s %9s %9s %7s\n' "$1" "token, one hot client" "$rps" "$p50" "$p99" \
-    "$(awk -v a="$rps" -v b="$base_rps" 'BEGIN {printf "%.2f", a / b}')" "$rss" "$err"
+  row "$1" "baseline GET jwks.json" "$base_rps" "$base_p50" "$base_p99" "1.00" "-" "$base_err"
+  row "$1" "token, one hot client" "$rps" "$p50" "$p99" "$(ratio "$rps" "$base_rps")" "$rss" "$err"
+
+  make_flood_client
+  wrk -t1 -c16 -d"$DURATION" -s bench/flood.lua "http://127.0.0.1:$PORT/oauth/token" >"$WORK/flood.out" &
+  local flood=$!
+  read -r frps fp50 fp99 ferr < <(run_wrk -s bench/token.lua "http://127.0.0.1:$PORT/oauth/token")
+  wait "$flood"
+  local answers; answers=$(grep '^status' "$WORK/flood.out" | sort | tr '\n' ' ')
+  row "$1" "token during wrong-secret flood" "$frps" "$fp50" "$fp99" "$(ratio "$frps" "$base_rps")" \
+    "$(peak_rss_mib) peak" "$ferr / ${answers:-none}"
   stop_server
 }
 
