@@ -14,10 +14,12 @@
 //! - Requests answered by the cache are never rate limited: successful clients are not slowed.
 //!   Every other attempt first passes the failure limiter (per client ID and per source
 //!   address), then waits at most `argon2_queue_timeout` for one of `argon2_concurrency`
-//!   argon2 slots, so a flood of wrong secrets can take neither all cores nor unbounded memory.
+//!   argon2 slots (as many dedicated threads), so a flood of wrong secrets can take neither
+//!   all cores nor unbounded memory.
 //! - An unknown client costs one argon2 verification against a dummy hash, so timing does not
 //!   tell whether a client ID exists.
 
+mod argon2_pool;
 mod cache;
 mod limiter;
 
@@ -29,6 +31,7 @@ use std::time::Duration;
 
 use tokio::sync::Semaphore;
 
+use self::argon2_pool::Argon2Pool;
 use self::cache::VerifiedCache;
 use self::limiter::FailureLimiter;
 use crate::domain::{ClientId, ClientSecret, NewClientSecret, SecretHash, SecretHasher};
@@ -67,6 +70,7 @@ pub struct ClientAuthenticator {
     pool: Pool,
     cache: VerifiedCache,
     limiter: FailureLimiter,
+    argon2: Argon2Pool,
     argon2_permits: Arc<Semaphore>,
     argon2_queue_timeout: Duration,
     dummy_hash: SecretHash,
@@ -78,6 +82,7 @@ impl ClientAuthenticator {
             pool,
             cache: VerifiedCache::new(),
             limiter: FailureLimiter::new(settings.limiter),
+            argon2: Argon2Pool::new(settings.argon2_concurrency),
             argon2_permits: Arc::new(Semaphore::new(settings.argon2_concurrency.max(1))),
             argon2_queue_timeout: settings.argon2_queue_timeout,
             dummy_hash: hasher.hash(NewClientSecret::generate().secret()),
@@ -151,14 +156,12 @@ impl ClientAuthenticator {
             .secret_verifications
             .with_label_values(&["argon2"])
             .inc();
-        let hash = SecretHash::from_stored(hash.to_owned());
-        let secret = secret.clone();
-        tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            hash.verify(&secret)
-        })
-        .await
-        .map_err(|_| AuthFailure::Overloaded)
+        let verified = self
+            .argon2
+            .verify(SecretHash::from_stored(hash.to_owned()), secret.clone())
+            .await;
+        drop(permit);
+        Ok(verified)
     }
 
     /// Forgets every cached verification of `client_id` (after a rotation or a deletion).
