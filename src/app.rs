@@ -81,6 +81,7 @@ impl Application {
                 pool.clone(),
                 &hasher,
                 AuthSettings {
+                    database_url: config.database_url.clone(),
                     argon2_concurrency: config.argon2_concurrency,
                     argon2_queue_timeout: config.argon2_queue_timeout,
                     limiter: config.limiter.clone(),

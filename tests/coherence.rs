@@ -1,13 +1,33 @@
-//! The verified-secret cache never lets an old secret through: not on the instance that
-//! rotated or deleted, and not on another instance sharing the database.
+//! The cached client records and verified secrets never let an old secret through: not on the
+//! instance that rotated or deleted (the very next request), and not on another instance
+//! sharing the database (within 1 s).
 
 mod common;
 
-use common::{Backend, TestDatabase, spawn_with, test_config};
+use std::time::{Duration, Instant};
+
+use common::{Backend, TestApp, TestDatabase, spawn_with, test_config};
 use serde_json::json;
 
+/// Polls `app` until the secret is refused; returns how long that took (panics after 1 s).
+async fn refused_within_a_second(app: &TestApp, id: &str, secret: &str) -> Duration {
+    let started = Instant::now();
+    loop {
+        let status = app.token_basic(id, secret, &[]).await.status();
+        if status == 401 {
+            return started.elapsed();
+        }
+        assert_eq!(status, 200);
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "still accepted after 1 s"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 on_both_backends!(
-    rotation_and_deletion_take_effect_on_every_instance_at_once,
+    rotation_and_deletion_take_effect_on_every_instance,
     |backend: Backend| async move {
         let db = TestDatabase::create(backend);
         let keys = tempfile::tempdir().unwrap();
@@ -20,7 +40,7 @@ on_both_backends!(
         let admin = a.platform_admin().await;
         let org = a.org_id.clone();
         let (id, old) = admin.create_client(&org, "svc", &[]).await;
-        // Both instances have verified (and cached) the old secret.
+        // Both instances have verified (and cached) the old secret and the client's record.
         for _ in 0..3 {
             assert_eq!(a.token_basic(&id, &old, &[]).await.status(), 200);
             assert_eq!(b.token_basic(&id, &old, &[]).await.status(), 200);
@@ -33,11 +53,32 @@ on_both_backends!(
             )
             .await;
         let new = rotated.body["client_secret"].as_str().unwrap().to_owned();
-        // The very next request, on either instance.
-        assert_eq!(b.token_basic(&id, &old, &[]).await.status(), 401);
+        // The very next request on the instance that rotated; within 1 s on the other.
         assert_eq!(a.token_basic(&id, &old, &[]).await.status(), 401);
-        assert_eq!(b.token_basic(&id, &new, &[]).await.status(), 200);
         assert_eq!(a.token_basic(&id, &new, &[]).await.status(), 200);
+        refused_within_a_second(&b, &id, &old).await;
+        assert_eq!(b.token_basic(&id, &new, &[]).await.status(), 200);
+
+        // Roles edited on one instance reach tokens issued by the other.
+        admin
+            .patch(
+                &format!("/organizations/{org}/clients/{id}"),
+                json!({"roles": ["org:admin"]}),
+            )
+            .await;
+        let started = Instant::now();
+        loop {
+            let token = b.access_token(&id, &new).await;
+            let (_, claims) = b.verify(&token, "http://orgauth.test").await;
+            if claims.roles == ["org:admin"] {
+                break;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(1),
+                "roles still stale after 1 s"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
 
         assert_eq!(
             admin
@@ -46,7 +87,45 @@ on_both_backends!(
                 .status,
             204
         );
-        assert_eq!(b.token_basic(&id, &new, &[]).await.status(), 401);
         assert_eq!(a.token_basic(&id, &new, &[]).await.status(), 401);
+        refused_within_a_second(&b, &id, &new).await;
     }
 );
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_made_while_the_listener_is_down_is_not_missed() {
+    if !common::postgres_available() {
+        return;
+    }
+    use diesel::RunQueryDsl;
+    let db = TestDatabase::create(Backend::Postgres);
+    let keys = tempfile::tempdir().unwrap();
+    let config = test_config(&db, keys.path().to_owned());
+    let a = spawn_with(config.clone()).await;
+    let b = spawn_with(config).await;
+    let admin = a.platform_admin().await;
+    let org = a.org_id.clone();
+    let (id, old) = admin.create_client(&org, "svc", &[]).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for _ in 0..3 {
+        assert_eq!(b.token_basic(&id, &old, &[]).await.status(), 200);
+    }
+
+    // Cut both instances' listeners, and rotate before they are back: the NOTIFY is lost.
+    let name = db.url.rsplit('/').next().unwrap().to_owned();
+    let mut conn = a.store();
+    diesel::sql_query(format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = '{name}' AND application_name = 'orgauth-change-listener'"
+    ))
+    .execute(&mut **conn)
+    .unwrap();
+    drop(conn);
+    admin
+        .post(
+            &format!("/organizations/{org}/clients/{id}/secret"),
+            json!({}),
+        )
+        .await;
+    refused_within_a_second(&b, &id, &old).await;
+}

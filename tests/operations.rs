@@ -237,6 +237,17 @@ async fn a_postgres_outage_gives_503_and_service_resumes_without_restart() {
     assert_eq!(app.token_basic(&id, &secret, &[]).await.status(), 200);
 
     proxy.cut().await;
+    // A cached client is served from memory only while changes can be heard: the change
+    // listener notices the cut within its poll interval, and from then on the database is
+    // needed, so the answer is 503.
+    let noticed = Instant::now();
+    while app.token_basic(&id, &secret, &[]).await.status() != 503 {
+        assert!(
+            noticed.elapsed() < Duration::from_secs(2),
+            "the outage goes unnoticed"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     for _ in 0..3 {
         let started = Instant::now();
         let res = app.token_basic(&id, &secret, &[]).await;

@@ -1,10 +1,11 @@
 //! Client authentication for the `/oauth/*` endpoints: is this the secret of this client?
 //!
 //! Design of the hot path:
-//! - The client's row (hash, grace-period hash, org, roles) is read through the pool on the
-//!   blocking thread pool, never on an actix worker. Reading it on every request is what keeps
-//!   every instance coherent: a rotation or deletion committed by any instance is seen by the
-//!   next request everywhere.
+//! - The client's record (hash, grace-period hash, org, roles) comes from memory
+//!   (`credentials`): a known client's token needs no database round trip and no hop to
+//!   another thread. A miss reads it through the pool on the blocking thread pool. Changes
+//!   invalidate the record at once on this instance and within ~100 ms on the others
+//!   (`watch`: Postgres LISTEN/NOTIFY, SQLite `data_version`).
 //! - A successful verification is remembered as `HMAC(process key, client_id ‖ secret)` →
 //!   the stored hash it matched. A later request skips argon2 only if its MAC is known *and*
 //!   that hash is still the client's current hash (or its unexpired grace-period hash). A
@@ -21,9 +22,12 @@
 
 mod argon2_pool;
 mod cache;
+mod credentials;
 mod limiter;
+mod watch;
 
 pub use limiter::LimiterSettings;
+pub use watch::CHANNEL as CHANGE_CHANNEL;
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -33,6 +37,7 @@ use tokio::sync::Semaphore;
 
 use self::argon2_pool::Argon2Pool;
 use self::cache::VerifiedCache;
+use self::credentials::CredentialsCache;
 use self::limiter::FailureLimiter;
 use crate::domain::{ClientId, ClientSecret, NewClientSecret, SecretHash, SecretHasher};
 use crate::metrics::METRICS;
@@ -40,11 +45,22 @@ use crate::store::clients::ClientCredentials;
 use crate::store::{self, Pool, StoreError};
 
 /// An authenticated client: what a token is made of.
-#[derive(Debug, Clone)]
-pub struct AuthenticatedClient {
-    pub id: String,
-    pub org_id: String,
-    pub roles: Vec<String>,
+#[derive(Clone)]
+pub struct AuthenticatedClient(Arc<ClientCredentials>);
+
+impl AuthenticatedClient {
+    pub fn id(&self) -> &str {
+        &self.0.id
+    }
+
+    pub fn org_id(&self) -> &str {
+        &self.0.org_id
+    }
+
+    /// Sorted by name.
+    pub fn roles(&self) -> &[String] {
+        &self.0.roles
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -61,6 +77,8 @@ pub enum AuthFailure {
 }
 
 pub struct AuthSettings {
+    /// Where to watch for changes made by other instances.
+    pub database_url: store::DatabaseUrl,
     pub argon2_concurrency: usize,
     pub argon2_queue_timeout: Duration,
     pub limiter: LimiterSettings,
@@ -68,6 +86,7 @@ pub struct AuthSettings {
 
 pub struct ClientAuthenticator {
     pool: Pool,
+    clients: Arc<CredentialsCache>,
     cache: VerifiedCache,
     limiter: FailureLimiter,
     argon2: Argon2Pool,
@@ -78,8 +97,11 @@ pub struct ClientAuthenticator {
 
 impl ClientAuthenticator {
     pub fn new(pool: Pool, hasher: &SecretHasher, settings: AuthSettings) -> Self {
+        let clients = Arc::new(CredentialsCache::default());
+        watch::spawn(settings.database_url, &clients);
         Self {
             pool,
+            clients,
             cache: VerifiedCache::new(),
             limiter: FailureLimiter::new(settings.limiter),
             argon2: Argon2Pool::new(settings.argon2_concurrency),
@@ -95,11 +117,10 @@ impl ClientAuthenticator {
         secret: &ClientSecret,
         source: Option<IpAddr>,
     ) -> Result<AuthenticatedClient, AuthFailure> {
-        let id = client_id.as_str().to_owned();
-        let creds = store::run(&self.pool, move |conn| {
-            store::clients::find_credentials(conn, &id).map_err(StoreError::Query)
-        })
-        .await?;
+        let creds = match self.clients.get(client_id.as_str()) {
+            Some(creds) => Some(creds),
+            None => self.load(client_id).await?,
+        };
 
         let now = store::now();
         let mac = self.cache.mac(client_id, secret);
@@ -164,8 +185,26 @@ impl ClientAuthenticator {
         Ok(verified)
     }
 
-    /// Forgets every cached verification of `client_id` (after a rotation or a deletion).
+    async fn load(
+        &self,
+        client_id: &ClientId,
+    ) -> Result<Option<Arc<ClientCredentials>>, StoreError> {
+        let ticket = self.clients.begin_load();
+        let id = client_id.as_str().to_owned();
+        let creds = store::run(&self.pool, move |conn| {
+            store::clients::find_credentials(conn, &id).map_err(StoreError::Query)
+        })
+        .await?
+        .map(Arc::new);
+        if let Some(creds) = &creds {
+            self.clients.insert(ticket, creds.clone());
+        }
+        Ok(creds)
+    }
+
+    /// Drops what this instance remembers of `client_id`; call after a change commits.
     pub fn forget(&self, client_id: &str) {
+        self.clients.forget(client_id);
         self.cache.remove(client_id);
     }
 }
@@ -180,10 +219,6 @@ fn accepts(creds: &ClientCredentials, hash: &str, now: chrono::NaiveDateTime) ->
             .is_some_and(|(prev, until)| hash == prev && now < *until)
 }
 
-fn authenticated(creds: ClientCredentials) -> AuthenticatedClient {
-    AuthenticatedClient {
-        id: creds.id,
-        org_id: creds.org_id,
-        roles: creds.roles,
-    }
+fn authenticated(creds: Arc<ClientCredentials>) -> AuthenticatedClient {
+    AuthenticatedClient(creds)
 }

@@ -156,6 +156,7 @@ pub fn update(
             changes.insert("roles".into(), json!(roles));
             changes.insert("previous_roles".into(), json!(before.roles));
         }
+        clients::notify_changed(conn, client_id)?;
         audit::record(
             conn,
             org_id,
@@ -204,6 +205,7 @@ pub fn rotate_secret(
                 now,
             },
         )?;
+        clients::notify_changed(conn, client_id)?;
         audit::record(
             conn,
             org_id,
@@ -226,6 +228,7 @@ pub fn delete(
     store::write_transaction(conn, |conn| {
         let before = get(conn, org_id, client_id)?;
         clients::delete(conn, client_id)?;
+        clients::notify_changed(conn, client_id)?;
         audit::record(
             conn,
             org_id,

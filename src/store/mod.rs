@@ -261,6 +261,11 @@ pub fn build_pool(url: &DatabaseUrl, settings: &PoolSettings) -> Pool {
         .build_unchecked(ConnectionManager::for_pool(url.clone()))
 }
 
+/// One connection outside the pool, to an existing database (never creates a SQLite file).
+pub fn connect_existing(url: &DatabaseUrl) -> Result<DbConnection, diesel::ConnectionError> {
+    ConnectionManager::for_pool(url.clone()).connect()
+}
+
 /// `file:` URI that opens `path` read-write without creating it (SQLite `mode=rw`).
 fn existing_file_uri(path: &str) -> String {
     let escaped = path

@@ -168,13 +168,14 @@ pub async fn update_client(
     let actor = caller.actor();
     let (org_id, client_id) = path.into_inner();
     let ApiJson(body) = body;
+    let id = client_id.clone();
     let client = run(&state, move |conn| {
         service::organizations::find_managed(conn, &actor, &org_id)?;
         service::clients::update(
             conn,
             &actor,
             &org_id,
-            &client_id,
+            &id,
             ClientUpdate {
                 name: body.name.as_deref(),
                 roles: body.roles.as_deref(),
@@ -182,6 +183,7 @@ pub async fn update_client(
         )
     })
     .await?;
+    state.authenticator.forget(&client_id);
     Ok(HttpResponse::Ok().json(ClientView::from(client)))
 }
 

@@ -45,7 +45,8 @@ pub async fn authenticate(
             AuthFailure::Overloaded => OAuthError::Unavailable,
             AuthFailure::Store(e) => e.into(),
         })?;
-    req.extensions_mut().insert(LoggedClient(client.id.clone()));
+    req.extensions_mut()
+        .insert(LoggedClient(client.id().to_owned()));
     Ok(client)
 }
 

@@ -33,7 +33,7 @@ pub async fn introspect(
         return inactive();
     };
     let visible =
-        caller.org_id == claims.org_id || caller.roles.iter().any(|r| r == PLATFORM_ADMIN);
+        caller.org_id() == claims.org_id || caller.roles().iter().any(|r| r == PLATFORM_ADMIN);
     if !visible {
         return inactive();
     }
@@ -81,7 +81,7 @@ pub async fn revoke(
         .issuer
         .keys()
         .verify(token, state.issuer.issuer(), 0, Expiry::Ignore)
-        .filter(|c| c.client_id == caller.id);
+        .filter(|c| c.client_id == caller.id());
     let now = store::now();
     if let Some(claims) = claims {
         let expires_at = chrono::DateTime::from_timestamp(claims.exp, 0).map(|t| t.naive_utc());

@@ -51,26 +51,28 @@ async fn issue(
     };
     let client = client_credentials::authenticate(req, &form, state).await?;
 
-    let granted: Vec<String> = match scope.filter(|s| !s.is_empty()) {
-        None => client.roles,
+    let narrowed: Vec<String>;
+    let granted: &[String] = match scope.filter(|s| !s.is_empty()) {
+        None => client.roles(),
         Some(scope) => {
-            let mut granted = Vec::with_capacity(scope.roles().len());
+            let mut roles = Vec::with_capacity(scope.roles().len());
             for role in scope.roles() {
-                if !client.roles.iter().any(|r| r == role.as_str()) {
+                if !client.roles().iter().any(|r| r == role.as_str()) {
                     return Err(OAuthError::InvalidScope(format!(
                         "the client does not hold the role {role}"
                     )));
                 }
-                granted.push(role.as_str().to_owned());
+                roles.push(role.as_str().to_owned());
             }
-            granted
+            narrowed = roles;
+            &narrowed
         }
     };
 
     let issued = state
         .issuer
-        .issue(&client.id, &client.org_id, audience, &granted);
-    state.last_used.record(&client.id);
+        .issue(client.id(), client.org_id(), audience, granted);
+    state.last_used.record(client.id());
     let scope = granted.join(" ");
     Ok(HttpResponse::Ok()
         .insert_header(CacheControl(vec![CacheDirective::NoStore]))

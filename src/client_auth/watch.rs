@@ -1,0 +1,120 @@
+//! Hears about client changes made by other orgauth instances and drops the cached records.
+//!
+//! - Postgres: every client write runs `pg_notify('orgauth_client_changed', id)` in its
+//!   transaction; a dedicated connection `LISTEN`s and is polled every `POLL` interval. When the
+//!   listener connection is lost, whatever was missed is unknown, so the whole cache is
+//!   dropped on reconnect.
+//! - SQLite (instances sharing a file on one host): `PRAGMA data_version` on a dedicated
+//!   connection changes whenever another connection commits; the cache is then dropped.
+//!
+//! The thread ends when the cache it serves is gone.
+
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection, QueryableByName, RunQueryDsl};
+
+use super::credentials::CredentialsCache;
+use crate::store::{self, DatabaseUrl, DbConnection};
+
+pub const CHANNEL: &str = "orgauth_client_changed";
+/// How often the watcher looks; other instances see a change within about this long.
+const POLL: Duration = Duration::from_millis(100);
+const RECONNECT_DELAY: Duration = Duration::from_secs(1);
+
+pub fn spawn(url: DatabaseUrl, cache: &Arc<CredentialsCache>) {
+    let cache = Arc::downgrade(cache);
+    let spawned = std::thread::Builder::new()
+        .name("client-change-watch".into())
+        .spawn(move || match url {
+            DatabaseUrl::Postgres(url) => watch_postgres(&url, &cache),
+            DatabaseUrl::Sqlite(_) => watch_sqlite(&url, &cache),
+        });
+    if let Err(e) = spawned {
+        log::error!("cannot start the client change watcher: {e}");
+    }
+}
+
+/// How the listener shows up in `pg_stat_activity`.
+pub const LISTENER_APPLICATION_NAME: &str = "orgauth-change-listener";
+
+fn watch_postgres(url: &str, cache: &Weak<CredentialsCache>) {
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let url = format!("{url}{separator}application_name={LISTENER_APPLICATION_NAME}");
+    while cache.strong_count() > 0 {
+        let mut conn = match PgConnection::establish(&url)
+            .map_err(|e| e.to_string())
+            .and_then(|mut c| {
+                c.batch_execute(&format!("LISTEN {CHANNEL}"))
+                    .map(|()| c)
+                    .map_err(|e| e.to_string())
+            }) {
+            Ok(conn) => conn,
+            Err(e) => {
+                log::warn!("client change listener cannot connect (will retry): {e}");
+                std::thread::sleep(RECONNECT_DELAY);
+                continue;
+            }
+        };
+        // Changes made while no one listened are unknown: start from an empty cache.
+        let Some(live) = cache.upgrade() else { return };
+        live.set_watched(true);
+        drop(live);
+        loop {
+            std::thread::sleep(POLL);
+            let Some(live) = cache.upgrade() else { return };
+            if let Err(e) = conn.batch_execute("SELECT 1") {
+                log::warn!("client change listener lost its connection (reconnecting): {e}");
+                live.set_watched(false);
+                break;
+            }
+            for notification in conn.notifications_iter() {
+                match notification {
+                    Ok(n) => live.forget(&n.payload),
+                    Err(_) => live.clear(),
+                }
+            }
+        }
+    }
+}
+
+#[derive(QueryableByName)]
+struct DataVersion {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    data_version: i64,
+}
+
+fn watch_sqlite(url: &DatabaseUrl, cache: &Weak<CredentialsCache>) {
+    let mut conn: Option<DbConnection> = None;
+    let mut seen: Option<i64> = None;
+    while let Some(live) = cache.upgrade() {
+        if conn.is_none() {
+            conn = store::connect_existing(url).ok();
+        }
+        let version = conn.as_mut().and_then(|c| {
+            diesel::sql_query("PRAGMA data_version")
+                .get_result::<DataVersion>(c)
+                .ok()
+        });
+        match version {
+            Some(v) if seen != Some(v.data_version) => {
+                if seen.is_some() {
+                    live.clear();
+                } else {
+                    live.set_watched(true);
+                }
+                seen = Some(v.data_version);
+            }
+            Some(_) => {}
+            None => {
+                conn = None;
+                if seen.take().is_some() {
+                    live.set_watched(false);
+                }
+            }
+        }
+        drop(live);
+        std::thread::sleep(POLL);
+    }
+}
