@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# Token-endpoint throughput on SQLite and Postgres, beside the same-stack baseline
-# (GET /.well-known/jwks.json: precomputed bytes through the same actix stack), in one run;
-# then the same valid traffic while a second wrk floods wrong secrets for another client.
+# Token-endpoint benchmarks on SQLite and Postgres, each beside the same-stack baseline
+# (GET /.well-known/jwks.json: precomputed bytes through the same actix stack) in one run.
 #
-#   bench/run.sh                 # wrk -t2 -c32 -d15s for each line
-#   DURATION=5s bench/run.sh     # quicker
+#   bench/run.sh                   # wrk -t2 -c32 -d15s for each line
+#   DURATION=5s bench/run.sh       # quicker
+#   BACKENDS=sqlite bench/run.sh   # one backend
 #   BENCH_PG=postgres://postgres@127.0.0.1:5432 bench/run.sh
 #
-# Needs wrk (Debian package `wrk`) and, for the Postgres line, a server where the user may
-# create databases. Prints one table: requests/s, p50, p99, ratio to the baseline, RSS.
+# Needs wrk and python3 (Debian packages `wrk`, `python3`), and for Postgres a server where the
+# user may create databases, plus psql. Prints one table: requests/s, p50, p99, ratio to the
+# baseline, RSS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +18,8 @@ THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-32}
 PORT=${PORT:-18080}
 BENCH_PG=${BENCH_PG:-postgres://postgres@127.0.0.1:5432}
+BACKENDS=${BACKENDS:-sqlite postgres}
+ROUND_ROBIN_CLIENTS=${ROUND_ROBIN_CLIENTS:-1000}
 
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
 cargo build --release --quiet
@@ -24,10 +27,11 @@ BIN=$PWD/target/release/orgauth
 WORK=$(mktemp -d)
 trap '[ -n "${PID:-}" ] && kill "$PID" 2>/dev/null; rm -rf "$WORK"' EXIT
 
-CLIENT_ID=bench-client
+CLIENT_ID=bench-admin
 CLIENT_SECRET=$("$BIN" secret generate)
-export BASIC
-BASIC=$(printf '%s:%s' "$CLIENT_ID" "$CLIENT_SECRET" | base64 -w0)
+basic() { printf '%s:%s' "$1" "$CLIENT_SECRET" | base64 -w0; }
+export BASIC CREDS_FILE=$WORK/creds
+BASIC=$(basic "$CLIENT_ID")
 
 start_server() { # $1 = DATABASE_URL
   rm -rf "$WORK/keys"
@@ -39,20 +43,20 @@ start_server() { # $1 = DATABASE_URL
     curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break
     sleep 0.1
   done
-  # The first token pays for argon2; the run measures the steady state.
-  curl -fs -u "$CLIENT_ID:$CLIENT_SECRET" -d grant_type=client_credentials \
-    "http://127.0.0.1:$PORT/oauth/token" >/dev/null
+  token_for "$CLIENT_ID" >/dev/null # the first token pays for argon2
 }
 
 stop_server() { kill "$PID"; wait "$PID" 2>/dev/null || true; PID=; }
-
+token_for() { curl -fs -o /dev/null -w '%{time_total}\n' -u "$1:$CLIENT_SECRET" -d grant_type=client_credentials "http://127.0.0.1:$PORT/oauth/token"; }
 rss_mib() { awk '/VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$PID/status"; }
+peak_rss_mib() { awk '/VmHWM/ {printf "%.1f", $2 / 1024}' "/proc/$PID/status"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
+row() { printf '%-9s %-34s %10s %9s %9s %6s %9s %s\n' "$@"; }
 
-# wrk output → "rps p50 p99 errors"
-run_wrk() { # $@ = extra wrk args
-  local out
+# wrk output → "rps p50 p99 non2xx"
+run_wrk() {
+  local out rps p50 p99 errors
   out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$@")
-  local rps p50 p99 errors
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
   p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
@@ -60,11 +64,11 @@ run_wrk() { # $@ = extra wrk args
   echo "$rps $p50 $p99 ${errors:-0}"
 }
 
-peak_rss_mib() { awk '/VmHWM/ {printf "%.1f", $2 / 1024}' "/proc/$PID/status"; }
+hot() { run_wrk -s bench/token.lua "http://127.0.0.1:$PORT/oauth/token"; }
 
 # A second client whose secret the flood gets wrong, created through the admin API.
 make_flood_client() {
-  local token client
+  local token org client
   token=$(curl -fs -u "$CLIENT_ID:$CLIENT_SECRET" -d grant_type=client_credentials \
     "http://127.0.0.1:$PORT/oauth/token" | sed -E 's/.*"access_token":"([^"]+)".*/\1/')
   org=$(curl -fs -H "Authorization: Bearer $token" "http://127.0.0.1:$PORT/admin/v1/organizations" \
@@ -76,33 +80,57 @@ make_flood_client() {
   export FLOOD_BASIC
 }
 
-row() { printf '%-9s %-30s %10s %9s %9s %7s %9s %s\n' "$@"; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
-
-row backend scenario "req/s" p50 p99 ratio "RSS MiB" "non-2xx / flood answers"
+row backend scenario "req/s" p50 p99 ratio "RSS MiB" "notes"
 bench_backend() { # $1 = name, $2 = DATABASE_URL
-  start_server "$2"
-  read -r base_rps base_p50 base_p99 base_err < <(run_wrk "http://127.0.0.1:$PORT/.well-known/jwks.json")
-  read -r rps p50 p99 err < <(run_wrk -s bench/token.lua "http://127.0.0.1:$PORT/oauth/token")
-  local rss; rss=$(rss_mib)
-  row "$1" "baseline GET jwks.json" "$base_rps" "$base_p50" "$base_p99" "1.00" "-" "$base_err"
-  row "$1" "token, one hot client" "$rps" "$p50" "$p99" "$(ratio "$rps" "$base_rps")" "$rss" "$err"
+  local name=$1 url=$2
+  start_server "$url"
+  read -r base_rps base_p50 base_p99 _ < <(run_wrk "http://127.0.0.1:$PORT/.well-known/jwks.json")
+  row "$name" "baseline GET jwks.json" "$base_rps" "$base_p50" "$base_p99" "1.00" "-" ""
+  read -r rps p50 p99 err < <(hot)
+  row "$name" "token, one hot client" "$rps" "$p50" "$p99" "$(ratio "$rps" "$base_rps")" "$(rss_mib)" "non-2xx $err"
+
+  # Cold path: the first token of 20 clients, one after another (argon2 each).
+  python3 bench/seed.py "$url" "$CLIENT_ID" "$ROUND_ROBIN_CLIENTS"
+  local cold
+  cold=$(for i in $(seq 1 20); do token_for "bench-$i"; done | sort -n \
+    | awk '{t[NR] = $1 * 1000} END {printf "p50 %.1f ms, max %.1f ms", t[int((NR + 1) / 2)], t[NR]}')
+  row "$name" "cold path: first token, 20 clients" "-" "-" "-" "-" "$(rss_mib)" "$cold"
+
+  # 1,000 clients round-robin, after each has been verified once.
+  : >"$CREDS_FILE"
+  for i in $(seq 1 "$ROUND_ROBIN_CLIENTS"); do basic "bench-$i" >>"$CREDS_FILE"; echo >>"$CREDS_FILE"; done
+  seq 21 "$ROUND_ROBIN_CLIENTS" | xargs -P 4 -I{} curl -fs -o /dev/null -u "bench-{}:$CLIENT_SECRET" \
+    -d grant_type=client_credentials "http://127.0.0.1:$PORT/oauth/token"
+  read -r rps p50 p99 err < <(run_wrk -s bench/round_robin.lua "http://127.0.0.1:$PORT/oauth/token")
+  row "$name" "token, $ROUND_ROBIN_CLIENTS clients round-robin" "$rps" "$p50" "$p99" "$(ratio "$rps" "$base_rps")" "$(rss_mib)" "non-2xx $err"
 
   make_flood_client
   wrk -t1 -c16 -d"$DURATION" -s bench/flood.lua "http://127.0.0.1:$PORT/oauth/token" >"$WORK/flood.out" &
   local flood=$!
-  read -r frps fp50 fp99 ferr < <(run_wrk -s bench/token.lua "http://127.0.0.1:$PORT/oauth/token")
+  read -r rps p50 p99 err < <(hot)
   wait "$flood"
   local answers; answers=$(grep '^status' "$WORK/flood.out" | sort | tr '\n' ' ')
-  row "$1" "token during wrong-secret flood" "$frps" "$fp50" "$fp99" "$(ratio "$frps" "$base_rps")" \
-    "$(peak_rss_mib) peak" "$ferr / ${answers:-none}"
+  row "$name" "token during wrong-secret flood" "$rps" "$p50" "$p99" "$(ratio "$rps" "$base_rps")" \
+    "$(peak_rss_mib)pk" "flood got: ${answers:-none}"
+
+  for size in "$ROUND_ROBIN_CLIENTS" 10000 100000; do
+    python3 bench/seed.py "$url" "$CLIENT_ID" "$size"
+    read -r rps p50 p99 err < <(hot)
+    row "$name" "token, one hot client, $size rows" "$rps" "$p50" "$p99" "$(ratio "$rps" "$base_rps")" "$(rss_mib)" "non-2xx $err"
+  done
   stop_server
 }
 
-bench_backend sqlite "$WORK/bench.db"
-if psql "$BENCH_PG/postgres" -qc 'DROP DATABASE IF EXISTS orgauth_bench' -c 'CREATE DATABASE orgauth_bench' >/dev/null 2>&1; then
-  bench_backend postgres "$BENCH_PG/orgauth_bench"
-  psql "$BENCH_PG/postgres" -qc 'DROP DATABASE IF EXISTS orgauth_bench' >/dev/null 2>&1 || true
-else
-  echo "postgres: skipped ($BENCH_PG unreachable)"
-fi
+for backend in $BACKENDS; do
+  case $backend in
+    sqlite) bench_backend sqlite "$WORK/bench.db" ;;
+    postgres)
+      if psql "$BENCH_PG/postgres" -qc 'DROP DATABASE IF EXISTS orgauth_bench' -c 'CREATE DATABASE orgauth_bench' >/dev/null 2>&1; then
+        bench_backend postgres "$BENCH_PG/orgauth_bench"
+        psql "$BENCH_PG/postgres" -qc 'DROP DATABASE IF EXISTS orgauth_bench' >/dev/null 2>&1 || true
+      else
+        echo "postgres: skipped ($BENCH_PG unreachable)"
+      fi
+      ;;
+  esac
+done
