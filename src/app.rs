@@ -50,51 +50,7 @@ pub struct Application {
 
 impl Application {
     pub fn build(config: Config) -> Result<Self, StartupError> {
-        let keys = Arc::new(KeySet::load_or_init(&config.keys_dir, config.signing_alg)?);
-        if keys.active().alg != config.signing_alg {
-            log::warn!(
-                "the active signing key {} is {}, not ORGAUTH_SIGNING_ALG={}; run `orgauth keys generate` to switch",
-                keys.active().kid,
-                keys.active().alg,
-                config.signing_alg
-            );
-        }
-        let hasher = secret_hasher(&config)?;
-        let pool = migrated_pool(&config)?;
-        let bootstrapped = {
-            let mut conn = pool
-                .get()
-                .map_err(|e| StartupError::Database(e.to_string()))?;
-            bootstrap::ensure(
-                &mut conn,
-                &hasher,
-                config.bootstrap_client_id.clone(),
-                config.bootstrap_client_secret.clone(),
-            )?
-        };
-
-        let openapi_json = http::admin::openapi()
-            .to_json()
-            .map_err(|e| StartupError::Config(format!("OpenAPI document: {e}")))?;
-        let state = web::Data::new(AppState {
-            authenticator: ClientAuthenticator::new(
-                pool.clone(),
-                &hasher,
-                AuthSettings {
-                    database_url: config.database_url.clone(),
-                    argon2_concurrency: config.argon2_concurrency,
-                    argon2_queue_timeout: config.argon2_queue_timeout,
-                    limiter: config.limiter.clone(),
-                },
-            ),
-            issuer: TokenIssuer::new(keys, config.issuer.clone(), config.token_ttl),
-            audiences: config.audiences.clone(),
-            hasher,
-            last_used: LastUsedRecorder::default(),
-            openapi_json: openapi_json.into(),
-            trusted_proxy_header: config.trusted_proxy_header.clone(),
-            pool,
-        });
+        let (state, bootstrapped) = build_state(&config)?;
 
         let listener = TcpListener::bind(&config.bind).map_err(|source| StartupError::Bind {
             addr: config.bind.clone(),
@@ -157,6 +113,59 @@ impl Application {
         flush_last_used(&self.state).await;
         served
     }
+}
+
+/// Everything the handlers share: keys, migrated pool, bootstrap, authenticator. `build` uses
+/// it; so do the benchmarks that drive the handlers without a network.
+pub fn build_state(
+    config: &Config,
+) -> Result<(web::Data<AppState>, Option<Bootstrapped>), StartupError> {
+    let keys = Arc::new(KeySet::load_or_init(&config.keys_dir, config.signing_alg)?);
+    if keys.active().alg != config.signing_alg {
+        log::warn!(
+            "the active signing key {} is {}, not ORGAUTH_SIGNING_ALG={}; run `orgauth keys generate` to switch",
+            keys.active().kid,
+            keys.active().alg,
+            config.signing_alg
+        );
+    }
+    let hasher = secret_hasher(config)?;
+    let pool = migrated_pool(config)?;
+    let bootstrapped = {
+        let mut conn = pool
+            .get()
+            .map_err(|e| StartupError::Database(e.to_string()))?;
+        bootstrap::ensure(
+            &mut conn,
+            &hasher,
+            config.bootstrap_client_id.clone(),
+            config.bootstrap_client_secret.clone(),
+        )?
+    };
+
+    let openapi_json = http::admin::openapi()
+        .to_json()
+        .map_err(|e| StartupError::Config(format!("OpenAPI document: {e}")))?;
+    let state = web::Data::new(AppState {
+        authenticator: ClientAuthenticator::new(
+            pool.clone(),
+            &hasher,
+            AuthSettings {
+                database_url: config.database_url.clone(),
+                argon2_concurrency: config.argon2_concurrency,
+                argon2_queue_timeout: config.argon2_queue_timeout,
+                limiter: config.limiter.clone(),
+            },
+        ),
+        issuer: TokenIssuer::new(keys, config.issuer.clone(), config.token_ttl),
+        audiences: config.audiences.clone(),
+        hasher,
+        last_used: LastUsedRecorder::default(),
+        openapi_json: openapi_json.into(),
+        trusted_proxy_header: config.trusted_proxy_header.clone(),
+        pool,
+    });
+    Ok((state, bootstrapped))
 }
 
 async fn flush_last_used(state: &web::Data<AppState>) {

@@ -87,7 +87,8 @@ fn extract(req: &HttpRequest, form: &Form) -> Result<PresentedCredentials, OAuth
     })
 }
 
-fn decode_basic(header: &str) -> Option<(String, String)> {
+/// `Authorization: Basic …` → (client_id, secret), each form-url-decoded (RFC 6749 §2.3.1).
+pub fn decode_basic(header: &str) -> Option<(String, String)> {
     let (scheme, encoded) = header.trim().split_once(' ')?;
     if !scheme.eq_ignore_ascii_case("basic") {
         return None;

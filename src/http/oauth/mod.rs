@@ -9,6 +9,7 @@ mod form;
 mod introspect;
 mod token;
 
+pub use client_credentials::decode_basic;
 pub use error::OAuthError;
 
 use actix_web::web;
