@@ -65,6 +65,7 @@ impl Application {
                 .app_data(app_state.clone())
                 .configure(http::oauth::routes)
                 .configure(http::ops::routes)
+                .configure(http::console::routes)
                 .into_utoipa_app()
                 .configure(http::admin::routes)
                 .into_app()

@@ -2,6 +2,7 @@
 //! operations (health, readiness, metrics).
 
 pub mod admin;
+pub mod console;
 pub mod oauth;
 pub mod ops;
 
