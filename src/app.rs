@@ -194,8 +194,8 @@ pub fn secret_hasher(config: &Config) -> Result<SecretHasher, StartupError> {
         .map_err(StartupError::Config)
 }
 
-/// A pool on the configured database with every migration applied.
-pub fn migrated_pool(config: &Config) -> Result<store::Pool, StartupError> {
+/// One direct connection to the configured database, with every migration applied.
+pub fn migrated_connection(config: &Config) -> Result<store::DbConnection, StartupError> {
     // Connect directly for the first contact: the real error (auth, DNS, refused) at once.
     let mut conn = store::ConnectionManager::new(config.database_url.clone())
         .connect()
@@ -207,7 +207,12 @@ pub fn migrated_pool(config: &Config) -> Result<store::Pool, StartupError> {
             config.database_url.backend_name()
         );
     }
-    drop(conn);
+    Ok(conn)
+}
+
+/// A pool on the configured database with every migration applied.
+pub fn migrated_pool(config: &Config) -> Result<store::Pool, StartupError> {
+    drop(migrated_connection(config)?);
     Ok(store::build_pool(
         &config.database_url,
         &PoolSettings {

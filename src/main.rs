@@ -83,6 +83,7 @@ const OPERATOR: Actor = Actor::Operator("cli");
 
 fn main() -> ExitCode {
     return_large_allocations_to_the_os();
+    orgauth::store::init_tls();
     let cli = Cli::parse();
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
     let result = Config::from_env()
@@ -101,7 +102,7 @@ fn run(command: Command, config: Config) -> Result<(), String> {
     match command {
         Command::Serve => serve(config),
         Command::Migrate => {
-            app::migrated_pool(&config).map_err(|e| e.to_string())?;
+            app::migrated_connection(&config).map_err(|e| e.to_string())?;
             println!("migrations are up to date");
             Ok(())
         }
@@ -196,8 +197,7 @@ fn serve(config: Config) -> Result<(), String> {
     })
 }
 
-fn connection(config: &Config) -> Result<orgauth::store::PooledConnection, String> {
-    let pool = app::migrated_pool(config).map_err(|e| e.to_string())?;
-    pool.get()
-        .map_err(|e| format!("cannot reach the database: {e}"))
+/// One migrated connection for a command: no pool, so no background thread outlives it.
+fn connection(config: &Config) -> Result<orgauth::store::DbConnection, String> {
+    app::migrated_connection(config).map_err(|e| e.to_string())
 }

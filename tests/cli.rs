@@ -14,6 +14,11 @@ struct Cli<'a> {
 
 impl Cli<'_> {
     fn run(&self, args: &[&str]) -> (bool, String, String) {
+        let (status, out, err) = self.run_with_status(args);
+        (status.success(), out, err)
+    }
+
+    fn run_with_status(&self, args: &[&str]) -> (std::process::ExitStatus, String, String) {
         let out = Command::new(env!("CARGO_BIN_EXE_orgauth"))
             .args(args)
             .env("DATABASE_URL", &self.db.url)
@@ -23,15 +28,18 @@ impl Cli<'_> {
             .output()
             .unwrap();
         (
-            out.status.success(),
+            out.status,
             String::from_utf8(out.stdout).unwrap(),
             String::from_utf8(out.stderr).unwrap(),
         )
     }
 
     fn ok(&self, args: &[&str]) -> String {
-        let (ok, out, err) = self.run(args);
-        assert!(ok, "orgauth {args:?} failed: {err}");
+        let (status, out, err) = self.run_with_status(args);
+        assert!(
+            status.success(),
+            "orgauth {args:?} ended with {status}: {err}\nstdout: {out}"
+        );
         out
     }
 }

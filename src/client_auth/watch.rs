@@ -42,6 +42,7 @@ pub const LISTENER_APPLICATION_NAME: &str = "orgauth-change-listener";
 fn watch_postgres(url: &str, cache: &Weak<CredentialsCache>) {
     let separator = if url.contains('?') { '&' } else { '?' };
     let url = format!("{url}{separator}application_name={LISTENER_APPLICATION_NAME}");
+    store::init_tls();
     while cache.strong_count() > 0 {
         let mut conn = match PgConnection::establish(&url)
             .map_err(|e| e.to_string())

@@ -130,7 +130,10 @@ impl ConnectionManager {
 
     pub fn connect(&self) -> Result<DbConnection, diesel::ConnectionError> {
         match &self.url {
-            DatabaseUrl::Postgres(url) => PgConnection::establish(url).map(DbConnection::Pg),
+            DatabaseUrl::Postgres(url) => {
+                init_tls();
+                PgConnection::establish(url).map(DbConnection::Pg)
+            }
             DatabaseUrl::Sqlite(path) => {
                 let mut conn = if self.create_sqlite_file {
                     SqliteConnection::establish(path)?
@@ -259,6 +262,13 @@ pub fn build_pool(url: &DatabaseUrl, settings: &PoolSettings) -> Pool {
         .connection_timeout(settings.connection_timeout)
         .test_on_check_out(false)
         .build_unchecked(ConnectionManager::for_pool(url.clone()))
+}
+
+/// Initializes OpenSSL (used by libpq for `sslmode`) without its exit-time cleanup: otherwise
+/// `exit()` can tear OpenSSL down while a pool or listener thread is still inside libpq, and
+/// the process dies of a signal after its work is done. Idempotent; call before any libpq use.
+pub fn init_tls() {
+    openssl_sys::init();
 }
 
 /// One connection outside the pool, to an existing database (never creates a SQLite file).

@@ -85,6 +85,7 @@ impl TestDatabase {
             }
             Backend::Postgres => {
                 let admin_url = std::env::var("TEST_DATABASE_URL").unwrap();
+                orgauth::store::init_tls();
                 let name = format!("orgauth_test_{}", random_base62(12).to_lowercase());
                 let mut conn = PgConnection::establish(&admin_url).unwrap_or_else(|e| {
                     panic!("TEST_DATABASE_URL={admin_url} is unreachable: {e}")
