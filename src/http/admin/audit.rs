@@ -40,13 +40,8 @@ pub async fn list_audit_events(
         service::audit::page(conn, &org_id, page.after, limit + 1)
     })
     .await?;
-    let page = Page::from_rows(events, limit, |e| (e.created_at, e.id.clone()));
-    let mut res = HttpResponse::Ok();
-    page.headers(&req, limit, &mut res);
-    Ok(res.json(
-        page.items
-            .into_iter()
-            .map(AuditEventView::from)
-            .collect::<Vec<_>>(),
-    ))
+    Ok(
+        Page::from_rows(events, limit, |e| (e.created_at, e.id.clone()))
+            .respond::<AuditEventView>(&req, limit),
+    )
 }

@@ -49,15 +49,10 @@ pub async fn list_clients(
         service::clients::list(conn, &org_id, page.after, limit + 1)
     })
     .await?;
-    let page = Page::from_rows(clients, limit, |c| (c.row.created_at, c.row.id.clone()));
-    let mut res = HttpResponse::Ok();
-    page.headers(&req, limit, &mut res);
-    Ok(res.json(
-        page.items
-            .into_iter()
-            .map(ClientView::from)
-            .collect::<Vec<_>>(),
-    ))
+    Ok(
+        Page::from_rows(clients, limit, |c| (c.row.created_at, c.row.id.clone()))
+            .respond::<ClientView>(&req, limit),
+    )
 }
 
 /// Creates a client; the response carries its secret, the only time it is shown.

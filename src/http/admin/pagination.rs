@@ -2,11 +2,11 @@
 //! opaque `?cursor=` naming the last item of the previous page. The next page's cursor comes
 //! back in `X-Next-Cursor` and as an RFC 8288 `Link: <…>; rel="next"` header.
 
-use actix_web::HttpRequest;
+use actix_web::{HttpRequest, HttpResponse};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, NaiveDateTime};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::IntoParams;
 
 use super::problem::ApiError;
@@ -98,8 +98,9 @@ impl<T> Page<T> {
         }
     }
 
-    /// Adds the pagination headers to a response builder.
-    pub fn headers(&self, req: &HttpRequest, limit: i64, res: &mut actix_web::HttpResponseBuilder) {
+    /// `200` with the items as a JSON array of views, and the pagination headers.
+    pub fn respond<V: Serialize + From<T>>(self, req: &HttpRequest, limit: i64) -> HttpResponse {
+        let mut res = HttpResponse::Ok();
         if let Some(cursor) = &self.next_cursor {
             res.insert_header(("X-Next-Cursor", cursor.as_str()));
             res.insert_header((
@@ -110,5 +111,6 @@ impl<T> Page<T> {
                 ),
             ));
         }
+        res.json(self.items.into_iter().map(V::from).collect::<Vec<_>>())
     }
 }
