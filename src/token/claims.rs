@@ -43,6 +43,8 @@ struct ClaimsRef<'a> {
 pub struct IssuedToken {
     pub access_token: String,
     pub expires_in: u64,
+    /// The granted roles, space-separated, as in the token's `scope` claim.
+    pub scope: String,
 }
 
 /// Signs access tokens with the key set's active key.
@@ -101,6 +103,7 @@ impl TokenIssuer {
         IssuedToken {
             access_token: token,
             expires_in: ttl,
+            scope,
         }
     }
 }

@@ -73,7 +73,6 @@ async fn issue(
         .issuer
         .issue(client.id(), client.org_id(), audience, granted);
     state.last_used.record(client.id());
-    let scope = granted.join(" ");
     Ok(HttpResponse::Ok()
         .insert_header(CacheControl(vec![CacheDirective::NoStore]))
         .insert_header((header::PRAGMA, "no-cache"))
@@ -81,7 +80,7 @@ async fn issue(
             access_token: &issued.access_token,
             token_type: "Bearer",
             expires_in: issued.expires_in,
-            scope: &scope,
+            scope: &issued.scope,
         }))
 }
 
