@@ -97,6 +97,7 @@ fn handler(c: &mut Criterion) {
             window: Duration::from_secs(60),
         },
         trusted_proxy_header: None,
+        trusted_proxies: Vec::new(),
         last_used_flush: Duration::from_secs(60),
         bootstrap_client_id: Some(ClientId::parse("billing-sync").unwrap()),
         bootstrap_client_secret: Some(ClientSecret::parse(&secret).unwrap()),

@@ -14,11 +14,12 @@ use utoipa_actix_web::AppExt;
 use crate::client_auth::{AuthSettings, ClientAuthenticator};
 use crate::config::Config;
 use crate::domain::SecretHasher;
+use crate::http::client_address::ClientAddressResolver;
 use crate::http::{self, AppState};
 use crate::service::bootstrap::{self, Bootstrapped};
 use crate::store::{self, PoolSettings};
 use crate::token::{KeySet, TokenIssuer};
-use crate::usage::LastUsedRecorder;
+use crate::usage::{Flush, LastUsedRecorder};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -101,17 +102,25 @@ impl Application {
         let state = self.state.clone();
         let every = self.last_used_flush;
         let flusher = tokio::spawn(async move {
-            let mut ticks = tokio::time::interval(every);
+            // Every second: first uses. Every `every`: everything, and the revocation pruning.
+            let tick = every.min(Duration::from_secs(1));
+            let mut ticks = tokio::time::interval(tick);
             ticks.tick().await;
+            let mut last_full = tokio::time::Instant::now();
             loop {
                 ticks.tick().await;
-                flush_last_used(&state).await;
-                prune_revocations(&state).await;
+                if last_full.elapsed() >= every {
+                    last_full = tokio::time::Instant::now();
+                    flush_last_used(&state, Flush::All).await;
+                    prune_revocations(&state).await;
+                } else {
+                    flush_last_used(&state, Flush::IfFirstUse).await;
+                }
             }
         });
         let served = self.server.await;
         flusher.abort();
-        flush_last_used(&self.state).await;
+        flush_last_used(&self.state, Flush::All).await;
         served
     }
 }
@@ -163,15 +172,19 @@ pub fn build_state(
         hasher,
         last_used: LastUsedRecorder::default(),
         openapi_json: openapi_json.into(),
-        trusted_proxy_header: config.trusted_proxy_header.clone(),
+        client_address: ClientAddressResolver::new(
+            config.trusted_proxy_header.clone(),
+            config.trusted_proxies.clone(),
+        ),
         pool,
     });
     Ok((state, bootstrapped))
 }
 
-async fn flush_last_used(state: &web::Data<AppState>) {
+async fn flush_last_used(state: &web::Data<AppState>, mode: Flush) {
     let state = state.clone();
-    let flushed = tokio::task::spawn_blocking(move || state.last_used.flush(&state.pool)).await;
+    let flushed =
+        tokio::task::spawn_blocking(move || state.last_used.flush(&state.pool, mode)).await;
     if let Ok(Err(e)) = flushed {
         log::warn!("could not record last_used_at (will retry): {e}");
     }
@@ -226,7 +239,7 @@ pub fn migrated_pool(config: &Config) -> Result<store::Pool, StartupError> {
 /// the client it acted as when known. Never a header or a body, so no credential or token
 /// reaches the log.
 fn request_logger() -> Logger {
-    Logger::new(r#"%{METHOD}xi %{PATH}xi %s %Dms %a client=%{CLIENT}xo"#)
+    Logger::new(r#"%{METHOD}xi %{PATH}xi %s %Dms %a client=%{CLIENT}xo addr=%{ADDR}xo"#)
         .custom_request_replace("METHOD", |req| req.method().to_string())
         .custom_request_replace("PATH", |req| req.path().to_owned())
         .custom_response_replace("CLIENT", |res| {
@@ -234,5 +247,11 @@ fn request_logger() -> Logger {
                 .extensions()
                 .get::<http::LoggedClient>()
                 .map_or_else(|| "-".to_owned(), |c| c.0.clone())
+        })
+        .custom_response_replace("ADDR", |res| {
+            res.request()
+                .extensions()
+                .get::<http::LoggedAddress>()
+                .map_or_else(|| "-".to_owned(), |a| a.0.to_string())
         })
 }

@@ -7,9 +7,11 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use actix_web::http::header::HeaderName;
+use ipnet::IpNet;
 
 use crate::client_auth::LimiterSettings;
 use crate::domain::{ClientId, ClientSecret};
+use crate::http::client_address::{ClientAddressResolver, DEFAULT_TRUSTED_PROXIES};
 use crate::store::DatabaseUrl;
 use crate::token::SigningAlg;
 
@@ -46,6 +48,8 @@ pub struct Config {
     pub limiter: LimiterSettings,
     /// Behind a reverse proxy: the header holding the caller's address (e.g. X-Forwarded-For).
     pub trusted_proxy_header: Option<HeaderName>,
+    /// Peers whose forwarding header is believed, and hops skipped in it.
+    pub trusted_proxies: Vec<IpNet>,
     /// How often `last_used_at` times are written (at most one write per client per period).
     pub last_used_flush: Duration,
     pub bootstrap_client_id: Option<ClientId>,
@@ -125,17 +129,16 @@ impl Config {
                     })
                 })
                 .transpose()?,
+            trusted_proxies: ClientAddressResolver::parse_networks(
+                &var("ORGAUTH_TRUSTED_PROXIES").unwrap_or_else(|| DEFAULT_TRUSTED_PROXIES.into()),
+            )
+            .map_err(|e| ConfigError(format!("ORGAUTH_TRUSTED_PROXIES: {e}")))?,
             last_used_flush: Duration::from_secs(
                 parse_var("ORGAUTH_LAST_USED_FLUSH_SECONDS", 60u64)?.max(1),
             ),
             bootstrap_client_id,
             bootstrap_client_secret,
         })
-    }
-
-    /// The `aud` of a token when the request names none: RFC 9068 requires one.
-    pub fn default_audience(&self) -> &str {
-        self.audiences.first().unwrap_or(&self.issuer)
     }
 }
 

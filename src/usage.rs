@@ -1,8 +1,10 @@
 //! `last_used_at`, without a database write per token: issuing a token only notes the time in
 //! memory; a background task writes the notes at most once per flush interval (a minute by
-//! default), in one transaction, and a final flush runs on shutdown.
+//! default), in one transaction, and a final flush runs on shutdown. The exception is a
+//! client's first token seen by this instance: it is written within a second or two, so a
+//! client that was never used and now is does not read "never used" for a minute.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
 use chrono::NaiveDateTime;
@@ -11,24 +13,50 @@ use crate::store::{self, Pool, StoreError};
 
 #[derive(Default)]
 pub struct LastUsedRecorder {
-    pending: Mutex<HashMap<String, NaiveDateTime>>,
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    pending: HashMap<String, NaiveDateTime>,
+    /// Clients whose use this instance has written at least once.
+    written: HashSet<String>,
+    /// A pending client is not in `written`: flush at the next tick.
+    urgent: bool,
+}
+
+/// Whether a flush writes everything pending or only when a first use is waiting.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Flush {
+    All,
+    IfFirstUse,
 }
 
 impl LastUsedRecorder {
     pub fn record(&self, client_id: &str) {
         let now = store::now();
-        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
-        match pending.get_mut(client_id) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        match state.pending.get_mut(client_id) {
             Some(at) => *at = now,
             None => {
-                pending.insert(client_id.to_owned(), now);
+                state.pending.insert(client_id.to_owned(), now);
+                if !state.written.contains(client_id) {
+                    state.urgent = true;
+                }
             }
         }
     }
 
     /// Writes every pending time (blocking). On failure the times are kept for the next try.
-    pub fn flush(&self, pool: &Pool) -> Result<usize, StoreError> {
-        let batch = std::mem::take(&mut *self.pending.lock().unwrap_or_else(|e| e.into_inner()));
+    pub fn flush(&self, pool: &Pool, mode: Flush) -> Result<usize, StoreError> {
+        let batch = {
+            let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            if mode == Flush::IfFirstUse && !state.urgent {
+                return Ok(0);
+            }
+            state.urgent = false;
+            std::mem::take(&mut state.pending)
+        };
         if batch.is_empty() {
             return Ok(0);
         }
@@ -41,10 +69,13 @@ impl LastUsedRecorder {
             })
             .map_err(StoreError::Query)
         });
-        if written.is_err() {
-            let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
-            for (client_id, at) in batch {
-                pending.entry(client_id).or_insert(at);
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        match &written {
+            Ok(_) => state.written.extend(batch.into_keys()),
+            Err(_) => {
+                for (client_id, at) in batch {
+                    state.pending.entry(client_id).or_insert(at);
+                }
             }
         }
         written

@@ -303,8 +303,9 @@ on_both_backends!(
     }
 );
 
-/// The operations of the SPEC's admin table.
-const OPERATIONS: [(&str, &str); 12] = [
+/// The operations of the SPEC's admin table, and revoke-tokens (issue: cut off a client's
+/// tokens).
+const OPERATIONS: [(&str, &str); 13] = [
     ("get", "/admin/v1/roles"),
     ("post", "/admin/v1/roles"),
     ("delete", "/admin/v1/roles/{name}"),
@@ -329,6 +330,10 @@ const OPERATIONS: [(&str, &str); 12] = [
         "/admin/v1/organizations/{org_id}/clients/{client_id}",
     ),
     ("get", "/admin/v1/organizations/{org_id}/audit-events"),
+    (
+        "post",
+        "/admin/v1/organizations/{org_id}/clients/{client_id}/revoke-tokens",
+    ),
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -433,7 +433,7 @@ on_both_backends!(
 );
 
 on_both_backends!(
-    last_used_at_is_written_on_shutdown_not_per_request,
+    last_used_at_shows_a_first_use_within_seconds_then_coalesces_until_shutdown,
     |backend: Backend| async move {
         let db = common::TestDatabase::create(backend);
         let keys = tempfile::tempdir().unwrap();
@@ -441,28 +441,37 @@ on_both_backends!(
         config.last_used_flush = Duration::from_secs(3600);
         let app = common::spawn_with(config.clone()).await;
         let (id, secret) = (app.admin_id.clone(), app.admin_secret().to_owned());
+        let path = format!("/organizations/{}/clients/{id}", app.org_id);
+        let admin = app.admin_api(&id, &secret).await;
+
+        // The first use on this instance is written within 5 s, not after the hour.
+        let started = std::time::Instant::now();
+        let first = loop {
+            let client = admin.get(&path).await;
+            if let Some(at) = client.body["last_used_at"].as_str() {
+                break at.to_owned();
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(5),
+                "first use not written within 5 s"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+
+        // Later uses are coalesced: nothing is written until the interval (or shutdown).
+        tokio::time::sleep(Duration::from_millis(1100)).await;
         for _ in 0..5 {
             app.access_token(&id, &secret).await;
         }
-        // Not written yet: the flush interval has not passed.
-        let admin = app.admin_api(&id, &secret).await;
-        let before = admin
-            .get(&format!("/organizations/{}/clients/{id}", app.org_id))
-            .await;
-        assert!(before.body["last_used_at"].is_null(), "{:?}", before.body);
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        assert_eq!(admin.get(&path).await.body["last_used_at"], first.as_str());
         drop(admin);
-        let org = app.org_id.clone();
         app.stop_gracefully().await;
 
         let app = common::spawn_with(config).await;
         let admin = app.admin_api(&id, &secret).await;
-        let after = admin
-            .get(&format!("/organizations/{org}/clients/{id}"))
-            .await;
-        assert!(
-            after.body["last_used_at"].is_string(),
-            "flushed on shutdown: {:?}",
-            after.body
-        );
+        let after = admin.get(&path).await;
+        let after = after.body["last_used_at"].as_str().unwrap().to_owned();
+        assert!(after > first, "flushed on shutdown: {after} after {first}");
     }
 );

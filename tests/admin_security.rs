@@ -124,13 +124,6 @@ on_both_backends!(
                 json!({"roles": ["org:admin", "platform:admin"]}),
                 403,
             ),
-            // A client cannot widen its own roles, even with catalog roles.
-            (
-                reqwest::Method::PATCH,
-                format!("{clients}/{admin_id}"),
-                json!({"roles": ["org:admin", "billing:read"]}),
-                403,
-            ),
             (
                 reqwest::Method::POST,
                 clients.clone(),
@@ -364,5 +357,340 @@ on_both_backends!(
             .await
             .unwrap();
         assert_eq!(res.status(), 200);
+    }
+);
+
+/// The fields an attacker would want to change.
+fn fingerprint(client: &Value) -> Value {
+    json!([
+        client["name"],
+        client["roles"],
+        client["secret_hint"],
+        client["secret_rotated_at"],
+        client["updated_at"],
+        client["tokens_not_before"],
+    ])
+}
+
+on_both_backends!(
+    an_org_admin_cannot_take_over_a_platform_admin_of_its_own_organization,
+    |backend: Backend| async move {
+        let s = spawn_app(backend).await;
+        let app = &s.app;
+        let platform = app.platform_admin().await;
+        let org = app.org_id.clone();
+        let (oa_id, oa_secret) = platform
+            .create_client(&org, "org-admin", &["org:admin"])
+            .await;
+        let org_admin = app.admin_api(&oa_id, &oa_secret).await;
+        let victim = format!("/organizations/{org}/clients/{}", app.admin_id);
+
+        // It still sees the platform admin in its organization.
+        let list = org_admin
+            .get(&format!("/organizations/{org}/clients"))
+            .await;
+        assert_eq!(list.status, 200);
+        assert!(
+            list.body
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c["client_id"] == app.admin_id.as_str())
+        );
+        let before = org_admin.get(&victim).await;
+        assert_eq!(before.status, 200);
+
+        let attempts: Vec<(reqwest::Method, String, Option<Value>)> = vec![
+            (
+                reqwest::Method::POST,
+                format!("{victim}/secret"),
+                Some(json!({})),
+            ),
+            (
+                reqwest::Method::POST,
+                format!("{victim}/secret"),
+                Some(json!({"grace_period_seconds": 3600})),
+            ),
+            (
+                reqwest::Method::PATCH,
+                victim.clone(),
+                Some(json!({"name": "pwned"})),
+            ),
+            (
+                reqwest::Method::PATCH,
+                victim.clone(),
+                Some(json!({"roles": ["org:admin"]})),
+            ),
+            (reqwest::Method::DELETE, victim.clone(), None),
+            (
+                reqwest::Method::POST,
+                format!("{victim}/revoke-tokens"),
+                None,
+            ),
+        ];
+        for (method, path, body) in attempts {
+            let res = org_admin.send(method.clone(), &path, body).await;
+            assert_problem(&res, 403);
+            assert!(
+                !res.body.to_string().contains("oas_"),
+                "{method} {path}: a secret in the answer"
+            );
+        }
+
+        // Nothing changed, and the victim's secret still works.
+        let after = platform.get(&victim).await;
+        assert_eq!(fingerprint(&after.body), fingerprint(&before.body));
+        assert_eq!(
+            app.token_basic(&app.admin_id, app.admin_secret(), &[])
+                .await
+                .status(),
+            200
+        );
+
+        // The rule is "could it have granted every role": an org admin peer is fair game.
+        let (peer, _) = platform
+            .create_client(&org, "peer-admin", &["org:admin"])
+            .await;
+        let rotated = org_admin
+            .post(
+                &format!("/organizations/{org}/clients/{peer}/secret"),
+                json!({}),
+            )
+            .await;
+        assert_eq!(rotated.status, 200, "{:?}", rotated.body);
+        // And widening a client of its organization to any catalog role but platform:admin is
+        // what org:admin means: the grant rule is the boundary, not "not yourself".
+        platform.create_role("billing:read").await;
+        let widened = org_admin
+            .patch(
+                &format!("/organizations/{org}/clients/{oa_id}"),
+                json!({"roles": ["org:admin", "billing:read"]}),
+            )
+            .await;
+        assert_eq!(widened.status, 200, "{:?}", widened.body);
+    }
+);
+
+on_both_backends!(
+    the_admin_api_accepts_only_tokens_issued_for_it,
+    |backend: Backend| async move {
+        let s = common::spawn_app_with(backend, |c| {
+            c.audiences = vec![
+                "https://payments.example.com".into(),
+                "https://reports.example.com".into(),
+            ];
+        })
+        .await;
+        let app = &s.app;
+        let (id, secret) = (app.admin_id.as_str(), app.admin_secret());
+        let roles = |token: String| async move {
+            app.http
+                .get(app.url("/admin/v1/roles"))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        };
+        let token_with = |extra: Vec<(&'static str, String)>| async move {
+            let extra: Vec<(&str, &str)> = extra.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let res = app.token_basic(id, secret, &extra).await;
+            let status = res.status().as_u16();
+            let body: Value = res.json().await.unwrap();
+            (status, body)
+        };
+
+        // The default audience stays the first configured one, and does not open the API.
+        let (status, default) = token_with(vec![]).await;
+        assert_eq!(status, 200);
+        let token = default["access_token"].as_str().unwrap().to_owned();
+        let (_, claims) = app.verify(&token, "https://payments.example.com").await;
+        assert_eq!(claims.aud, "https://payments.example.com");
+        assert_eq!(roles(token).await, 401);
+        let (_, reports) =
+            token_with(vec![("resource", "https://reports.example.com".into())]).await;
+        assert_eq!(
+            roles(reports["access_token"].as_str().unwrap().into()).await,
+            401
+        );
+
+        // The issuer is always an allowed audience, by `audience` or `resource`.
+        let issuer = app.config.issuer.clone();
+        for param in ["audience", "resource"] {
+            let (status, body) = token_with(vec![(param, issuer.clone())]).await;
+            assert_eq!(status, 200, "{param}: {body}");
+            assert_eq!(
+                roles(body["access_token"].as_str().unwrap().into()).await,
+                200
+            );
+        }
+        // Anything else is still invalid_target.
+        let (status, body) =
+            token_with(vec![("audience", "https://evil.example.com".into())]).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (400, Some("invalid_target"))
+        );
+    }
+);
+
+on_both_backends!(
+    hostile_values_get_clear_errors_never_500,
+    |backend: Backend| async move {
+        let s = spawn_app(backend).await;
+        let app = &s.app;
+        let platform = app.platform_admin().await;
+        let org = app.org_id.clone();
+        let (svc, _) = platform.create_client(&org, "svc", &[]).await;
+
+        for path in [
+            "/organizations/%00/clients".to_owned(),
+            format!("/organizations/{org}/clients/%00"),
+            format!("/organizations/{org}/clients/a%00b/secret"),
+            "/organizations/%00/audit-events".to_owned(),
+        ] {
+            assert_problem(&platform.get(&path).await, 404);
+        }
+        assert_problem(
+            &platform
+                .post(
+                    &format!("/organizations/{org}/clients/%00/secret"),
+                    json!({}),
+                )
+                .await,
+            404,
+        );
+        assert_problem(&platform.delete("/roles/%00").await, 404);
+        assert_problem(
+            &platform
+                .delete(&format!("/organizations/{org}/clients/x%00"))
+                .await,
+            404,
+        );
+
+        let cases: Vec<(reqwest::Method, String, Value)> = vec![
+            (
+                reqwest::Method::POST,
+                "/roles".into(),
+                json!({"name": "r:nul", "description": "a\u{0}b"}),
+            ),
+            (
+                reqwest::Method::POST,
+                "/roles".into(),
+                json!({"name": "r:bidi", "description": "safe\u{202E}txt.exe"}),
+            ),
+            (
+                reqwest::Method::POST,
+                format!("/organizations/{org}/clients"),
+                json!({"name": "ad\u{200B}min", "roles": []}),
+            ),
+            (
+                reqwest::Method::POST,
+                format!("/organizations/{org}/clients"),
+                json!({"name": "x\u{0}", "roles": []}),
+            ),
+            (
+                reqwest::Method::PATCH,
+                format!("/organizations/{org}/clients/{svc}"),
+                json!({"name": "\u{2066}platform admin\u{2069}"}),
+            ),
+            (
+                reqwest::Method::POST,
+                "/organizations".into(),
+                json!({"name": "Acme\u{FEFF}"}),
+            ),
+            (
+                reqwest::Method::POST,
+                format!("/organizations/{org}/clients"),
+                json!({"name": "many", "roles": (0..51).map(|i| format!("r{i}")).collect::<Vec<_>>()}),
+            ),
+        ];
+        for (method, path, body) in cases {
+            let res = platform
+                .send(method.clone(), &path, Some(body.clone()))
+                .await;
+            assert_problem(&res, 422);
+            assert!(
+                res.body["field"].is_string(),
+                "{method} {path} {body}: {:?}",
+                res.body
+            );
+        }
+
+        // Forged cursors: out-of-range timestamps, NUL in the ID, garbage.
+        let forge = |raw: &str| URL_SAFE_NO_PAD.encode(raw);
+        for cursor in [
+            forge("-9223372036854775808.x"),
+            forge("-62135596800000000.evt_x"),
+            forge("253402300800000000.evt_x"),
+            forge("1700000000000000.a\u{0}b"),
+            "%00".into(),
+        ] {
+            for list in ["clients", "audit-events"] {
+                let res = platform
+                    .get(&format!("/organizations/{org}/{list}?cursor={cursor}"))
+                    .await;
+                assert_problem(&res, 400);
+            }
+        }
+    }
+);
+
+on_both_backends!(
+    concurrent_admin_writes_conflict_cleanly,
+    |backend: Backend| async move {
+        let s = spawn_app(backend).await;
+        let app = &s.app;
+        let platform = app.platform_admin().await;
+        let org = app.org_id.clone();
+        let role = |name: &str| json!({"name": name, "description": "race"});
+
+        // The same role created eight times at once: one 201, the rest 409.
+        let creates = (0..8).map(|_| platform.post("/roles", role("race:same")));
+        let statuses: Vec<u16> = futures_util::future::join_all(creates)
+            .await
+            .iter()
+            .map(|r| r.status)
+            .collect();
+        assert_eq!(
+            statuses.iter().filter(|s| **s == 201).count(),
+            1,
+            "{statuses:?}"
+        );
+        assert!(
+            statuses.iter().all(|s| [201, 409].contains(s)),
+            "{statuses:?}"
+        );
+
+        let (svc, _) = platform.create_client(&org, "svc", &[]).await;
+        let client = format!("/organizations/{org}/clients/{svc}");
+        for i in 0..6 {
+            // A role deleted while it is being assigned.
+            let name = format!("race:r{i}");
+            platform.create_role(&name).await;
+            let role_path = format!("/roles/{name}");
+            let (deleted, assigned) = tokio::join!(
+                platform.delete(&role_path),
+                platform.patch(&client, json!({"roles": [name]})),
+            );
+            assert!([204, 409].contains(&deleted.status), "{deleted:?}");
+            assert!([200, 409, 422].contains(&assigned.status), "{assigned:?}");
+            platform.patch(&client, json!({"roles": []})).await;
+        }
+        for i in 0..6 {
+            // A client deleted while it is being patched.
+            let (victim, _) = platform
+                .create_client(&org, &format!("victim-{i}"), &[])
+                .await;
+            let path = format!("/organizations/{org}/clients/{victim}");
+            let (deleted, patched) = tokio::join!(
+                platform.delete(&path),
+                platform.patch(&path, json!({"name": "renamed", "roles": ["race:same"]})),
+            );
+            assert_eq!(deleted.status, 204, "{deleted:?}");
+            assert!([200, 404, 409].contains(&patched.status), "{patched:?}");
+            assert_problem(&platform.get(&path).await, 404);
+        }
     }
 );

@@ -278,3 +278,121 @@ on_both_backends!(
         assert_eq!(res.status(), 401);
     }
 );
+
+on_both_backends!(
+    introspection_answers_for_the_client_as_it_is_now,
+    |backend: Backend| async move {
+        let s = spawn_app(backend).await;
+        let app = &s.app;
+        app.add_roles(&["billing:read", "billing:write"]);
+        let platform = app.platform_admin().await;
+        let org = app.org_id.clone();
+        let (svc, svc_secret) = platform
+            .create_client(&org, "svc", &["billing:read", "billing:write"])
+            .await;
+        let (rs, rs_secret) = app.create_client(&[]);
+        let token = app.access_token(&svc, &svc_secret).await;
+
+        // A role removed from the client is no longer reported for its old tokens.
+        let patched = platform
+            .patch(
+                &format!("/organizations/{org}/clients/{svc}"),
+                json!({"roles": ["billing:read"]}),
+            )
+            .await;
+        assert_eq!(patched.status, 200);
+        let answer = introspect(app, &rs, &rs_secret, &token).await;
+        assert_eq!(answer["active"], true);
+        assert_eq!(answer["roles"], json!(["billing:read"]));
+        assert_eq!(answer["scope"], "billing:read");
+
+        // A demoted admin's token no longer claims org:admin.
+        let (admin, admin_secret) = platform.create_client(&org, "admin", &["org:admin"]).await;
+        let admin_token = app.admin_token(&admin, &admin_secret).await;
+        platform
+            .patch(
+                &format!("/organizations/{org}/clients/{admin}"),
+                json!({"roles": []}),
+            )
+            .await;
+        let answer = introspect(app, &rs, &rs_secret, &admin_token).await;
+        assert_eq!(answer["roles"], json!([]));
+    }
+);
+
+on_both_backends!(
+    an_admin_can_revoke_every_token_of_a_client,
+    |backend: Backend| async move {
+        let s = spawn_app(backend).await;
+        let app = &s.app;
+        let platform = app.platform_admin().await;
+        let org = app.org_id.clone();
+        let (svc, svc_secret) = platform.create_client(&org, "svc", &[]).await;
+        let (rs, rs_secret) = app.create_client(&[]);
+        let path = format!("/organizations/{org}/clients/{svc}");
+        let old = app.access_token(&svc, &svc_secret).await;
+        assert_eq!(introspect(app, &rs, &rs_secret, &old).await["active"], true);
+
+        let revoked = platform
+            .post(&format!("{path}/revoke-tokens"), json!({}))
+            .await;
+        assert_eq!(revoked.status, 200, "{:?}", revoked.body);
+        assert!(revoked.body["tokens_not_before"].is_string());
+        assert_eq!(
+            introspect(app, &rs, &rs_secret, &old).await["active"],
+            false
+        );
+        // The secret still works, and a token issued afterwards is active, even at once.
+        let fresh = app.access_token(&svc, &svc_secret).await;
+        assert_eq!(
+            introspect(app, &rs, &rs_secret, &fresh).await["active"],
+            true
+        );
+
+        // Rotation can do the same: {"revoke_tokens": true}.
+        let rotated = platform
+            .post(
+                &format!("{path}/secret"),
+                json!({"grace_period_seconds": 600, "revoke_tokens": true}),
+            )
+            .await;
+        assert_eq!(rotated.status, 200);
+        assert_eq!(
+            introspect(app, &rs, &rs_secret, &fresh).await["active"],
+            false
+        );
+        // The outgoing secret still works during its grace period; its new tokens are active.
+        let during_grace = app.access_token(&svc, &svc_secret).await;
+        assert_eq!(
+            introspect(app, &rs, &rs_secret, &during_grace).await["active"],
+            true
+        );
+
+        // The admin API honours it too: an admin whose tokens were revoked is refused.
+        let (admin, admin_secret) = platform.create_client(&org, "admin", &["org:admin"]).await;
+        let tenant = app.admin_api(&admin, &admin_secret).await;
+        assert_eq!(tenant.get(&path).await.status, 200);
+        let revoked = platform
+            .post(
+                &format!("/organizations/{org}/clients/{admin}/revoke-tokens"),
+                json!({}),
+            )
+            .await;
+        assert_eq!(revoked.status, 200);
+        common::assert_problem(&tenant.get(&path).await, 401);
+        let again = app.admin_api(&admin, &admin_secret).await;
+        assert_eq!(again.get(&path).await.status, 200);
+
+        let events = platform
+            .get(&format!("/organizations/{org}/audit-events"))
+            .await;
+        assert!(
+            events
+                .body
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["action"] == "client.tokens_revoked" && e["target"] == admin.as_str())
+        );
+    }
+);

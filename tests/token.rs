@@ -485,3 +485,32 @@ on_both_backends!(
         }
     }
 );
+
+on_both_backends!(
+    bad_percent_encoding_in_basic_credentials_is_invalid_request,
+    |backend: Backend| async move {
+        use base64::Engine;
+        let s = spawn_app(backend).await;
+        let app = &s.app;
+        for credentials in ["client:%zz", "client%4:secret", "client:%"] {
+            let header = format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(credentials)
+            );
+            let res = app
+                .http
+                .post(app.url("/oauth/token"))
+                .header("authorization", header)
+                .form(&[("grant_type", "client_credentials")])
+                .send()
+                .await
+                .unwrap();
+            let (status, _, body) = error_of(res).await;
+            assert_eq!(
+                (status, code(&body)),
+                (400, "invalid_request"),
+                "{credentials}"
+            );
+        }
+    }
+);

@@ -87,6 +87,7 @@ mod tests {
             secret_hash: hash.into(),
             previous_secret: None,
             roles: vec![],
+            tokens_not_before: None,
         })
     }
 

@@ -1,16 +1,25 @@
-//! Brute-force protection (RFC 6749 §2.3.1): failed client authentications are counted per
-//! client ID and per source address in a sliding window (the previous fixed window weighted
-//! by how much of it still overlaps, plus the current one). Past a limit, further attempts are
-//! refused before any argon2 work until the window slides on.
+//! Brute-force protection (RFC 6749 §2.3.1) that cannot be turned into a lockout lever.
+//!
+//! Failed client authentications are counted per (client ID, source address) and per source
+//! address, in a sliding window (the previous fixed window weighted by how much of it still
+//! overlaps, plus the current one). Nothing is counted per client ID alone: failures sent from
+//! one address never deny the real client its token from another address. Guessing is
+//! pointless anyway (secrets carry ≈256 bits); what the limiter protects is CPU, together with
+//! the bounded argon2 queue.
+//!
+//! Attempts in flight count against the limit too, so a concurrent burst cannot slip past it:
+//! with a limit of 3, a burst of 30 gets at most 3 verifications.
 
 use std::collections::HashMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 #[derive(Clone, Debug)]
 pub struct LimiterSettings {
+    /// Failures of one client ID from one address.
     pub max_failures_per_client: u32,
+    /// Failures from one address, whatever the client ID.
     pub max_failures_per_address: u32,
     pub window: Duration,
 }
@@ -19,17 +28,25 @@ struct Counter {
     window_start: Instant,
     current: u32,
     previous: u32,
+    in_flight: u32,
 }
 
 impl Counter {
+    fn new(now: Instant) -> Self {
+        Self {
+            window_start: now,
+            current: 0,
+            previous: 0,
+            in_flight: 0,
+        }
+    }
+
     fn roll(&mut self, now: Instant, window: Duration) {
         let elapsed = now.duration_since(self.window_start);
         if elapsed >= window * 2 {
-            *self = Counter {
-                window_start: now,
-                current: 0,
-                previous: 0,
-            };
+            self.window_start = now;
+            self.current = 0;
+            self.previous = 0;
         } else if elapsed >= window {
             self.previous = self.current;
             self.current = 0;
@@ -41,11 +58,15 @@ impl Counter {
         let into = now.duration_since(self.window_start).as_secs_f64() / window.as_secs_f64();
         f64::from(self.previous) * (1.0 - into).max(0.0) + f64::from(self.current)
     }
+
+    fn idle(&self, now: Instant, window: Duration) -> bool {
+        self.in_flight == 0 && now.duration_since(self.window_start) >= window * 2
+    }
 }
 
 #[derive(Hash, PartialEq, Eq, Clone)]
 enum Key {
-    Client(String),
+    ClientAtAddress(String, IpAddr),
     Address(IpAddr),
 }
 
@@ -57,6 +78,40 @@ pub struct FailureLimiter {
 /// Past this many tracked keys, idle ones are dropped.
 const MAX_TRACKED: usize = 100_000;
 
+/// One authentication attempt admitted by the limiter. Dropping it without `failed` (success,
+/// or an error that says nothing about the secret) just releases its place.
+pub struct Attempt<'a> {
+    limiter: &'a FailureLimiter,
+    keys: [Key; 2],
+}
+
+impl Attempt<'_> {
+    /// The secret was wrong: count a failure for the client at this address and for the
+    /// address.
+    pub fn failed(self) {
+        let window = self.limiter.settings.window;
+        let now = Instant::now();
+        let mut counters = self.limiter.lock();
+        for key in &self.keys {
+            if let Some(counter) = counters.get_mut(key) {
+                counter.roll(now, window);
+                counter.current = counter.current.saturating_add(1);
+            }
+        }
+    }
+}
+
+impl Drop for Attempt<'_> {
+    fn drop(&mut self) {
+        let mut counters = self.limiter.lock();
+        for key in &self.keys {
+            if let Some(counter) = counters.get_mut(key) {
+                counter.in_flight = counter.in_flight.saturating_sub(1);
+            }
+        }
+    }
+}
+
 impl FailureLimiter {
     pub fn new(settings: LimiterSettings) -> Self {
         Self {
@@ -65,43 +120,48 @@ impl FailureLimiter {
         }
     }
 
-    /// `Some(retry_after)` when the client ID or the address has failed too often.
-    pub fn check(&self, client_id: &str, address: Option<IpAddr>) -> Option<Duration> {
-        let now = Instant::now();
-        let window = self.settings.window;
-        let mut counters = self.counters.lock().unwrap_or_else(|e| e.into_inner());
-        let mut over = |key: Key, limit: u32| {
-            counters.get_mut(&key).is_some_and(|c| {
-                c.roll(now, window);
-                c.estimate(now, window) >= f64::from(limit)
-            })
-        };
-        let limited = over(
-            Key::Client(client_id.to_owned()),
-            self.settings.max_failures_per_client,
-        ) || address
-            .is_some_and(|a| over(Key::Address(a), self.settings.max_failures_per_address));
-        limited.then_some(window)
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Key, Counter>> {
+        self.counters.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub fn record_failure(&self, client_id: &str, address: Option<IpAddr>) {
+    /// Admits an attempt, or says how long to wait when the client at this address, or the
+    /// address, has failed (or is failing right now) too often.
+    pub fn begin(&self, client_id: &str, address: Option<IpAddr>) -> Result<Attempt<'_>, Duration> {
+        let address = address.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+        let keys = [
+            Key::ClientAtAddress(client_id.to_owned(), address),
+            Key::Address(address),
+        ];
+        let limits = [
+            self.settings.max_failures_per_client,
+            self.settings.max_failures_per_address,
+        ];
         let now = Instant::now();
         let window = self.settings.window;
-        let mut counters = self.counters.lock().unwrap_or_else(|e| e.into_inner());
+        let mut counters = self.lock();
         if counters.len() >= MAX_TRACKED {
-            counters.retain(|_, c| now.duration_since(c.window_start) < window * 2);
+            counters.retain(|_, c| !c.idle(now, window));
         }
-        let keys =
-            std::iter::once(Key::Client(client_id.to_owned())).chain(address.map(Key::Address));
-        for key in keys {
-            let counter = counters.entry(key).or_insert(Counter {
-                window_start: now,
-                current: 0,
-                previous: 0,
-            });
-            counter.roll(now, window);
-            counter.current = counter.current.saturating_add(1);
+        for (key, limit) in keys.iter().zip(limits) {
+            if let Some(counter) = counters.get_mut(key) {
+                counter.roll(now, window);
+                if counter.estimate(now, window) + f64::from(counter.in_flight) >= f64::from(limit)
+                {
+                    return Err(window);
+                }
+            }
         }
+        for key in &keys {
+            let counter = counters
+                .entry(key.clone())
+                .or_insert_with(|| Counter::new(now));
+            counter.in_flight += 1;
+        }
+        drop(counters);
+        Ok(Attempt {
+            limiter: self,
+            keys,
+        })
     }
 }
 
@@ -117,36 +177,52 @@ mod tests {
         })
     }
 
+    fn ip(s: &str) -> Option<IpAddr> {
+        Some(s.parse().unwrap())
+    }
+
     #[test]
-    fn trips_per_client_after_the_limit() {
+    fn trips_per_client_and_address_after_the_limit() {
         let l = limiter(3, 100);
-        let ip = Some("10.0.0.1".parse().unwrap());
         for _ in 0..3 {
-            assert_eq!(l.check("a", ip), None);
-            l.record_failure("a", ip);
+            l.begin("a", ip("10.0.0.1")).unwrap().failed();
         }
-        assert!(l.check("a", ip).is_some());
-        assert_eq!(l.check("b", ip), None, "another client is unaffected");
+        assert!(l.begin("a", ip("10.0.0.1")).is_err());
+        assert!(l.begin("b", ip("10.0.0.1")).is_ok(), "another client");
+        assert!(
+            l.begin("a", ip("10.0.0.9")).is_ok(),
+            "the same client from another address is never locked out"
+        );
     }
 
     #[test]
     fn trips_per_address_across_client_ids() {
         let l = limiter(100, 5);
-        let ip = Some("10.0.0.2".parse().unwrap());
         for i in 0..5 {
-            l.record_failure(&format!("client-{i}"), ip);
+            l.begin(&format!("client-{i}"), ip("10.0.0.2"))
+                .unwrap()
+                .failed();
         }
-        assert!(l.check("fresh", ip).is_some());
-        assert_eq!(l.check("fresh", Some("10.0.0.3".parse().unwrap())), None);
+        assert!(l.begin("fresh", ip("10.0.0.2")).is_err());
+        assert!(l.begin("fresh", ip("10.0.0.3")).is_ok());
+    }
+
+    #[test]
+    fn attempts_in_flight_count_against_the_limit() {
+        let l = limiter(3, 100);
+        let admitted: Vec<_> = (0..30)
+            .filter_map(|_| l.begin("a", ip("10.0.0.4")).ok())
+            .collect();
+        assert_eq!(admitted.len(), 3);
+        drop(admitted);
+        // Released without failing (e.g. they succeeded): room again.
+        assert!(l.begin("a", ip("10.0.0.4")).is_ok());
     }
 
     #[test]
     fn the_window_slides() {
-        let mut c = Counter {
-            window_start: Instant::now(),
-            current: 10,
-            previous: 0,
-        };
+        let mut c = Counter::new(Instant::now());
+        c.current = 10;
         let w = Duration::from_secs(60);
         let later = c.window_start + Duration::from_secs(90);
         c.roll(later, w);

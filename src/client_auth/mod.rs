@@ -13,12 +13,14 @@
 //!   never let an old secret through; the HMAC key never leaves memory, so the cache holds
 //!   nothing that could be replayed or brute-forced offline.
 //! - Requests answered by the cache are never rate limited: successful clients are not slowed.
-//!   Every other attempt first passes the failure limiter (per client ID and per source
-//!   address), then waits at most `argon2_queue_timeout` for one of `argon2_concurrency`
-//!   argon2 slots (as many dedicated threads), so a flood of wrong secrets can take neither
-//!   all cores nor unbounded memory.
-//! - An unknown client costs one argon2 verification against a dummy hash, so timing does not
-//!   tell whether a client ID exists.
+//!   Every other attempt first passes the failure limiter (per client ID *at one address*, and
+//!   per address, never per client ID alone: no lockout lever), then waits at most
+//!   `argon2_queue_timeout` for one of `argon2_concurrency` argon2 slots (as many dedicated
+//!   threads), so a flood of wrong secrets can take neither all cores nor unbounded memory.
+//! - A failure costs two argon2 verifications whatever the state: unknown client (twice the
+//!   dummy hash), wrong secret without a grace period (current hash, then the dummy), wrong
+//!   secret during one (current, then the grace hash). So timing tells neither whether a client
+//!   ID exists nor whether a rotation is under way.
 
 mod argon2_pool;
 mod cache;
@@ -60,6 +62,12 @@ impl AuthenticatedClient {
     /// Sorted by name.
     pub fn roles(&self) -> &[String] {
         &self.0.roles
+    }
+
+    /// Right after an admin revoked this client's tokens, how long to wait so that the next
+    /// token's `iat` is past the cut-off second (at most a second, once per revocation).
+    pub fn token_wait(&self) -> Option<Duration> {
+        self.0.token_wait(chrono::Utc::now())
     }
 }
 
@@ -137,13 +145,18 @@ impl ClientAuthenticator {
             return Ok(authenticated(creds));
         }
 
-        if let Some(retry_after) = self.limiter.check(client_id.as_str(), source) {
-            return Err(AuthFailure::RateLimited { retry_after });
-        }
+        let attempt = self
+            .limiter
+            .begin(client_id.as_str(), source)
+            .map_err(|retry_after| AuthFailure::RateLimited { retry_after })?;
 
+        // A failure always costs two verifications, whether or not a grace period is running
+        // and whether or not the client exists, so timing tells an outsider neither.
+        let dummy = self.dummy_hash.as_str();
         match creds {
             None => {
-                self.verify_argon2(self.dummy_hash.as_str(), secret).await?;
+                self.verify_argon2(dummy, secret).await?;
+                self.verify_argon2(dummy, secret).await?;
             }
             Some(creds) => {
                 let grace = creds
@@ -151,17 +164,23 @@ impl ClientAuthenticator {
                     .as_ref()
                     .filter(|(_, until)| now < *until)
                     .map(|(prev, _)| prev.as_str());
-                for hash in std::iter::once(creds.secret_hash.as_str()).chain(grace) {
-                    if self.verify_argon2(hash, secret).await? {
-                        let hash = hash.to_owned();
-                        self.cache
-                            .insert(client_id, mac, hash, |h| accepts(&creds, h, now));
-                        return Ok(authenticated(creds));
-                    }
+                let current = creds.secret_hash.as_str();
+                let matched = if self.verify_argon2(current, secret).await? {
+                    Some(current)
+                } else {
+                    let second = grace.unwrap_or(dummy);
+                    let verified = self.verify_argon2(second, secret).await?;
+                    grace.filter(|_| verified)
+                };
+                if let Some(hash) = matched {
+                    let hash = hash.to_owned();
+                    self.cache
+                        .insert(client_id, mac, hash, |h| accepts(&creds, h, now));
+                    return Ok(authenticated(creds));
                 }
             }
         }
-        self.limiter.record_failure(client_id.as_str(), source);
+        attempt.failed();
         Err(AuthFailure::Rejected)
     }
 

@@ -7,7 +7,7 @@ mod role;
 mod secret;
 
 pub use client_id::{ClientId, OrgId};
-pub use name::DisplayName;
+pub use name::{DisplayName, check_free_text};
 pub use random::random_base62;
 pub use role::{ORG_ADMIN, PLATFORM_ADMIN, RoleName, Scope};
 pub use secret::{

@@ -14,9 +14,7 @@ impl DisplayName {
         if chars == 0 || chars > Self::MAX_CHARS {
             return Err(ParseError("must be 1-100 characters after trimming".into()));
         }
-        if trimmed.chars().any(char::is_control) {
-            return Err(ParseError("must not contain control characters".into()));
-        }
+        check_free_text(trimmed)?;
         Ok(Self(trimmed.to_owned()))
     }
 
@@ -27,6 +25,38 @@ impl DisplayName {
     pub fn into_inner(self) -> String {
         self.0
     }
+}
+
+/// Free text shown to people (names, descriptions): no control characters, and none of the
+/// invisible characters that make one text look like another (bidi overrides and isolates,
+/// zero-width spaces and joiners, the BOM) in the console or the audit log.
+pub fn check_free_text(s: &str) -> Result<(), ParseError> {
+    if s.chars().any(char::is_control) {
+        return Err(ParseError("must not contain control characters".into()));
+    }
+    if let Some(c) = s.chars().find(|c| is_invisible_formatting(*c)) {
+        return Err(ParseError(format!(
+            "must not contain invisible formatting characters (found U+{:04X})",
+            u32::from(c)
+        )));
+    }
+    Ok(())
+}
+
+fn is_invisible_formatting(c: char) -> bool {
+    matches!(c,
+        '\u{061C}'                  // Arabic letter mark
+        | '\u{115F}' | '\u{1160}'   // Hangul fillers
+        | '\u{180E}'                // Mongolian vowel separator
+        | '\u{200B}'..='\u{200F}'   // zero-width space/non-joiner/joiner, LRM, RLM
+        | '\u{202A}'..='\u{202E}'   // bidi embeddings and overrides
+        | '\u{2060}'..='\u{2064}'   // word joiner, invisible operators
+        | '\u{2066}'..='\u{206F}'   // bidi isolates, deprecated format characters
+        | '\u{3164}'                // Hangul filler
+        | '\u{FEFF}'                // zero-width no-break space (BOM)
+        | '\u{FFA0}'                // halfwidth Hangul filler
+        | '\u{E0000}'..='\u{E007F}' // tags
+    )
 }
 
 #[cfg(test)]
@@ -43,5 +73,18 @@ mod tests {
         assert!(DisplayName::parse(&"é".repeat(100)).is_ok());
         assert!(DisplayName::parse(&"é".repeat(101)).is_err());
         assert!(DisplayName::parse("a\u{0}b").is_err());
+    }
+
+    #[test]
+    fn refuses_invisible_spoofing_characters() {
+        for spoof in [
+            "admin\u{202E}nimda",
+            "bill\u{200B}ing",
+            "\u{2066}x\u{2069}",
+            "a\u{FEFF}",
+        ] {
+            assert!(DisplayName::parse(spoof).is_err(), "{spoof:?}");
+        }
+        assert!(DisplayName::parse("Zürich – 東京 🚀").is_ok());
     }
 }

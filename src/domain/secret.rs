@@ -181,6 +181,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_documented_example_secret_is_not_a_valid_one() {
+        // README and OpenAPI show this one; nobody may ship it as a bootstrap secret.
+        let example = "oas_EXAMPLExONLYxNOTxAxVALIDxSECRETxCHECKSUMxxxBADSUM";
+        assert_eq!(example.len(), SECRET_LEN);
+        assert!(matches!(
+            ClientSecret::parse(example),
+            Err(SecretFormatError::BadChecksum)
+        ));
+    }
+
+    #[test]
     fn generated_secret_has_the_documented_shape() {
         let secret = NewClientSecret::generate().into_plaintext();
         assert_eq!(secret.len(), 53);

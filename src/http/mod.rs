@@ -2,20 +2,25 @@
 //! operations (health, readiness, metrics).
 
 pub mod admin;
+pub mod client_address;
 pub mod console;
 pub mod oauth;
 pub mod ops;
 
 use std::net::IpAddr;
+use std::time::Duration;
 
-use actix_web::HttpRequest;
-use actix_web::http::header::HeaderName;
+use actix_web::{HttpMessage, HttpRequest};
 
 use crate::client_auth::ClientAuthenticator;
 use crate::domain::SecretHasher;
 use crate::store::Pool;
 use crate::token::TokenIssuer;
 use crate::usage::LastUsedRecorder;
+
+/// How long a request body may take to arrive once its headers have: a body that trickles
+/// or never completes must not hold a connection and a worker's attention for ever.
+pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Everything a handler may need, built once at start and shared by every worker.
 pub struct AppState {
@@ -28,21 +33,25 @@ pub struct AppState {
     pub last_used: LastUsedRecorder,
     /// The admin API's OpenAPI document, serialized once.
     pub openapi_json: actix_web::web::Bytes,
-    /// Behind a proxy: the header that carries the caller's address (trusted only if set).
-    pub trusted_proxy_header: Option<HeaderName>,
+    /// Who the caller is at the network level (peer, or the forwarding header from a trusted
+    /// proxy).
+    pub client_address: client_address::ClientAddressResolver,
 }
 
 impl AppState {
-    /// The caller's address for brute-force accounting: the configured proxy header (the last,
-    /// proxy-appended entry of a list) if set, else the TCP peer.
+    /// The caller's address for brute-force accounting; noted for the request log too.
     pub fn source_address(&self, req: &HttpRequest) -> Option<IpAddr> {
-        if let Some(name) = &self.trusted_proxy_header {
-            let value = req.headers().get(name)?.to_str().ok()?;
-            return value.rsplit(',').next()?.trim().parse().ok();
+        let address = self.client_address.resolve(req);
+        if let Some(address) = address {
+            req.extensions_mut().insert(LoggedAddress(address));
         }
-        req.peer_addr().map(|a| a.ip())
+        address
     }
 }
+
+/// The address the brute-force limiter used, for the request log line.
+#[derive(Clone, Copy)]
+pub struct LoggedAddress(pub IpAddr);
 
 /// The client a request acted as, for the request log line.
 #[derive(Clone)]

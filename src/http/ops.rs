@@ -52,7 +52,24 @@ async fn metrics(state: web::Data<AppState>) -> HttpResponse {
         .body(METRICS.render())
 }
 
-/// Latency per route pattern (bounded label values), and admin requests by status.
+/// The method as a metric label: the standard ones by name, anything else `other`, so a
+/// caller inventing methods cannot grow the label set (and `/metrics`) without bound.
+fn method_label(method: &actix_web::http::Method) -> &'static str {
+    use actix_web::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
+/// Latency per route pattern (bounded label values: unmatched paths share one), and admin
+/// requests by status.
 pub async fn measure(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -65,7 +82,7 @@ pub async fn measure(
         .unwrap_or_else(|| "unmatched".to_owned());
     METRICS
         .request_duration
-        .with_label_values(&[res.request().method().as_str(), &route])
+        .with_label_values(&[method_label(res.request().method()), &route])
         .observe(started.elapsed().as_secs_f64());
     if route.starts_with("/admin/") {
         METRICS

@@ -9,6 +9,7 @@ pub const CLIENT_CREATED: &str = "client.created";
 pub const CLIENT_UPDATED: &str = "client.updated";
 pub const CLIENT_SECRET_ROTATED: &str = "client.secret_rotated";
 pub const CLIENT_DELETED: &str = "client.deleted";
+pub const CLIENT_TOKENS_REVOKED: &str = "client.tokens_revoked";
 pub const ROLE_CREATED: &str = "role.created";
 pub const ROLE_DELETED: &str = "role.deleted";
 pub const ORGANIZATION_CREATED: &str = "organization.created";
@@ -38,11 +39,14 @@ pub fn record(
     Ok(())
 }
 
+/// One page of the organization's audit log, newest first, for an actor who manages it.
 pub fn page(
     conn: &mut DbConnection,
+    actor: &Actor,
     org_id: &str,
     before: Option<(chrono::NaiveDateTime, String)>,
     limit: i64,
 ) -> Result<Vec<AuditEvent>, ServiceError> {
+    super::organizations::find_managed(conn, actor, org_id)?;
     Ok(audit::page(conn, org_id, before, limit)?)
 }

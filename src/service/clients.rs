@@ -4,14 +4,15 @@ use chrono::NaiveDateTime;
 use serde_json::json;
 
 use super::{Actor, ServiceError, audit};
-use crate::domain::{
-    ClientId, DisplayName, NewClientSecret, PLATFORM_ADMIN, RoleName, SecretHasher,
-};
+use crate::domain::{ClientId, DisplayName, NewClientSecret, RoleName, SecretHasher};
 use crate::store::clients::{self, ClientRow, SecretRotation};
-use crate::store::{self, DbConnection, organizations, roles};
+use crate::store::{self, DbConnection, roles};
 
 /// The longest grace period a rotation may give the outgoing secret: one week.
 pub const MAX_GRACE_PERIOD: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// The most roles one client may hold (keeps tokens and role checks small).
+pub const MAX_ROLES_PER_CLIENT: usize = 50;
 
 /// A client with its roles (sorted).
 pub struct ClientRecord {
@@ -42,10 +43,8 @@ pub fn create(
 ) -> Result<ClientWithSecret, ServiceError> {
     let name = DisplayName::parse(new.name).map_err(|e| ServiceError::invalid("name", e.0))?;
     let roles = parse_roles(new.roles)?;
-    if !actor.can_manage_org(new.org_id) || organizations::find(conn, new.org_id)?.is_none() {
-        return Err(ServiceError::NotFound("organization"));
-    }
-    check_assignable(conn, actor, &roles, None)?;
+    super::organizations::find_managed(conn, actor, new.org_id)?;
+    check_assignable(conn, actor, &roles)?;
 
     // argon2 before the transaction: no lock is held while hashing.
     let secret = new.secret.unwrap_or_else(NewClientSecret::generate);
@@ -67,6 +66,7 @@ pub fn create(
         updated_at: now,
         secret_rotated_at: None,
         last_used_at: None,
+        tokens_not_before: None,
     };
     store::write_transaction(conn, |conn| {
         if clients::find_credentials(conn, &row.id)?.is_some() {
@@ -91,24 +91,26 @@ pub fn create(
     })
 }
 
+/// One client of an organization the actor manages (never its secret).
 pub fn get(
     conn: &mut DbConnection,
+    actor: &Actor,
     org_id: &str,
     client_id: &str,
 ) -> Result<ClientRecord, ServiceError> {
-    let row =
-        clients::find_in_org(conn, org_id, client_id)?.ok_or(ServiceError::NotFound("client"))?;
-    let roles = clients::roles_of(conn, &row.id)?;
-    Ok(ClientRecord { row, roles })
+    super::organizations::find_managed(conn, actor, org_id)?;
+    load(conn, org_id, client_id)
 }
 
 /// One page of an organization's clients, oldest first.
 pub fn list(
     conn: &mut DbConnection,
+    actor: &Actor,
     org_id: &str,
     after: Option<(NaiveDateTime, String)>,
     limit: i64,
 ) -> Result<Vec<ClientRecord>, ServiceError> {
+    super::organizations::find_managed(conn, actor, org_id)?;
     let rows = clients::page(conn, org_id, after, limit)?;
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
     let mut roles = clients::roles_of_many(conn, &ids)?;
@@ -143,7 +145,7 @@ pub fn update(
         return Err(ServiceError::invalid("name", "send name, roles or both"));
     }
     store::write_transaction(conn, |conn| {
-        let before = get(conn, org_id, client_id)?;
+        let before = lock_for_change(conn, actor, org_id, client_id)?;
         let now = store::now();
         let mut changes = serde_json::Map::new();
         if let Some(name) = &name {
@@ -151,7 +153,7 @@ pub fn update(
             changes.insert("name".into(), json!(name.as_str()));
         }
         if let Some(roles) = &roles {
-            check_assignable(conn, actor, roles, Some(&before))?;
+            check_assignable(conn, actor, roles)?;
             clients::replace_roles(conn, client_id, roles, now)?;
             changes.insert("roles".into(), json!(roles));
             changes.insert("previous_roles".into(), json!(before.roles));
@@ -165,8 +167,15 @@ pub fn update(
             client_id,
             changes.into(),
         )?;
-        get(conn, org_id, client_id)
+        load(conn, org_id, client_id)
     })
+}
+
+pub struct Rotation {
+    /// How long the outgoing secret keeps working; zero ends it at once.
+    pub grace: Duration,
+    /// Also revoke every token issued to the client so far.
+    pub revoke_tokens: bool,
 }
 
 /// Gives the client a new secret. Without a grace period the old one stops working at once;
@@ -177,21 +186,22 @@ pub fn rotate_secret(
     actor: &Actor,
     org_id: &str,
     client_id: &str,
-    grace: Duration,
+    rotation: Rotation,
 ) -> Result<ClientWithSecret, ServiceError> {
+    let grace = rotation.grace;
     if grace > MAX_GRACE_PERIOD {
         return Err(ServiceError::invalid(
             "grace_period_seconds",
             format!("at most {} seconds (7 days)", MAX_GRACE_PERIOD.as_secs()),
         ));
     }
-    // Fail fast (and without hashing) for an unknown client.
-    get(conn, org_id, client_id)?;
+    // Fail fast (and without hashing) for an unknown or untouchable client.
+    authorize_change(&get(conn, actor, org_id, client_id)?, actor)?;
     let secret = NewClientSecret::generate();
     let hash = hasher.hash(secret.secret());
     let hint = secret.secret().hint();
     let client = store::write_transaction(conn, |conn| {
-        let before = get(conn, org_id, client_id)?;
+        let before = lock_for_change(conn, actor, org_id, client_id)?;
         let now = store::now();
         let grace_until = now + chrono::Duration::from_std(grace).unwrap_or_default();
         let previous = (!grace.is_zero()).then_some((before.row.secret_hash.as_str(), grace_until));
@@ -205,6 +215,9 @@ pub fn rotate_secret(
                 now,
             },
         )?;
+        if rotation.revoke_tokens {
+            clients::set_tokens_not_before(conn, client_id, now)?;
+        }
         clients::notify_changed(conn, client_id)?;
         audit::record(
             conn,
@@ -212,11 +225,40 @@ pub fn rotate_secret(
             actor,
             audit::CLIENT_SECRET_ROTATED,
             client_id,
-            json!({"grace_period_seconds": grace.as_secs(), "secret_hint": hint}),
+            json!({
+                "grace_period_seconds": grace.as_secs(),
+                "secret_hint": hint,
+                "revoke_tokens": rotation.revoke_tokens,
+            }),
         )?;
-        get(conn, org_id, client_id)
+        load(conn, org_id, client_id)
     })?;
     Ok(ClientWithSecret { client, secret })
+}
+
+/// Revokes every access token issued to the client so far: introspection calls them inactive
+/// and the admin API refuses them. Tokens issued afterwards are unaffected.
+pub fn revoke_tokens(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    org_id: &str,
+    client_id: &str,
+) -> Result<ClientRecord, ServiceError> {
+    store::write_transaction(conn, |conn| {
+        lock_for_change(conn, actor, org_id, client_id)?;
+        let now = store::now();
+        clients::set_tokens_not_before(conn, client_id, now)?;
+        clients::notify_changed(conn, client_id)?;
+        audit::record(
+            conn,
+            org_id,
+            actor,
+            audit::CLIENT_TOKENS_REVOKED,
+            client_id,
+            json!({"tokens_not_before": now.and_utc().to_rfc3339()}),
+        )?;
+        load(conn, org_id, client_id)
+    })
 }
 
 pub fn delete(
@@ -226,7 +268,7 @@ pub fn delete(
     client_id: &str,
 ) -> Result<(), ServiceError> {
     store::write_transaction(conn, |conn| {
-        let before = get(conn, org_id, client_id)?;
+        let before = lock_for_change(conn, actor, org_id, client_id)?;
         clients::delete(conn, client_id)?;
         clients::notify_changed(conn, client_id)?;
         audit::record(
@@ -240,8 +282,56 @@ pub fn delete(
     })
 }
 
-/// Parses a role list: each a valid name, no duplicates; returns it sorted.
+/// The client without any authorization check: for use cases that have done theirs.
+fn load(
+    conn: &mut DbConnection,
+    org_id: &str,
+    client_id: &str,
+) -> Result<ClientRecord, ServiceError> {
+    let client_id = parse_client_id(client_id)?;
+    let row = clients::find_in_org(conn, org_id, client_id.as_str())?
+        .ok_or(ServiceError::NotFound("client"))?;
+    let roles = clients::roles_of(conn, &row.id)?;
+    Ok(ClientRecord { row, roles })
+}
+
+/// Inside a write transaction: the tenant check, a row lock on the client (so no concurrent
+/// change can slip between this check and the write), and the grant rule. Every use case that
+/// changes a client starts here.
+fn lock_for_change(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    org_id: &str,
+    client_id: &str,
+) -> Result<ClientRecord, ServiceError> {
+    super::organizations::find_managed(conn, actor, org_id)?;
+    let client_id = parse_client_id(client_id)?;
+    if !clients::lock(conn, org_id, client_id.as_str())? {
+        return Err(ServiceError::NotFound("client"));
+    }
+    let before = load(conn, org_id, client_id.as_str())?;
+    authorize_change(&before, actor)?;
+    Ok(before)
+}
+
+/// A client ID from a path: one that cannot exist is simply not found.
+fn parse_client_id(client_id: &str) -> Result<ClientId, ServiceError> {
+    ClientId::parse(client_id).map_err(|_| ServiceError::NotFound("client"))
+}
+
+fn authorize_change(client: &ClientRecord, actor: &Actor) -> Result<(), ServiceError> {
+    actor.may_act_on(&client.roles)
+}
+
+/// Parses a role list: each a valid name, no duplicates, at most `MAX_ROLES_PER_CLIENT`;
+/// returns it sorted.
 fn parse_roles(roles: &[String]) -> Result<Vec<String>, ServiceError> {
+    if roles.len() > MAX_ROLES_PER_CLIENT {
+        return Err(ServiceError::invalid(
+            "roles",
+            format!("a client holds at most {MAX_ROLES_PER_CLIENT} roles"),
+        ));
+    }
     let mut parsed = Vec::with_capacity(roles.len());
     for role in roles {
         let role = RoleName::parse(role).map_err(|e| ServiceError::invalid("roles", e.0))?;
@@ -254,13 +344,16 @@ fn parse_roles(roles: &[String]) -> Result<Vec<String>, ServiceError> {
     Ok(parsed)
 }
 
-/// No escalation: roles come from the catalog; only platform admins hand out
-/// `platform:admin`; and a client cannot widen its own roles.
+/// No escalation: roles come from the catalog, and the actor may grant each of them (only
+/// platform admins hand out `platform:admin`).
+///
+/// There is deliberately no separate "a client cannot widen its own roles" rule: an org admin
+/// may grant any catalog role but `platform:admin` to any client of its organization, a new
+/// one it creates included, so such a rule would stop nothing. The grant rule is the boundary.
 fn check_assignable(
     conn: &mut DbConnection,
     actor: &Actor,
     roles: &[String],
-    target: Option<&ClientRecord>,
 ) -> Result<(), ServiceError> {
     let missing = roles::missing(conn, roles)?;
     if !missing.is_empty() {
@@ -269,17 +362,9 @@ fn check_assignable(
             format!("not in the role catalog: {}", missing.join(", ")),
         ));
     }
-    if !actor.is_platform_admin() && roles.iter().any(|r| r == PLATFORM_ADMIN) {
-        return Err(ServiceError::Forbidden(
-            "only a platform admin can grant platform:admin".into(),
-        ));
-    }
-    if let (Actor::Client(caller), Some(target)) = (actor, target)
-        && caller.client_id == target.row.id
-        && let Some(extra) = roles.iter().find(|r| !caller.roles.contains(r))
-    {
+    if let Some(role) = roles.iter().find(|r| !actor.can_grant(r)) {
         return Err(ServiceError::Forbidden(format!(
-            "a client cannot widen its own roles (it does not hold {extra})"
+            "the caller cannot grant {role}"
         )));
     }
     Ok(())

@@ -30,8 +30,22 @@ pub enum ServiceError {
 }
 
 impl From<diesel::result::Error> for ServiceError {
+    /// Constraint violations are what concurrent writers see when they race (two creates of
+    /// one role, a role deleted while it is being assigned, a client deleted while it is being
+    /// patched): the caller's request was fine, the world changed under it, so `409`.
     fn from(e: diesel::result::Error) -> Self {
-        Self::Store(StoreError::Query(e))
+        use diesel::result::{DatabaseErrorKind, Error};
+        match e {
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+                Self::Conflict("a record with the same key was created at the same time".into())
+            }
+            Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => Self::Conflict(
+                "a record this change refers to was changed or deleted at the same time; \
+                 read it again and retry"
+                    .into(),
+            ),
+            e => Self::Store(StoreError::Query(e)),
+        }
     }
 }
 
@@ -94,6 +108,25 @@ impl Actor {
             Self::Client(c) => {
                 self.is_platform_admin() || (self.has_role(ORG_ADMIN) && c.org_id == org_id)
             }
+        }
+    }
+
+    /// Whether the actor may hand out `role`: platform admins (and the operator) every catalog
+    /// role, org admins every role but `platform:admin`.
+    pub fn can_grant(&self, role: &str) -> bool {
+        self.is_platform_admin() || (self.has_role(ORG_ADMIN) && role != PLATFORM_ADMIN)
+    }
+
+    /// The grant rule: an actor may act on a client (rotate, rename, re-role, delete) only if
+    /// it could have granted every role that client holds. An org admin therefore never
+    /// touches a `platform:admin` client, even one in its own organization.
+    pub fn may_act_on(&self, client_roles: &[String]) -> Result<(), ServiceError> {
+        match client_roles.iter().find(|r| !self.can_grant(r)) {
+            None => Ok(()),
+            Some(role) => Err(ServiceError::Forbidden(format!(
+                "this client holds {role}, which the caller cannot grant, so the caller cannot \
+                 change it"
+            ))),
         }
     }
 

@@ -35,7 +35,12 @@ pub fn create(
     Ok(org)
 }
 
-pub fn list(conn: &mut DbConnection) -> Result<Vec<Organization>, ServiceError> {
+pub fn list(conn: &mut DbConnection, actor: &Actor) -> Result<Vec<Organization>, ServiceError> {
+    if !actor.is_platform_admin() {
+        return Err(ServiceError::Forbidden(
+            "listing organizations needs platform:admin".into(),
+        ));
+    }
     Ok(organizations::list(conn)?)
 }
 
@@ -46,8 +51,9 @@ pub fn find_managed(
     actor: &Actor,
     org_id: &str,
 ) -> Result<Organization, ServiceError> {
-    if !actor.can_manage_org(org_id) {
+    let org_id = OrgId::parse(org_id).map_err(|_| ServiceError::NotFound("organization"))?;
+    if !actor.can_manage_org(org_id.as_str()) {
         return Err(ServiceError::NotFound("organization"));
     }
-    organizations::find(conn, org_id)?.ok_or(ServiceError::NotFound("organization"))
+    organizations::find(conn, org_id.as_str())?.ok_or(ServiceError::NotFound("organization"))
 }

@@ -1,7 +1,7 @@
 use serde_json::json;
 
 use super::{Actor, ServiceError, audit};
-use crate::domain::{ORG_ADMIN, PLATFORM_ADMIN, RoleName};
+use crate::domain::{ORG_ADMIN, PLATFORM_ADMIN, RoleName, check_free_text};
 use crate::store::roles::{self, Role};
 use crate::store::{self, DbConnection};
 
@@ -25,6 +25,7 @@ pub fn create(
             "at most 500 characters",
         ));
     }
+    check_free_text(description).map_err(|e| ServiceError::invalid("description", e.0))?;
     let role = Role {
         name: name.as_str().to_owned(),
         description: description.to_owned(),
@@ -57,6 +58,8 @@ pub fn create(
 /// built-in admin roles.
 pub fn delete(conn: &mut DbConnection, actor: &Actor, name: &str) -> Result<(), ServiceError> {
     require_platform_admin(actor)?;
+    let name = RoleName::parse(name).map_err(|_| ServiceError::NotFound("role"))?;
+    let name = name.as_str();
     if name == ORG_ADMIN || name == PLATFORM_ADMIN {
         return Err(ServiceError::Conflict(format!(
             "{name} is built in and cannot be deleted"

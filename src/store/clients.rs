@@ -19,6 +19,8 @@ pub struct ClientRow {
     pub updated_at: NaiveDateTime,
     pub secret_rotated_at: Option<NaiveDateTime>,
     pub last_used_at: Option<NaiveDateTime>,
+    /// Tokens issued before this instant are revoked.
+    pub tokens_not_before: Option<NaiveDateTime>,
 }
 
 /// What the token endpoint needs to authenticate a client and fill its token.
@@ -30,6 +32,26 @@ pub struct ClientCredentials {
     pub previous_secret: Option<(String, NaiveDateTime)>,
     /// Sorted by name.
     pub roles: Vec<String>,
+    /// Tokens issued before this instant are revoked.
+    pub tokens_not_before: Option<NaiveDateTime>,
+}
+
+impl ClientCredentials {
+    /// Whether a token of this client issued at `iat` (whole seconds) is revoked by its
+    /// `tokens_not_before`. `iat` has no sub-second part, so the whole second of the cut-off
+    /// counts as before it; the token endpoint never issues a token in that second (see
+    /// `token_wait`), so no token issued after a revocation is caught by it.
+    pub fn revokes_token_issued_at(&self, iat: i64) -> bool {
+        self.tokens_not_before
+            .is_some_and(|cutoff| iat <= cutoff.and_utc().timestamp())
+    }
+
+    /// How long to wait before issuing a token whose `iat` would fall in the cut-off's second.
+    pub fn token_wait(&self, now: chrono::DateTime<chrono::Utc>) -> Option<std::time::Duration> {
+        let cutoff = self.tokens_not_before?.and_utc().timestamp();
+        let next_second = chrono::DateTime::from_timestamp(cutoff + 1, 0)?;
+        (next_second > now).then(|| (next_second - now).to_std().unwrap_or_default())
+    }
 }
 
 /// Inserts the client and its roles in one transaction.
@@ -66,17 +88,26 @@ pub fn find_credentials(
     conn: &mut DbConnection,
     client_id: &str,
 ) -> QueryResult<Option<ClientCredentials>> {
-    let row: Option<(String, String, Option<String>, Option<NaiveDateTime>)> = clients::table
+    type Row = (
+        String,
+        String,
+        Option<String>,
+        Option<NaiveDateTime>,
+        Option<NaiveDateTime>,
+    );
+    let row: Option<Row> = clients::table
         .find(client_id)
         .select((
             clients::org_id,
             clients::secret_hash,
             clients::previous_secret_hash,
             clients::previous_secret_expires_at,
+            clients::tokens_not_before,
         ))
         .first(conn)
         .optional()?;
-    let Some((org_id, secret_hash, previous_hash, previous_expires)) = row else {
+    let Some((org_id, secret_hash, previous_hash, previous_expires, tokens_not_before)) = row
+    else {
         return Ok(None);
     };
     Ok(Some(ClientCredentials {
@@ -85,6 +116,7 @@ pub fn find_credentials(
         secret_hash,
         previous_secret: previous_hash.zip(previous_expires),
         roles: roles_of(conn, client_id)?,
+        tokens_not_before,
     }))
 }
 
@@ -197,6 +229,33 @@ pub fn rotate_secret(
             clients::previous_secret_expires_at.eq(rotation.previous.map(|p| p.1)),
             clients::secret_rotated_at.eq(Some(rotation.now)),
             clients::updated_at.eq(rotation.now),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Takes the client's row lock for the rest of the transaction (Postgres; a SQLite write
+/// transaction holds the database lock already). `false` when the client is not in `org_id`.
+pub fn lock(conn: &mut DbConnection, org_id: &str, client_id: &str) -> QueryResult<bool> {
+    let touched = diesel::update(
+        clients::table
+            .find(client_id)
+            .filter(clients::org_id.eq(org_id)),
+    )
+    .set(clients::id.eq(clients::id))
+    .execute(conn)?;
+    Ok(touched == 1)
+}
+
+pub fn set_tokens_not_before(
+    conn: &mut DbConnection,
+    client_id: &str,
+    at: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(clients::table.find(client_id))
+        .set((
+            clients::tokens_not_before.eq(Some(at)),
+            clients::updated_at.eq(at),
         ))
         .execute(conn)
         .map(drop)

@@ -136,6 +136,7 @@ impl ConnectionManager {
             }
             DatabaseUrl::Sqlite(path) => {
                 let mut conn = if self.create_sqlite_file {
+                    create_private_file(path);
                     SqliteConnection::establish(path)?
                 } else {
                     SqliteConnection::establish(&existing_file_uri(path))?
@@ -274,6 +275,23 @@ pub fn init_tls() {
 /// One connection outside the pool, to an existing database (never creates a SQLite file).
 pub fn connect_existing(url: &DatabaseUrl) -> Result<DbConnection, diesel::ConnectionError> {
     ConnectionManager::for_pool(url.clone()).connect()
+}
+
+/// Creates a missing SQLite file readable by its owner only (0600) before SQLite opens it:
+/// SQLite gives the `-wal` and `-shm` files it creates the database file's mode, so the
+/// client hashes and audit log stay private to the server's user.
+fn create_private_file(path: &str) {
+    use std::os::unix::fs::OpenOptionsExt;
+    if path == ":memory:" || path.starts_with("file:") {
+        return;
+    }
+    // An existing file is left as it is; any other failure (missing directory, permissions)
+    // is reported by SQLite's own open right after.
+    let _ = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path);
 }
 
 /// `file:` URI that opens `path` read-write without creating it (SQLite `mode=rw`).

@@ -32,6 +32,7 @@ diesel::table! {
         updated_at -> Timestamp,
         secret_rotated_at -> Nullable<Timestamp>,
         last_used_at -> Nullable<Timestamp>,
+        tokens_not_before -> Nullable<Timestamp>,
     }
 }
 

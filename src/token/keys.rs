@@ -85,6 +85,29 @@ pub enum KeyError {
     Unreadable(PathBuf),
     #[error("key generation failed")]
     Generation,
+    #[error(
+        "{} is group- or world-writable (mode {mode:o}): whoever can write there can replace \
+         the signing key; fix it with `chmod go-w {}`", path.display(), path.display()
+    )]
+    InsecurePermissions { path: PathBuf, mode: u32 },
+}
+
+/// Refuses a keys directory or key file that others may write: they could plant a key of
+/// their own, and every token it signs would verify.
+fn check_not_writable_by_others(path: &Path) -> Result<(), KeyError> {
+    use std::os::unix::fs::PermissionsExt;
+    let metadata = fs::metadata(path).map_err(|source| KeyError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    let mode = metadata.permissions().mode() & 0o7777;
+    if mode & 0o022 != 0 {
+        return Err(KeyError::InsecurePermissions {
+            path: path.to_owned(),
+            mode,
+        });
+    }
+    Ok(())
 }
 
 enum KeyMaterial {
@@ -347,12 +370,16 @@ fn key_files(dir: &Path) -> Result<Vec<PathBuf>, KeyError> {
             });
         }
     };
+    check_not_writable_by_others(dir)?;
     let mut files: Vec<PathBuf> = entries
         .filter_map(Result::ok)
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|ext| ext == "pem"))
         .collect();
     files.sort();
+    for file in &files {
+        check_not_writable_by_others(file)?;
+    }
     Ok(files)
 }
 

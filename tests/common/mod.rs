@@ -142,6 +142,7 @@ pub fn test_config(db: &TestDatabase, keys_dir: PathBuf) -> Config {
             window: Duration::from_secs(60),
         },
         trusted_proxy_header: None,
+        trusted_proxies: Vec::new(),
         bootstrap_client_id: None,
         bootstrap_client_secret: None,
     }
@@ -405,10 +406,21 @@ impl TestApp {
         body["access_token"].as_str().unwrap().to_owned()
     }
 
+    /// A token for the admin API: its audience is the issuer.
+    pub async fn admin_token(&self, id: &str, secret: &str) -> String {
+        let res = self
+            .token_basic(id, secret, &[("audience", &self.config.issuer)])
+            .await;
+        let status = res.status();
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(status, 200, "admin token for {id}: {body}");
+        body["access_token"].as_str().unwrap().to_owned()
+    }
+
     pub async fn admin_api(&self, id: &str, secret: &str) -> AdminApi<'_> {
         AdminApi {
             app: self,
-            token: self.access_token(id, secret).await,
+            token: self.admin_token(id, secret).await,
             seen: Default::default(),
         }
     }

@@ -1,7 +1,8 @@
 //! The bearer-token check of every `/admin/v1` request: our own, unrevoked access token
 //! (`KeySet::verify`: kid-selected key, that key's algorithm, our issuer, `exp`/`nbf` with a
-//! small leeway, `typ: at+jwt`); then the calling client must still exist, so a deleted admin
-//! loses access at once. Its powers are the roles both the token and its current record grant:
+//! small leeway, `typ: at+jwt`) whose `aud` is the issuer itself; then the calling client must
+//! still exist and must not have had its tokens revoked, so a deleted admin loses access at
+//! once. Its powers are the roles both the token and its current record grant:
 //! removing a role takes effect without waiting for the token to expire.
 
 use std::future::Future;
@@ -53,6 +54,15 @@ impl FromRequest for AdminCaller {
                     Expiry::Enforce,
                 )
                 .ok_or_else(invalid)?;
+            // The admin API is its own audience: a token minted for a downstream API (which
+            // that API's operators may see or log) must not open it.
+            if claims.aud != state.issuer.issuer() {
+                return Err(ApiError::Unauthorized(format!(
+                    "the access token was issued for another audience; request one with \
+                     audience={}",
+                    state.issuer.issuer()
+                )));
+            }
 
             let (client_id, jti) = (claims.client_id.clone(), claims.jti.clone());
             let (revoked, current) = store::run(&state.pool, move |conn| {
@@ -69,6 +79,11 @@ impl FromRequest for AdminCaller {
             let current = current.ok_or_else(|| {
                 ApiError::Unauthorized("the client of this token no longer exists".into())
             })?;
+            if current.revokes_token_issued_at(claims.iat) {
+                return Err(ApiError::Unauthorized(
+                    "the access token has been revoked".into(),
+                ));
+            }
             req.extensions_mut()
                 .insert(LoggedClient(current.id.clone()));
 

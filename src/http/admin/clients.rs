@@ -11,7 +11,7 @@ use super::views::{
     ClientView, ClientWithSecretView, CreateClientRequest, RotateSecretRequest, UpdateClientRequest,
 };
 use crate::http::AppState;
-use crate::service::{self, clients::ClientUpdate, clients::NewClient};
+use crate::service::{self, clients::ClientUpdate, clients::NewClient, clients::Rotation};
 
 type OrgPath = web::Path<String>;
 type ClientPath = web::Path<(String, String)>;
@@ -45,8 +45,7 @@ pub async fn list_clients(
     let page = query.parse()?;
     let limit = page.limit;
     let clients = run(&state, move |conn| {
-        service::organizations::find_managed(conn, &actor, &org_id)?;
-        service::clients::list(conn, &org_id, page.after, limit + 1)
+        service::clients::list(conn, &actor, &org_id, page.after, limit + 1)
     })
     .await?;
     Ok(
@@ -81,7 +80,6 @@ pub async fn create_client(
     let ApiJson(body) = body;
     let hasher = state.hasher.clone();
     let created = run(&state, move |conn| {
-        service::organizations::find_managed(conn, &actor, &org_id)?;
         service::clients::create(
             conn,
             &hasher,
@@ -129,8 +127,7 @@ pub async fn get_client(
     let actor = caller.actor();
     let (org_id, client_id) = path.into_inner();
     let client = run(&state, move |conn| {
-        service::organizations::find_managed(conn, &actor, &org_id)?;
-        service::clients::get(conn, &org_id, &client_id)
+        service::clients::get(conn, &actor, &org_id, &client_id)
     })
     .await?;
     Ok(HttpResponse::Ok().json(ClientView::from(client)))
@@ -165,7 +162,6 @@ pub async fn update_client(
     let ApiJson(body) = body;
     let id = client_id.clone();
     let client = run(&state, move |conn| {
-        service::organizations::find_managed(conn, &actor, &org_id)?;
         service::clients::update(
             conn,
             &actor,
@@ -212,12 +208,14 @@ pub async fn rotate_secret(
     let (org_id, client_id) = path.into_inner();
     let body = read_limited(payload).await?;
     let request: RotateSecretRequest = ApiJson::parse_optional(&req, &body)?;
-    let grace = Duration::from_secs(request.grace_period_seconds.unwrap_or(0));
+    let rotation = Rotation {
+        grace: Duration::from_secs(request.grace_period_seconds.unwrap_or(0)),
+        revoke_tokens: request.revoke_tokens.unwrap_or(false),
+    };
     let hasher = state.hasher.clone();
     let id = client_id.clone();
     let rotated = run(&state, move |conn| {
-        service::organizations::find_managed(conn, &actor, &org_id)?;
-        service::clients::rotate_secret(conn, &hasher, &actor, &org_id, &id, grace)
+        service::clients::rotate_secret(conn, &hasher, &actor, &org_id, &id, rotation)
     })
     .await?;
     state.authenticator.forget(&client_id);
@@ -250,10 +248,43 @@ pub async fn delete_client(
     let (org_id, client_id) = path.into_inner();
     let id = client_id.clone();
     run(&state, move |conn| {
-        service::organizations::find_managed(conn, &actor, &org_id)?;
         service::clients::delete(conn, &actor, &org_id, &id)
     })
     .await?;
     state.authenticator.forget(&client_id);
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Revokes every access token issued to the client so far: introspection answers
+/// `{"active": false}` for them and the admin API refuses them. Its secret keeps working, and
+/// tokens issued afterwards are unaffected. (Resource servers that verify tokens locally
+/// accept them until they expire: use short token lifetimes where that matters.)
+#[utoipa::path(
+    tag = "clients",
+    params(
+        ("org_id" = String, Path, description = "Organization ID"),
+        ("client_id" = String, Path, description = "Client ID"),
+    ),
+    responses(
+        (status = 200, description = "The client, with its new tokens_not_before", body = ClientView),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/organizations/{org_id}/clients/{client_id}/revoke-tokens")]
+pub async fn revoke_tokens(
+    caller: AdminCaller,
+    state: web::Data<AppState>,
+    path: ClientPath,
+) -> Result<HttpResponse, ApiError> {
+    let actor = caller.actor();
+    let (org_id, client_id) = path.into_inner();
+    let id = client_id.clone();
+    let client = run(&state, move |conn| {
+        service::clients::revoke_tokens(conn, &actor, &org_id, &id)
+    })
+    .await?;
+    state.authenticator.forget(&client_id);
+    Ok(HttpResponse::Ok().json(ClientView::from(client)))
 }

@@ -10,6 +10,7 @@ use actix_web::{FromRequest, HttpRequest, web};
 use serde::de::DeserializeOwned;
 
 use super::problem::ApiError;
+use crate::http::BODY_READ_TIMEOUT;
 
 pub const BODY_LIMIT: usize = 64 * 1024;
 
@@ -40,9 +41,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
 }
 
 pub async fn read_limited(payload: web::Payload) -> Result<web::Bytes, ApiError> {
-    payload
-        .to_bytes_limited(BODY_LIMIT)
+    tokio::time::timeout(BODY_READ_TIMEOUT, payload.to_bytes_limited(BODY_LIMIT))
         .await
+        .map_err(|_| ApiError::BodyTimeout(BODY_READ_TIMEOUT))?
         .map_err(|_| ApiError::PayloadTooLarge(BODY_LIMIT))?
         .map_err(|_| ApiError::bad_request(None, "the request body could not be read"))
 }

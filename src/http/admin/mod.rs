@@ -78,6 +78,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(clients::update_client)
             .service(clients::rotate_secret)
             .service(clients::delete_client)
+            .service(clients::revoke_tokens)
             .service(audit::list_audit_events)
             .default_service(web::to(not_found)),
     );

@@ -6,7 +6,7 @@ use super::problem::{ApiError, Problem};
 use super::run;
 use super::views::{CreateOrganizationRequest, OrganizationView};
 use crate::http::AppState;
-use crate::service::{self, ServiceError};
+use crate::service;
 
 /// Every organization (platform:admin).
 #[utoipa::path(
@@ -22,12 +22,11 @@ pub async fn list_organizations(
     caller: AdminCaller,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    if !caller.actor().is_platform_admin() {
-        return Err(
-            ServiceError::Forbidden("listing organizations needs platform:admin".into()).into(),
-        );
-    }
-    let orgs = run(&state, service::organizations::list).await?;
+    let actor = caller.actor();
+    let orgs = run(&state, move |conn| {
+        service::organizations::list(conn, &actor)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(
         orgs.into_iter()
             .map(OrganizationView::from)

@@ -10,9 +10,33 @@ use serde::{Deserialize, Serialize};
 use utoipa::IntoParams;
 
 use super::problem::ApiError;
+use crate::domain::ClientId;
 
 pub const DEFAULT_LIMIT: i64 = 50;
 pub const MAX_LIMIT: i64 = 200;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_hostile_ones_are_refused() {
+        let at = DateTime::from_timestamp_micros(1_700_000_000_123_456)
+            .unwrap()
+            .naive_utc();
+        let cursor = encode_cursor(at, "evt_abc");
+        assert_eq!(decode_cursor(&cursor), Some((at, "evt_abc".to_owned())));
+        let forge = |raw: &str| URL_SAFE_NO_PAD.encode(raw);
+        assert_eq!(decode_cursor(&forge("-9223372036854775808.x")), None);
+        assert_eq!(
+            decode_cursor(&forge("253402300800000000.x")),
+            None,
+            "year 10000"
+        );
+        assert_eq!(decode_cursor(&forge("0.a\u{0}b")), None);
+        assert_eq!(decode_cursor("!!"), None);
+    }
+}
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -63,11 +87,17 @@ pub fn encode_cursor(at: NaiveDateTime, id: &str) -> String {
     URL_SAFE_NO_PAD.encode(format!("{}.{id}", at.and_utc().timestamp_micros()))
 }
 
+/// The cursor's position, if it is one this server could have issued: a timestamp between
+/// 1970 and 9999 (both backends store those) and an ID of the shape our IDs have.
 fn decode_cursor(cursor: &str) -> Option<(NaiveDateTime, String)> {
     let raw = String::from_utf8(URL_SAFE_NO_PAD.decode(cursor).ok()?).ok()?;
     let (micros, id) = raw.split_once('.')?;
-    let at = DateTime::from_timestamp_micros(micros.parse().ok()?)?.naive_utc();
-    Some((at, id.to_owned()))
+    let at = DateTime::from_timestamp_micros(micros.parse().ok()?)?;
+    if !(1970..=9999).contains(&chrono::Datelike::year(&at)) {
+        return None;
+    }
+    let id = ClientId::parse(id).ok()?;
+    Some((at.naive_utc(), id.as_str().to_owned()))
 }
 
 /// One page: `limit + 1` rows were fetched to know whether another page follows.

@@ -54,6 +54,8 @@ pub enum ApiError {
     },
     #[error("the request body is larger than {0} bytes")]
     PayloadTooLarge(usize),
+    #[error("the request body did not arrive within {} seconds", .0.as_secs())]
+    BodyTimeout(std::time::Duration),
     #[error("the request body must be application/json")]
     UnsupportedMediaType,
     #[error("the service is temporarily unavailable, retry shortly")]
@@ -123,6 +125,7 @@ impl ResponseError for ApiError {
             Self::Invalid { status, .. } => *status,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::BodyTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -141,6 +144,10 @@ impl ResponseError for ApiError {
             Self::Unavailable => {
                 res.headers_mut()
                     .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            Self::BodyTimeout(_) => {
+                res.headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
             }
             _ => {}
         }

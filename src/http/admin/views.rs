@@ -30,6 +30,9 @@ pub struct ClientView {
     pub secret_rotated_at: Option<DateTime<Utc>>,
     /// When the client last obtained a token (recorded at most once a minute).
     pub last_used_at: Option<DateTime<Utc>>,
+    /// Access tokens issued before this instant are revoked (set by revoke-tokens or a
+    /// rotation with `revoke_tokens`).
+    pub tokens_not_before: Option<DateTime<Utc>>,
 }
 
 impl From<ClientRecord> for ClientView {
@@ -43,6 +46,7 @@ impl From<ClientRecord> for ClientView {
             updated_at: utc(c.row.updated_at),
             secret_rotated_at: c.row.secret_rotated_at.map(utc),
             last_used_at: c.row.last_used_at.map(utc),
+            tokens_not_before: c.row.tokens_not_before.map(utc),
         }
     }
 }
@@ -53,7 +57,7 @@ pub struct ClientWithSecretView {
     #[serde(flatten)]
     pub client: ClientView,
     /// Shown this once; only its hint is kept.
-    #[schema(example = "oas_UG4FBmTCxNn1gbSToD6OcGw5DDnCJL6ehBKqJUvZps70Tuwzl")]
+    #[schema(example = "oas_EXAMPLExONLYxNOTxAxVALIDxSECRETxCHECKSUMxxxBADSUM")]
     pub client_secret: String,
 }
 
@@ -157,6 +161,9 @@ pub struct RotateSecretRequest {
     /// Seconds (0–604800) during which the old secret keeps working too. Default 0.
     #[schema(example = 3600)]
     pub grace_period_seconds: Option<u64>,
+    /// Also revoke every access token issued to the client so far. Default false.
+    #[schema(example = false)]
+    pub revoke_tokens: Option<bool>,
 }
 
 #[derive(Deserialize, ToSchema)]

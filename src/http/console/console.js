@@ -49,10 +49,17 @@
   }
 
   async function signIn(clientId, secret) {
+    // The admin API accepts only tokens whose audience is this server's issuer.
+    const meta = await fetch("/.well-known/oauth-authorization-server").then((r) => r.json());
     const res = await fetch("/oauth/token", {
       method: "POST",
       headers: { "Content-Type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({ grant_type: "client_credentials", client_id: clientId, client_secret: secret }),
+      body: new URLSearchParams({
+        grant_type: "client_credentials",
+        client_id: clientId,
+        client_secret: secret,
+        audience: meta.issuer,
+      }),
     });
     const data = await res.json().catch(() => ({}));
     if (!res.ok) {

@@ -62,8 +62,17 @@ fn extract(req: &HttpRequest, form: &Form) -> Result<PresentedCredentials, OAuth
                     "use one client authentication method: HTTP Basic or client_secret in the body, not both".into(),
                 ));
             }
-            let (id, secret) = decode_basic(value.to_str().unwrap_or(""))
-                .ok_or(OAuthError::InvalidClient { basic: true })?;
+            let (id, secret) = match decode_basic(value.to_str().unwrap_or("")) {
+                Ok(credentials) => credentials,
+                Err(BasicError::Malformed) => {
+                    return Err(OAuthError::InvalidClient { basic: true });
+                }
+                Err(BasicError::BadEncoding) => {
+                    return Err(OAuthError::InvalidRequest(
+                        "the HTTP Basic credentials are not valid form-url-encoding".into(),
+                    ));
+                }
+            };
             if body_id.is_some_and(|b| b != id) {
                 return Err(OAuthError::InvalidRequest(
                     "client_id in the body differs from the HTTP Basic credentials".into(),
@@ -87,23 +96,46 @@ fn extract(req: &HttpRequest, form: &Form) -> Result<PresentedCredentials, OAuth
     })
 }
 
-/// `Authorization: Basic …` → (client_id, secret), each form-url-decoded (RFC 6749 §2.3.1).
-pub fn decode_basic(header: &str) -> Option<(String, String)> {
-    let (scheme, encoded) = header.trim().split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("basic") {
-        return None;
-    }
-    let decoded = String::from_utf8(STANDARD.decode(encoded.trim()).ok()?).ok()?;
-    let (id, secret) = decoded.split_once(':')?;
-    Some((form_decode(id)?, form_decode(secret)?))
+#[derive(Debug, PartialEq, Eq)]
+pub enum BasicError {
+    /// Not `Basic`, not base64, or no `:`: no credentials at all.
+    Malformed,
+    /// A `%` not followed by two hex digits, or percent-decoding to invalid UTF-8.
+    BadEncoding,
 }
 
-/// `application/x-www-form-urlencoded` decoding of one component: `+` is a space.
-fn form_decode(s: &str) -> Option<String> {
+/// `Authorization: Basic …` → (client_id, secret), each form-url-decoded (RFC 6749 §2.3.1).
+pub fn decode_basic(header: &str) -> Result<(String, String), BasicError> {
+    let (scheme, encoded) = header.trim().split_once(' ').ok_or(BasicError::Malformed)?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Err(BasicError::Malformed);
+    }
+    let decoded = STANDARD
+        .decode(encoded.trim())
+        .ok()
+        .and_then(|d| String::from_utf8(d).ok())
+        .ok_or(BasicError::Malformed)?;
+    let (id, secret) = decoded.split_once(':').ok_or(BasicError::Malformed)?;
+    Ok((form_decode(id)?, form_decode(secret)?))
+}
+
+/// Strict `application/x-www-form-urlencoded` decoding of one component: `+` is a space, and
+/// every `%` starts a two-digit hex escape.
+fn form_decode(s: &str) -> Result<String, BasicError> {
+    let bytes = s.as_bytes();
+    let well_formed = bytes.iter().enumerate().all(|(i, b)| {
+        *b != b'%'
+            || bytes
+                .get(i + 1..i + 3)
+                .is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit))
+    });
+    if !well_formed {
+        return Err(BasicError::BadEncoding);
+    }
     percent_decode_str(&s.replace('+', " "))
         .decode_utf8()
-        .ok()
         .map(|c| c.into_owned())
+        .map_err(|_| BasicError::BadEncoding)
 }
 
 #[cfg(test)]
@@ -115,9 +147,13 @@ mod tests {
         let header = format!("Basic {}", STANDARD.encode("my%2Eclient:p%3Ass+word"));
         assert_eq!(
             decode_basic(&header),
-            Some(("my.client".into(), "p:ss word".into()))
+            Ok(("my.client".into(), "p:ss word".into()))
         );
-        assert_eq!(decode_basic("Bearer abc"), None);
-        assert_eq!(decode_basic("Basic !!!"), None);
+        assert_eq!(decode_basic("Bearer abc"), Err(BasicError::Malformed));
+        assert_eq!(decode_basic("Basic !!!"), Err(BasicError::Malformed));
+        let bad = format!("Basic {}", STANDARD.encode("client:%zz"));
+        assert_eq!(decode_basic(&bad), Err(BasicError::BadEncoding));
+        let truncated = format!("Basic {}", STANDARD.encode("client%2:secret"));
+        assert_eq!(decode_basic(&truncated), Err(BasicError::BadEncoding));
     }
 }

@@ -22,6 +22,8 @@ pub enum OAuthError {
     InvalidTarget(String),
     #[error("the request body is larger than {0} bytes")]
     PayloadTooLarge(usize),
+    #[error("the request body did not arrive within {} seconds", .0.as_secs())]
+    BodyTimeout(std::time::Duration),
     #[error("too many failed client authentications; retry after {} seconds", .0.as_secs())]
     RateLimited(std::time::Duration),
     #[error("the service is temporarily unavailable, retry shortly")]
@@ -37,7 +39,9 @@ struct ErrorBody<'a> {
 impl OAuthError {
     fn code(&self) -> &'static str {
         match self {
-            Self::InvalidRequest(_) | Self::PayloadTooLarge(_) => "invalid_request",
+            Self::InvalidRequest(_) | Self::PayloadTooLarge(_) | Self::BodyTimeout(_) => {
+                "invalid_request"
+            }
             Self::InvalidClient { .. } => "invalid_client",
             Self::UnsupportedGrantType => "unsupported_grant_type",
             Self::InvalidScope(_) => "invalid_scope",
@@ -51,7 +55,7 @@ impl OAuthError {
         match self {
             Self::RateLimited(_) => "rate_limited",
             Self::Unavailable => "unavailable",
-            Self::PayloadTooLarge(_) => "invalid_request",
+            Self::PayloadTooLarge(_) | Self::BodyTimeout(_) => "invalid_request",
             other => other.code(),
         }
     }
@@ -69,6 +73,7 @@ impl ResponseError for OAuthError {
         match self {
             Self::InvalidClient { .. } => StatusCode::UNAUTHORIZED,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::BodyTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::BAD_REQUEST,
@@ -80,6 +85,9 @@ impl ResponseError for OAuthError {
         res.insert_header(CacheControl(vec![CacheDirective::NoStore]))
             .insert_header((header::PRAGMA, "no-cache"));
         match self {
+            Self::BodyTimeout(_) => {
+                res.insert_header((header::CONNECTION, "close"));
+            }
             Self::InvalidClient { basic: true } => {
                 res.insert_header((header::WWW_AUTHENTICATE, r#"Basic realm="orgauth""#));
             }

@@ -6,6 +6,7 @@ use actix_web::http::header;
 use actix_web::web;
 
 use super::OAuthError;
+use crate::http::BODY_READ_TIMEOUT;
 
 /// Larger than any legitimate token, introspection or revocation request.
 pub const BODY_LIMIT: usize = 16 * 1024;
@@ -25,9 +26,9 @@ impl Form {
                 "the request body must be application/x-www-form-urlencoded".into(),
             ));
         }
-        let body = payload
-            .to_bytes_limited(BODY_LIMIT)
+        let body = tokio::time::timeout(BODY_READ_TIMEOUT, payload.to_bytes_limited(BODY_LIMIT))
             .await
+            .map_err(|_| OAuthError::BodyTimeout(BODY_READ_TIMEOUT))?
             .map_err(|_| OAuthError::PayloadTooLarge(BODY_LIMIT))?
             .map_err(|_| OAuthError::InvalidRequest("the request body could not be read".into()))?;
         let mut params: Vec<(String, String)> = Vec::new();

@@ -13,8 +13,10 @@ use crate::store::{self, StoreError};
 use crate::token::Expiry;
 
 /// `POST /oauth/introspect`. Active only for an unexpired, unrevoked token signed by one of
-/// our keys whose client still exists, and only to a caller of the token's organization (or a
-/// platform admin); every other token, garbage included, is `{"active": false}`.
+/// our keys whose client still exists and has not had its tokens revoked since, and only to a
+/// caller of the token's organization (or a platform admin); every other token, garbage
+/// included, is `{"active": false}`. The roles and scope reported are those the token carries
+/// *and* the client still holds.
 pub async fn introspect(
     req: HttpRequest,
     payload: web::Payload,
@@ -38,19 +40,32 @@ pub async fn introspect(
         return inactive();
     }
     let (jti, client_id) = (claims.jti.clone(), claims.client_id.clone());
-    let live = store::run(&state.pool, move |conn| {
-        Ok::<_, StoreError>(
-            !store::revocations::is_revoked(conn, &jti)?
-                && store::clients::exists(conn, &client_id)?,
-        )
+    let (revoked, current) = store::run(&state.pool, move |conn| {
+        let revoked = store::revocations::is_revoked(conn, &jti)?;
+        let current = store::clients::find_credentials(conn, &client_id)?;
+        Ok::<_, StoreError>((revoked, current))
     })
     .await?;
-    if !live {
+    // The answer is about the client as it is now: gone, or its tokens revoked, is inactive;
+    // a role it has lost since the token was issued is no longer reported.
+    let Some(current) = current.filter(|c| !revoked && !c.revokes_token_issued_at(claims.iat))
+    else {
         return inactive();
-    }
+    };
+    let roles: Vec<&String> = claims
+        .roles
+        .iter()
+        .filter(|r| current.roles.contains(r))
+        .collect();
+    let scope = claims
+        .scope
+        .split(' ')
+        .filter(|s| current.roles.iter().any(|r| r == s))
+        .collect::<Vec<_>>()
+        .join(" ");
     Ok(no_store().json(json!({
         "active": true,
-        "scope": claims.scope,
+        "scope": scope,
         "client_id": claims.client_id,
         "sub": claims.sub,
         "aud": claims.aud,
@@ -61,7 +76,7 @@ pub async fn introspect(
         "jti": claims.jti,
         "token_type": "Bearer",
         "org_id": claims.org_id,
-        "roles": claims.roles,
+        "roles": roles,
     })))
 }
 

@@ -69,6 +69,9 @@ async fn issue(
         }
     };
 
+    if let Some(wait) = client.token_wait() {
+        tokio::time::sleep(wait).await;
+    }
     let issued = state
         .issuer
         .issue(client.id(), client.org_id(), audience, granted);
@@ -84,20 +87,14 @@ async fn issue(
         }))
 }
 
-/// `audience` (Auth0 style) or `resource` (RFC 8707); it must be a configured audience. With
-/// none configured, the only audience is the issuer itself.
+/// `audience` (Auth0 style) or `resource` (RFC 8707): a configured audience or the issuer
+/// itself (the admin API's audience), which every client may always ask for.
 fn requested_audience<'a>(
     form: &'a Form,
     audiences: &'a [String],
     issuer: &'a str,
 ) -> Result<&'a str, OAuthError> {
-    let allowed = |a: &str| {
-        if audiences.is_empty() {
-            a == issuer
-        } else {
-            audiences.iter().any(|x| x == a)
-        }
-    };
+    let allowed = |a: &str| a == issuer || audiences.iter().any(|x| x == a);
     let requested = match (form.get("audience"), form.get("resource")) {
         (Some(a), Some(r)) if a != r => {
             return Err(OAuthError::InvalidRequest(
