@@ -7,7 +7,7 @@ use actix_web::{App, test as actix_test};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use criterion::{Criterion, criterion_group, criterion_main};
-use orgauth::config::{Argon2Cost, Config};
+use orgauth::config::Config;
 use orgauth::domain::{ClientId, ClientSecret, NewClientSecret};
 use orgauth::store::DatabaseUrl;
 use orgauth::token::{AccessTokenClaims, Expiry, KeySet, SigningAlg, TokenIssuer, generate_key};
@@ -78,29 +78,12 @@ fn handler(c: &mut Criterion) {
         bind: "127.0.0.1:0".into(),
         issuer: "https://auth.example.com".into(),
         keys_dir: dir.path().join("keys"),
-        signing_alg: SigningAlg::Es256,
-        token_ttl: Duration::from_secs(3600),
-        audiences: Vec::new(),
         pool_size: 4,
-        db_timeout: Duration::from_secs(5),
-        argon2: Argon2Cost {
-            memory_kib: 19_456,
-            iterations: 2,
-            parallelism: 1,
-        },
         argon2_concurrency: 2,
         workers: 1,
-        argon2_queue_timeout: Duration::from_millis(500),
-        limiter: orgauth::client_auth::LimiterSettings {
-            max_failures_per_client: 10,
-            max_failures_per_address: 100,
-            window: Duration::from_secs(60),
-        },
-        trusted_proxy_header: None,
-        trusted_proxies: Vec::new(),
-        last_used_flush: Duration::from_secs(60),
         bootstrap_client_id: Some(ClientId::parse("billing-sync").unwrap()),
         bootstrap_client_secret: Some(ClientSecret::parse(&secret).unwrap()),
+        ..Config::defaults()
     };
     let system = actix_web::rt::System::new();
     let (state, _) = orgauth::app::build_state(&config).unwrap();

@@ -16,10 +16,10 @@ use crate::config::Config;
 use crate::domain::SecretHasher;
 use crate::http::client_address::ClientAddressResolver;
 use crate::http::{self, AppState};
+use crate::last_used::{Flush, LastUsedRecorder};
 use crate::service::bootstrap::{self, Bootstrapped};
 use crate::store::{self, PoolSettings};
-use crate::token::{KeySet, TokenIssuer};
-use crate::usage::{Flush, LastUsedRecorder};
+use crate::token::{Audiences, KeySet, TokenIssuer};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -168,7 +168,7 @@ pub fn build_state(
             },
         ),
         issuer: TokenIssuer::new(keys, config.issuer.clone(), config.token_ttl),
-        audiences: config.audiences.clone(),
+        audiences: Audiences::new(config.issuer.clone(), config.audiences.clone()),
         hasher,
         last_used: LastUsedRecorder::default(),
         openapi_json: openapi_json.into(),

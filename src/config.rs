@@ -57,14 +57,52 @@ pub struct Config {
 }
 
 impl Config {
+    /// Every setting at its documented default (the README's configuration table). Tests and
+    /// benchmarks start here and override a few fields.
+    pub fn defaults() -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let bind = "127.0.0.1:8080".to_owned();
+        Self {
+            database_url: DatabaseUrl::parse("orgauth.db"),
+            issuer: format!("http://{bind}"),
+            bind,
+            keys_dir: "keys".into(),
+            signing_alg: SigningAlg::Es256,
+            token_ttl: Duration::from_secs(3600),
+            audiences: Vec::new(),
+            pool_size: 10,
+            db_timeout: Duration::from_millis(5000),
+            argon2: Argon2Cost {
+                memory_kib: 19_456,
+                iterations: 2,
+                parallelism: 1,
+            },
+            argon2_concurrency: cores,
+            workers: cores,
+            argon2_queue_timeout: Duration::from_millis(500),
+            limiter: LimiterSettings {
+                max_failures_per_client: 10,
+                max_failures_per_address: 100,
+                window: Duration::from_secs(60),
+            },
+            trusted_proxy_header: None,
+            trusted_proxies: ClientAddressResolver::parse_networks(DEFAULT_TRUSTED_PROXIES)
+                .unwrap_or_default(),
+            last_used_flush: Duration::from_secs(60),
+            bootstrap_client_id: None,
+            bootstrap_client_secret: None,
+        }
+    }
+
+    /// The defaults, overridden by the environment (and a `.env` file, read first if present).
     pub fn from_env() -> Result<Self, ConfigError> {
         let _ = dotenvy::dotenv();
-        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        let bind = var("ORGAUTH_BIND").unwrap_or_else(|| "127.0.0.1:8080".into());
+        let d = Self::defaults();
+        let bind = var("ORGAUTH_BIND").unwrap_or(d.bind);
         let issuer = var("ORGAUTH_ISSUER").unwrap_or_else(|| format!("http://{bind}"));
         let signing_alg = match var("ORGAUTH_SIGNING_ALG") {
             Some(s) => s.parse().map_err(ConfigError)?,
-            None => SigningAlg::Es256,
+            None => d.signing_alg,
         };
         let audiences = var("ORGAUTH_AUDIENCES")
             .map(|s| {
@@ -88,37 +126,53 @@ impl Config {
                      generate one with `orgauth secret generate`"
                 ))
             })?;
+        let trusted_proxies = match var("ORGAUTH_TRUSTED_PROXIES") {
+            Some(list) => ClientAddressResolver::parse_networks(&list)
+                .map_err(|e| ConfigError(format!("ORGAUTH_TRUSTED_PROXIES: {e}")))?,
+            None => d.trusted_proxies,
+        };
+        let millis = |name, default: Duration| -> Result<Duration, ConfigError> {
+            Ok(Duration::from_millis(parse_var(
+                name,
+                default.as_millis() as u64,
+            )?))
+        };
+        let seconds = |name, default: Duration| -> Result<Duration, ConfigError> {
+            Ok(Duration::from_secs(parse_var(name, default.as_secs())?))
+        };
         Ok(Self {
-            database_url: DatabaseUrl::parse(
-                &var("DATABASE_URL").unwrap_or_else(|| "orgauth.db".into()),
-            ),
+            database_url: var("DATABASE_URL")
+                .map_or(d.database_url, |url| DatabaseUrl::parse(&url)),
             issuer: issuer.trim_end_matches('/').to_owned(),
             bind,
-            keys_dir: var("ORGAUTH_KEYS_DIR")
-                .unwrap_or_else(|| "keys".into())
-                .into(),
+            keys_dir: var("ORGAUTH_KEYS_DIR").map_or(d.keys_dir, PathBuf::from),
             signing_alg,
-            token_ttl: Duration::from_secs(parse_var("ORGAUTH_TOKEN_TTL_SECONDS", 3600)?),
+            token_ttl: seconds("ORGAUTH_TOKEN_TTL_SECONDS", d.token_ttl)?,
             audiences,
-            pool_size: parse_var("ORGAUTH_DB_POOL_SIZE", 10)?,
-            db_timeout: Duration::from_millis(parse_var("ORGAUTH_DB_TIMEOUT_MS", 5000)?),
+            pool_size: parse_var("ORGAUTH_DB_POOL_SIZE", d.pool_size)?,
+            db_timeout: millis("ORGAUTH_DB_TIMEOUT_MS", d.db_timeout)?,
             argon2: Argon2Cost {
-                memory_kib: parse_var("ORGAUTH_ARGON2_MEMORY_KIB", 19_456)?,
-                iterations: parse_var("ORGAUTH_ARGON2_ITERATIONS", 2)?,
-                parallelism: parse_var("ORGAUTH_ARGON2_PARALLELISM", 1)?,
+                memory_kib: parse_var("ORGAUTH_ARGON2_MEMORY_KIB", d.argon2.memory_kib)?,
+                iterations: parse_var("ORGAUTH_ARGON2_ITERATIONS", d.argon2.iterations)?,
+                parallelism: parse_var("ORGAUTH_ARGON2_PARALLELISM", d.argon2.parallelism)?,
             },
-            argon2_concurrency: parse_var("ORGAUTH_ARGON2_CONCURRENCY", cores)?,
-            workers: parse_var("ORGAUTH_WORKERS", cores)?,
-            argon2_queue_timeout: Duration::from_millis(parse_var(
+            argon2_concurrency: parse_var("ORGAUTH_ARGON2_CONCURRENCY", d.argon2_concurrency)?,
+            workers: parse_var("ORGAUTH_WORKERS", d.workers)?,
+            argon2_queue_timeout: millis(
                 "ORGAUTH_ARGON2_QUEUE_TIMEOUT_MS",
-                500,
-            )?),
+                d.argon2_queue_timeout,
+            )?,
             limiter: LimiterSettings {
-                max_failures_per_client: parse_var("ORGAUTH_MAX_AUTH_FAILURES_PER_CLIENT", 10)?,
-                max_failures_per_address: parse_var("ORGAUTH_MAX_AUTH_FAILURES_PER_ADDRESS", 100)?,
-                window: Duration::from_secs(
-                    parse_var("ORGAUTH_AUTH_FAILURE_WINDOW_SECONDS", 60u64)?.max(1),
-                ),
+                max_failures_per_client: parse_var(
+                    "ORGAUTH_MAX_AUTH_FAILURES_PER_CLIENT",
+                    d.limiter.max_failures_per_client,
+                )?,
+                max_failures_per_address: parse_var(
+                    "ORGAUTH_MAX_AUTH_FAILURES_PER_ADDRESS",
+                    d.limiter.max_failures_per_address,
+                )?,
+                window: seconds("ORGAUTH_AUTH_FAILURE_WINDOW_SECONDS", d.limiter.window)?
+                    .max(Duration::from_secs(1)),
             },
             trusted_proxy_header: var("ORGAUTH_TRUSTED_PROXY_HEADER")
                 .map(|h| {
@@ -129,13 +183,9 @@ impl Config {
                     })
                 })
                 .transpose()?,
-            trusted_proxies: ClientAddressResolver::parse_networks(
-                &var("ORGAUTH_TRUSTED_PROXIES").unwrap_or_else(|| DEFAULT_TRUSTED_PROXIES.into()),
-            )
-            .map_err(|e| ConfigError(format!("ORGAUTH_TRUSTED_PROXIES: {e}")))?,
-            last_used_flush: Duration::from_secs(
-                parse_var("ORGAUTH_LAST_USED_FLUSH_SECONDS", 60u64)?.max(1),
-            ),
+            trusted_proxies,
+            last_used_flush: seconds("ORGAUTH_LAST_USED_FLUSH_SECONDS", d.last_used_flush)?
+                .max(Duration::from_secs(1)),
             bootstrap_client_id,
             bootstrap_client_secret,
         })

@@ -10,9 +10,9 @@
 //! Attempts in flight count against the limit too, so a concurrent burst cannot slip past it:
 //! with a limit of 3, a burst of 30 gets at most 3 verifications.
 
+use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 #[derive(Clone, Debug)]
@@ -120,8 +120,8 @@ impl FailureLimiter {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Key, Counter>> {
-        self.counters.lock().unwrap_or_else(|e| e.into_inner())
+    fn lock(&self) -> parking_lot::MutexGuard<'_, HashMap<Key, Counter>> {
+        self.counters.lock()
     }
 
     /// Admits an attempt, or says how long to wait when the client at this address, or the

@@ -3,9 +3,9 @@
 //! Design of the hot path:
 //! - The client's record (hash, grace-period hash, org, roles) comes from memory
 //!   (`credentials`): a known client's token needs no database round trip and no hop to
-//!   another thread. A miss reads it through the pool on the blocking thread pool. Changes
-//!   invalidate the record at once on this instance and within ~100 ms on the others
-//!   (`watch`: Postgres LISTEN/NOTIFY, SQLite `data_version`).
+//!   another thread (`client_records`). A miss reads it through the pool on the blocking
+//!   thread pool. Changes invalidate the record at once on this instance and within ~100 ms on
+//!   the others (`store::changes`: Postgres LISTEN/NOTIFY, SQLite `data_version`).
 //! - A successful verification is remembered as `HMAC(process key, client_id ‖ secret)` →
 //!   the stored hash it matched. A later request skips argon2 only if its MAC is known *and*
 //!   that hash is still the client's current hash (or its unexpired grace-period hash). A
@@ -23,24 +23,20 @@
 //!   ID exists nor whether a rotation is under way.
 
 mod argon2_pool;
-mod cache;
-mod credentials;
+mod client_records;
 mod limiter;
-mod watch;
+mod verified_secrets;
 
 pub use limiter::LimiterSettings;
-pub use watch::CHANNEL as CHANGE_CHANNEL;
 
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::Semaphore;
-
 use self::argon2_pool::Argon2Pool;
-use self::cache::VerifiedCache;
-use self::credentials::CredentialsCache;
+use self::client_records::ClientRecords;
 use self::limiter::FailureLimiter;
+use self::verified_secrets::VerifiedSecrets;
 use crate::domain::{ClientId, ClientSecret, NewClientSecret, SecretHash, SecretHasher};
 use crate::metrics::METRICS;
 use crate::store::clients::ClientCredentials;
@@ -94,27 +90,25 @@ pub struct AuthSettings {
 
 pub struct ClientAuthenticator {
     pool: Pool,
-    clients: Arc<CredentialsCache>,
-    cache: VerifiedCache,
+    clients: Arc<ClientRecords>,
+    cache: VerifiedSecrets,
     limiter: FailureLimiter,
     argon2: Argon2Pool,
-    argon2_permits: Arc<Semaphore>,
-    argon2_queue_timeout: Duration,
     dummy_hash: SecretHash,
 }
 
 impl ClientAuthenticator {
     pub fn new(pool: Pool, hasher: &SecretHasher, settings: AuthSettings) -> Self {
-        let clients = Arc::new(CredentialsCache::default());
-        watch::spawn(settings.database_url, &clients);
+        let clients = Arc::new(ClientRecords::default());
+        let listener: std::sync::Weak<dyn store::changes::ChangeListener> =
+            Arc::downgrade(&clients) as _;
+        store::changes::watch(settings.database_url, listener);
         Self {
             pool,
             clients,
-            cache: VerifiedCache::new(),
+            cache: VerifiedSecrets::new(),
             limiter: FailureLimiter::new(settings.limiter),
-            argon2: Argon2Pool::new(settings.argon2_concurrency),
-            argon2_permits: Arc::new(Semaphore::new(settings.argon2_concurrency.max(1))),
-            argon2_queue_timeout: settings.argon2_queue_timeout,
+            argon2: Argon2Pool::new(settings.argon2_concurrency, settings.argon2_queue_timeout),
             dummy_hash: hasher.hash(NewClientSecret::generate().secret()),
         }
     }
@@ -185,22 +179,15 @@ impl ClientAuthenticator {
     }
 
     async fn verify_argon2(&self, hash: &str, secret: &ClientSecret) -> Result<bool, AuthFailure> {
-        let permit = tokio::time::timeout(
-            self.argon2_queue_timeout,
-            self.argon2_permits.clone().acquire_owned(),
-        )
-        .await
-        .map_err(|_| AuthFailure::Overloaded)?
-        .map_err(|_| AuthFailure::Overloaded)?;
+        let verified = self
+            .argon2
+            .verify(SecretHash::from_stored(hash.to_owned()), secret.clone())
+            .await
+            .map_err(|_| AuthFailure::Overloaded)?;
         METRICS
             .secret_verifications
             .with_label_values(&["argon2"])
             .inc();
-        let verified = self
-            .argon2
-            .verify(SecretHash::from_stored(hash.to_owned()), secret.clone())
-            .await;
-        drop(permit);
         Ok(verified)
     }
 

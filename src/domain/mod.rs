@@ -1,12 +1,12 @@
 //! Values that are parsed once at the edge so the rest of the code cannot hold an invalid one.
 
-mod client_id;
+mod ids;
 mod name;
 mod random;
 mod role;
 mod secret;
 
-pub use client_id::{ClientId, OrgId};
+pub use ids::{ClientId, OrgId};
 pub use name::{DisplayName, check_free_text};
 pub use random::random_base62;
 pub use role::{ORG_ADMIN, PLATFORM_ADMIN, RoleName, Scope};

@@ -14,9 +14,9 @@ use actix_web::{HttpMessage, HttpRequest};
 
 use crate::client_auth::ClientAuthenticator;
 use crate::domain::SecretHasher;
+use crate::last_used::LastUsedRecorder;
 use crate::store::Pool;
-use crate::token::TokenIssuer;
-use crate::usage::LastUsedRecorder;
+use crate::token::{Audiences, TokenIssuer};
 
 /// How long a request body may take to arrive once its headers have: a body that trickles
 /// or never completes must not hold a connection and a worker's attention for ever.
@@ -27,8 +27,8 @@ pub struct AppState {
     pub pool: Pool,
     pub authenticator: ClientAuthenticator,
     pub issuer: TokenIssuer,
-    /// Values `audience`/`resource` may take; the first is the default `aud`.
-    pub audiences: Vec<String>,
+    /// Values `audience`/`resource` may take.
+    pub audiences: Audiences,
     pub hasher: SecretHasher,
     pub last_used: LastUsedRecorder,
     /// The admin API's OpenAPI document, serialized once.

@@ -6,7 +6,7 @@ use serde_json::json;
 use super::{Actor, ServiceError, audit};
 use crate::domain::{ClientId, DisplayName, NewClientSecret, RoleName, SecretHasher};
 use crate::store::clients::{self, ClientRow, SecretRotation};
-use crate::store::{self, DbConnection, roles};
+use crate::store::{self, DbConnection, changes, roles};
 
 /// The longest grace period a rotation may give the outgoing secret: one week.
 pub const MAX_GRACE_PERIOD: Duration = Duration::from_secs(7 * 24 * 3600);
@@ -158,7 +158,7 @@ pub fn update(
             changes.insert("roles".into(), json!(roles));
             changes.insert("previous_roles".into(), json!(before.roles));
         }
-        clients::notify_changed(conn, client_id)?;
+        changes::notify_changed(conn, client_id)?;
         audit::record(
             conn,
             org_id,
@@ -218,7 +218,7 @@ pub fn rotate_secret(
         if rotation.revoke_tokens {
             clients::set_tokens_not_before(conn, client_id, now)?;
         }
-        clients::notify_changed(conn, client_id)?;
+        changes::notify_changed(conn, client_id)?;
         audit::record(
             conn,
             org_id,
@@ -248,7 +248,7 @@ pub fn revoke_tokens(
         lock_for_change(conn, actor, org_id, client_id)?;
         let now = store::now();
         clients::set_tokens_not_before(conn, client_id, now)?;
-        clients::notify_changed(conn, client_id)?;
+        changes::notify_changed(conn, client_id)?;
         audit::record(
             conn,
             org_id,
@@ -270,7 +270,7 @@ pub fn delete(
     store::write_transaction(conn, |conn| {
         let before = lock_for_change(conn, actor, org_id, client_id)?;
         clients::delete(conn, client_id)?;
-        clients::notify_changed(conn, client_id)?;
+        changes::notify_changed(conn, client_id)?;
         audit::record(
             conn,
             org_id,

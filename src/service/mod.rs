@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod bootstrap;
 pub mod clients;
+pub mod introspection;
 pub mod organizations;
 pub mod roles;
 

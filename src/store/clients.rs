@@ -285,15 +285,3 @@ pub fn set_last_used(
 pub fn exists(conn: &mut DbConnection, client_id: &str) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(clients::table.find(client_id))).get_result(conn)
 }
-
-/// Tells other orgauth instances that the client changed (Postgres `NOTIFY`, delivered when
-/// the surrounding transaction commits). SQLite instances watch `data_version` instead.
-pub fn notify_changed(conn: &mut DbConnection, client_id: &str) -> QueryResult<()> {
-    if let DbConnection::Pg(pg) = conn {
-        diesel::sql_query("SELECT pg_notify($1, $2)")
-            .bind::<diesel::sql_types::Text, _>(crate::client_auth::CHANGE_CHANNEL)
-            .bind::<diesel::sql_types::Text, _>(client_id)
-            .execute(pg)?;
-    }
-    Ok(())
-}

@@ -8,6 +8,7 @@
 //! precision) so both backends round-trip the same value.
 
 pub mod audit;
+pub mod changes;
 pub mod clients;
 pub mod organizations;
 pub mod revocations;

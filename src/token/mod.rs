@@ -5,10 +5,16 @@
 //! issuing a token costs one claims serialization and one signature. Verification (admin API,
 //! introspection, tests) goes through `jsonwebtoken` with the algorithm pinned per key.
 
-mod claims;
-mod keys;
+mod grant;
+mod issuer;
+mod key_files;
+mod key_set;
+mod signing_key;
 mod verify;
 
-pub use claims::{AccessTokenClaims, IssuedToken, TokenIssuer};
-pub use keys::{KeyError, KeyInfo, KeySet, SigningAlg, generate_key, list_keys};
+pub use grant::{Audiences, GrantError, granted_roles};
+pub use issuer::{AccessTokenClaims, IssuedToken, TokenIssuer};
+pub use key_files::{KeyError, KeyInfo, generate_key, list_keys};
+pub use key_set::KeySet;
+pub use signing_key::{SigningAlg, SigningKey};
 pub use verify::Expiry;

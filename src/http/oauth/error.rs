@@ -1,9 +1,10 @@
 use actix_web::http::StatusCode;
-use actix_web::http::header::{self, CacheControl, CacheDirective};
+use actix_web::http::header;
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
 use crate::store::StoreError;
+use crate::token::GrantError;
 
 /// RFC 6749 §5.2 errors, as JSON `{"error", "error_description"}`.
 #[derive(Debug, thiserror::Error)]
@@ -61,6 +62,15 @@ impl OAuthError {
     }
 }
 
+impl From<GrantError> for OAuthError {
+    fn from(e: GrantError) -> Self {
+        match e {
+            GrantError::UnknownAudience(_) => Self::InvalidTarget(e.to_string()),
+            GrantError::RoleNotHeld(_) => Self::InvalidScope(e.to_string()),
+        }
+    }
+}
+
 impl From<StoreError> for OAuthError {
     fn from(e: StoreError) -> Self {
         log::warn!("token endpoint: {e}");
@@ -82,8 +92,7 @@ impl ResponseError for OAuthError {
 
     fn error_response(&self) -> HttpResponse {
         let mut res = HttpResponse::build(self.status_code());
-        res.insert_header(CacheControl(vec![CacheDirective::NoStore]))
-            .insert_header((header::PRAGMA, "no-cache"));
+        super::add_no_store(&mut res);
         match self {
             Self::BodyTimeout(_) => {
                 res.insert_header((header::CONNECTION, "close"));

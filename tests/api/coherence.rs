@@ -2,11 +2,9 @@
 //! instance that rotated or deleted (the very next request), and not on another instance
 //! sharing the database (within 1 s).
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::{Backend, TestApp, TestDatabase, spawn_with, test_config};
+use crate::common::{Backend, TestApp, TestDatabase, spawn_with, test_config};
 use serde_json::json;
 
 /// Polls `app` until the secret is refused; returns how long that took (panics after 1 s).
@@ -94,7 +92,7 @@ on_both_backends!(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_change_made_while_the_listener_is_down_is_not_missed() {
-    if !common::postgres_available() {
+    if !crate::common::postgres_available() {
         return;
     }
     use diesel::RunQueryDsl;

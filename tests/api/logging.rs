@@ -1,13 +1,11 @@
 //! The server's own output, from the real binary: one line per request, never a secret or a
 //! token, and a clean exit on SIGTERM.
 
-mod common;
-
 use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{Backend, TestDatabase};
+use crate::common::{Backend, TestDatabase};
 use orgauth::domain::NewClientSecret;
 use serde_json::{Value, json};
 

@@ -1,30 +1,59 @@
-//! Hears about client changes made by other orgauth instances and drops the cached records.
+//! The cross-instance change protocol, both halves: writers announce that a client changed
+//! (`notify_changed`, inside the change's transaction) and every instance watches for such
+//! announcements (`watch`), handing them to a `ChangeListener` (the client caches above).
 //!
 //! - Postgres: every client write runs `pg_notify('orgauth_client_changed', id)` in its
 //!   transaction; a dedicated connection `LISTEN`s and is polled every `POLL` interval. When the
-//!   listener connection is lost, whatever was missed is unknown, so the whole cache is
-//!   dropped on reconnect.
+//!   listener connection is lost, whatever was missed is unknown, so the listener hears
+//!   `Unknown` on reconnect.
 //! - SQLite (instances sharing a file on one host): `PRAGMA data_version` on a dedicated
-//!   connection changes whenever another connection commits; the cache is then dropped.
+//!   connection changes whenever another connection commits: `Unknown` too.
 //!
-//! The thread ends when the cache it serves is gone.
+//! The watching thread ends when the listener it serves is gone.
 
-use std::sync::{Arc, Weak};
+use std::sync::Weak;
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection, QueryableByName, RunQueryDsl};
 
-use super::credentials::CredentialsCache;
 use crate::store::{self, DatabaseUrl, DbConnection};
 
-pub const CHANNEL: &str = "orgauth_client_changed";
+/// What a watcher hears.
+pub enum Change<'a> {
+    /// This client changed.
+    Client(&'a str),
+    /// Anything may have changed (a change was missed, or the backend cannot say which).
+    Unknown,
+    /// Whether changes are being heard at all: while not, nothing may be served from memory.
+    Watching(bool),
+}
+
+/// The side that consumes changes: the caches above the store.
+pub trait ChangeListener: Send + Sync {
+    fn changed(&self, change: Change<'_>);
+}
+
+const CHANNEL: &str = "orgauth_client_changed";
 /// How often the watcher looks; other instances see a change within about this long.
 const POLL: Duration = Duration::from_millis(100);
 const RECONNECT_DELAY: Duration = Duration::from_secs(1);
 
-pub fn spawn(url: DatabaseUrl, cache: &Arc<CredentialsCache>) {
-    let cache = Arc::downgrade(cache);
+/// Tells other orgauth instances that the client changed (Postgres `NOTIFY`, delivered when
+/// the surrounding transaction commits). SQLite instances watch `data_version` instead.
+pub fn notify_changed(conn: &mut DbConnection, client_id: &str) -> diesel::QueryResult<()> {
+    if let DbConnection::Pg(pg) = conn {
+        diesel::sql_query("SELECT pg_notify($1, $2)")
+            .bind::<diesel::sql_types::Text, _>(CHANNEL)
+            .bind::<diesel::sql_types::Text, _>(client_id)
+            .execute(pg)?;
+    }
+    Ok(())
+}
+
+/// Watches for changes on a thread of its own, for as long as `listener` lives.
+pub fn watch(url: DatabaseUrl, listener: Weak<dyn ChangeListener>) {
+    let cache = listener;
     let spawned = std::thread::Builder::new()
         .name("client-change-watch".into())
         .spawn(move || match url {
@@ -39,7 +68,7 @@ pub fn spawn(url: DatabaseUrl, cache: &Arc<CredentialsCache>) {
 /// How the listener shows up in `pg_stat_activity`.
 pub const LISTENER_APPLICATION_NAME: &str = "orgauth-change-listener";
 
-fn watch_postgres(url: &str, cache: &Weak<CredentialsCache>) {
+fn watch_postgres(url: &str, cache: &Weak<dyn ChangeListener>) {
     let separator = if url.contains('?') { '&' } else { '?' };
     let url = format!("{url}{separator}application_name={LISTENER_APPLICATION_NAME}");
     store::init_tls();
@@ -60,20 +89,20 @@ fn watch_postgres(url: &str, cache: &Weak<CredentialsCache>) {
         };
         // Changes made while no one listened are unknown: start from an empty cache.
         let Some(live) = cache.upgrade() else { return };
-        live.set_watched(true);
+        live.changed(Change::Watching(true));
         drop(live);
         loop {
             std::thread::sleep(POLL);
             let Some(live) = cache.upgrade() else { return };
             if let Err(e) = conn.batch_execute("SELECT 1") {
                 log::warn!("client change listener lost its connection (reconnecting): {e}");
-                live.set_watched(false);
+                live.changed(Change::Watching(false));
                 break;
             }
             for notification in conn.notifications_iter() {
                 match notification {
-                    Ok(n) => live.forget(&n.payload),
-                    Err(_) => live.clear(),
+                    Ok(n) => live.changed(Change::Client(&n.payload)),
+                    Err(_) => live.changed(Change::Unknown),
                 }
             }
         }
@@ -86,7 +115,7 @@ struct DataVersion {
     data_version: i64,
 }
 
-fn watch_sqlite(url: &DatabaseUrl, cache: &Weak<CredentialsCache>) {
+fn watch_sqlite(url: &DatabaseUrl, cache: &Weak<dyn ChangeListener>) {
     let mut conn: Option<DbConnection> = None;
     let mut seen: Option<i64> = None;
     while let Some(live) = cache.upgrade() {
@@ -101,9 +130,9 @@ fn watch_sqlite(url: &DatabaseUrl, cache: &Weak<CredentialsCache>) {
         match version {
             Some(v) if seen != Some(v.data_version) => {
                 if seen.is_some() {
-                    live.clear();
+                    live.changed(Change::Unknown);
                 } else {
-                    live.set_watched(true);
+                    live.changed(Change::Watching(true));
                 }
                 seen = Some(v.data_version);
             }
@@ -111,7 +140,7 @@ fn watch_sqlite(url: &DatabaseUrl, cache: &Weak<CredentialsCache>) {
             None => {
                 conn = None;
                 if seen.take().is_some() {
-                    live.set_watched(false);
+                    live.changed(Change::Watching(false));
                 }
             }
         }

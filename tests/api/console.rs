@@ -4,12 +4,10 @@
 //! ends — each step checked through the API too. Screenshots of every screen are written to
 //! `$ORGAUTH_SCREENSHOT_DIR` (default `target/console-screenshots`).
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{Backend, spawn_app};
+use crate::common::{Backend, spawn_app};
 
 fn chromium() -> PathBuf {
     std::env::var_os("CHROMIUM").map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from)
@@ -47,7 +45,7 @@ async fn the_console_manages_clients_in_a_real_browser() {
         return;
     }
     let s = spawn_app(Backend::Sqlite).await;
-    let app = &s.app;
+    let app = &s;
     let admin = app.platform_admin().await;
     admin.create_role("billing:read").await;
     admin.create_role("billing:write").await;
@@ -94,7 +92,7 @@ async fn the_console_manages_clients_in_a_real_browser() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_console_is_served_with_strict_security_headers() {
     let s = spawn_app(Backend::Sqlite).await;
-    let app = &s.app;
+    let app = &s;
     for path in ["/console", "/console/console.js", "/console/console.css"] {
         let res = app.http.get(app.url(path)).send().await.unwrap();
         assert_eq!(res.status(), 200, "{path}");

@@ -1,8 +1,6 @@
 //! The admin API's contract: roles, organizations, problem+json errors, atomicity, OpenAPI.
 
-mod common;
-
-use common::{Backend, assert_problem, spawn_app};
+use crate::common::{Backend, assert_problem, spawn_app};
 use diesel::RunQueryDsl;
 use serde_json::{Value, json};
 
@@ -10,7 +8,7 @@ on_both_backends!(
     role_catalog_create_list_delete,
     |backend: Backend| async move {
         let s = spawn_app(backend).await;
-        let app = &s.app;
+        let app = &s;
         let admin = app.platform_admin().await;
 
         let res = admin
@@ -77,7 +75,7 @@ on_both_backends!(
     organizations_create_and_list,
     |backend: Backend| async move {
         let s = spawn_app(backend).await;
-        let app = &s.app;
+        let app = &s;
         let admin = app.platform_admin().await;
         let res = admin
             .post("/organizations", json!({"name": "  Acme Payments  "}))
@@ -112,7 +110,7 @@ on_both_backends!(
     every_error_class_is_problem_json_naming_the_field,
     |backend: Backend| async move {
         let s = spawn_app(backend).await;
-        let app = &s.app;
+        let app = &s;
         let admin = app.platform_admin().await;
         let clients = format!("/admin/v1/organizations/{}/clients", app.org_id);
         let raw = |content_type: &'static str, body: String| {
@@ -233,7 +231,7 @@ on_both_backends!(
     a_failed_audit_write_leaves_nothing_half_written,
     |backend: Backend| async move {
         let s = spawn_app(backend).await;
-        let app = &s.app;
+        let app = &s;
         let admin = app.platform_admin().await;
         let org = app.org_id.clone();
         let (id, secret) = admin.create_client(&org, "svc", &["org:admin"]).await;
@@ -339,7 +337,7 @@ const OPERATIONS: [(&str, &str); 13] = [
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn openapi_documents_every_registered_route() {
     let s = spawn_app(Backend::Sqlite).await;
-    let app = &s.app;
+    let app = &s;
     let res = app
         .http
         .get(app.url("/admin/v1/openapi.json"))

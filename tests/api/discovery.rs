@@ -1,15 +1,13 @@
 //! RFC 8414 metadata, the JWK set, and signing-key rotation across restarts.
 
-mod common;
-
-use common::{Backend, TestDatabase, raw_header, spawn_with, test_config, verify_with};
+use crate::common::{Backend, TestDatabase, raw_header, spawn_with, test_config, verify_with};
 use serde_json::Value;
 
 on_both_backends!(
     metadata_describes_the_server,
     |backend: Backend| async move {
-        let s = common::spawn_app(backend).await;
-        let app = &s.app;
+        let s = crate::common::spawn_app(backend).await;
+        let app = &s;
         app.add_roles(&["billing:read"]);
         let res = app
             .http
@@ -52,11 +50,10 @@ on_both_backends!(
 on_both_backends!(
     jwks_publishes_public_keys_only,
     |backend: Backend| async move {
-        let s = common::spawn_app(backend).await;
+        let s = crate::common::spawn_app(backend).await;
         let res = s
-            .app
             .http
-            .get(s.app.url("/.well-known/jwks.json"))
+            .get(s.url("/.well-known/jwks.json"))
             .send()
             .await
             .unwrap();

@@ -3,7 +3,7 @@
 //! who it says (shared by the token, introspection and revocation endpoints).
 
 use actix_web::http::header;
-use actix_web::{HttpMessage, HttpRequest};
+use actix_web::{HttpMessage, HttpRequest, web};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use percent_encoding::percent_decode_str;
@@ -48,6 +48,22 @@ pub async fn authenticate(
     req.extensions_mut()
         .insert(LoggedClient(client.id().to_owned()));
     Ok(client)
+}
+
+/// The first step of introspection and revocation: the form, the calling client
+/// authenticated, and the `token` parameter.
+pub async fn authenticated_token_request(
+    req: &HttpRequest,
+    payload: web::Payload,
+    state: &AppState,
+) -> Result<(AuthenticatedClient, String), OAuthError> {
+    let form = Form::read(req, payload).await?;
+    let caller = authenticate(req, &form, state).await?;
+    let token = form
+        .get("token")
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| OAuthError::InvalidRequest("token is required".into()))?;
+    Ok((caller, token.to_owned()))
 }
 
 fn extract(req: &HttpRequest, form: &Form) -> Result<PresentedCredentials, OAuthError> {

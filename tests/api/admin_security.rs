@@ -1,17 +1,15 @@
 //! Who may do what on the admin API: tenant isolation, no escalation, token checks.
 
-mod common;
-
+use crate::common::{Backend, assert_problem, spawn_app};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use common::{Backend, assert_problem, spawn_app};
 use serde_json::{Value, json};
 
 on_both_backends!(
     another_organizations_admin_gets_404_everywhere,
     |backend: Backend| async move {
         let s = spawn_app(backend).await;
-        let app = &s.app;
+        let app = &s;
         let platform = app.platform_admin().await;
         let org_a = platform.create_org("A").await;
         let org_b = platform.create_org("B").await;
@@ -94,7 +92,7 @@ on_both_backends!(
     escalation_attempts_are_refused_and_change_nothing,
     |backend: Backend| async move {
         let s = spawn_app(backend).await;
-        let app = &s.app;
+        let app = &s;
         let platform = app.platform_admin().await;
         platform.create_role("billing:read").await;
         let org = platform.create_org("Tenant").await;
@@ -212,7 +210,7 @@ on_both_backends!(
     a_deleted_or_demoted_admin_loses_access_at_once,
     |backend: Backend| async move {
         let s = spawn_app(backend).await;
-        let app = &s.app;
+        let app = &s;
         let platform = app.platform_admin().await;
         let org = app.org_id.clone();
         let (id, secret) = platform
@@ -265,7 +263,7 @@ on_both_backends!(
     forged_and_malformed_tokens_are_refused,
     |backend: Backend| async move {
         let s = spawn_app(backend).await;
-        let app = &s.app;
+        let app = &s;
         let real = app.access_token(&app.admin_id, app.admin_secret()).await;
         let parts: Vec<&str> = real.split('.').collect();
         let claims: Value =
@@ -376,7 +374,7 @@ on_both_backends!(
     an_org_admin_cannot_take_over_a_platform_admin_of_its_own_organization,
     |backend: Backend| async move {
         let s = spawn_app(backend).await;
-        let app = &s.app;
+        let app = &s;
         let platform = app.platform_admin().await;
         let org = app.org_id.clone();
         let (oa_id, oa_secret) = platform
@@ -474,14 +472,14 @@ on_both_backends!(
 on_both_backends!(
     the_admin_api_accepts_only_tokens_issued_for_it,
     |backend: Backend| async move {
-        let s = common::spawn_app_with(backend, |c| {
+        let s = crate::common::spawn_app_with(backend, |c| {
             c.audiences = vec![
                 "https://payments.example.com".into(),
                 "https://reports.example.com".into(),
             ];
         })
         .await;
-        let app = &s.app;
+        let app = &s;
         let (id, secret) = (app.admin_id.as_str(), app.admin_secret());
         let roles = |token: String| async move {
             app.http
@@ -539,7 +537,7 @@ on_both_backends!(
     hostile_values_get_clear_errors_never_500,
     |backend: Backend| async move {
         let s = spawn_app(backend).await;
-        let app = &s.app;
+        let app = &s;
         let platform = app.platform_admin().await;
         let org = app.org_id.clone();
         let (svc, _) = platform.create_client(&org, "svc", &[]).await;
@@ -641,7 +639,7 @@ on_both_backends!(
     concurrent_admin_writes_conflict_cleanly,
     |backend: Backend| async move {
         let s = spawn_app(backend).await;
-        let app = &s.app;
+        let app = &s;
         let platform = app.platform_admin().await;
         let org = app.org_id.clone();
         let role = |name: &str| json!({"name": name, "description": "race"});

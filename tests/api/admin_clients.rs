@@ -1,10 +1,8 @@
 //! The admin API's client lifecycle, as an organization administrator lives it.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{Backend, assert_problem, spawn_app};
+use crate::common::{Backend, assert_problem, spawn_app};
 use serde_json::{Value, json};
 
 fn roles_of(body: &Value) -> Vec<String> {
@@ -18,7 +16,7 @@ fn roles_of(body: &Value) -> Vec<String> {
 
 on_both_backends!(the_whole_client_story, |backend: Backend| async move {
     let s = spawn_app(backend).await;
-    let app = &s.app;
+    let app = &s;
     let admin = app.platform_admin().await;
     let org = app.org_id.clone();
     admin.create_role("billing:read").await;
@@ -198,7 +196,7 @@ on_both_backends!(
     a_grace_period_ends_with_the_next_rotation,
     |backend: Backend| async move {
         let s = spawn_app(backend).await;
-        let app = &s.app;
+        let app = &s;
         let admin = app.platform_admin().await;
         let org = app.org_id.clone();
         let (id, first) = admin.create_client(&org, "svc", &["org:admin"]).await;
@@ -244,7 +242,7 @@ on_both_backends!(
     pagination_returns_every_client_exactly_once,
     |backend: Backend| async move {
         let s = spawn_app(backend).await;
-        let app = &s.app;
+        let app = &s;
         let admin = app.platform_admin().await;
         let org = admin.create_org("Paged").await;
         let mut created = Vec::new();
@@ -335,7 +333,7 @@ on_both_backends!(
     audit_events_record_each_mutation_and_its_actor,
     |backend: Backend| async move {
         let s = spawn_app(backend).await;
-        let app = &s.app;
+        let app = &s;
         let admin = app.platform_admin().await;
         let org = admin.create_org("Audited").await;
         let (org_admin_id, org_admin_secret) =
@@ -435,11 +433,11 @@ on_both_backends!(
 on_both_backends!(
     last_used_at_shows_a_first_use_within_seconds_then_coalesces_until_shutdown,
     |backend: Backend| async move {
-        let db = common::TestDatabase::create(backend);
+        let db = crate::common::TestDatabase::create(backend);
         let keys = tempfile::tempdir().unwrap();
-        let mut config = common::test_config(&db, keys.path().to_owned());
+        let mut config = crate::common::test_config(&db, keys.path().to_owned());
         config.last_used_flush = Duration::from_secs(3600);
-        let app = common::spawn_with(config.clone()).await;
+        let app = crate::common::spawn_with(config.clone()).await;
         let (id, secret) = (app.admin_id.clone(), app.admin_secret().to_owned());
         let path = format!("/organizations/{}/clients/{id}", app.org_id);
         let admin = app.admin_api(&id, &secret).await;
@@ -468,7 +466,7 @@ on_both_backends!(
         drop(admin);
         app.stop_gracefully().await;
 
-        let app = common::spawn_with(config).await;
+        let app = crate::common::spawn_with(config).await;
         let admin = app.admin_api(&id, &secret).await;
         let after = admin.get(&path).await;
         let after = after.body["last_used_at"].as_str().unwrap().to_owned();

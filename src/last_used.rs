@@ -4,8 +4,8 @@
 //! client's first token seen by this instance: it is written within a second or two, so a
 //! client that was never used and now is does not read "never used" for a minute.
 
+use parking_lot::Mutex;
 use std::collections::{HashMap, HashSet};
-use std::sync::Mutex;
 
 use chrono::NaiveDateTime;
 
@@ -35,7 +35,7 @@ pub enum Flush {
 impl LastUsedRecorder {
     pub fn record(&self, client_id: &str) {
         let now = store::now();
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut state = self.state.lock();
         match state.pending.get_mut(client_id) {
             Some(at) => *at = now,
             None => {
@@ -50,7 +50,7 @@ impl LastUsedRecorder {
     /// Writes every pending time (blocking). On failure the times are kept for the next try.
     pub fn flush(&self, pool: &Pool, mode: Flush) -> Result<usize, StoreError> {
         let batch = {
-            let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            let mut state = self.state.lock();
             if mode == Flush::IfFirstUse && !state.urgent {
                 return Ok(0);
             }
@@ -69,7 +69,7 @@ impl LastUsedRecorder {
             })
             .map_err(StoreError::Query)
         });
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut state = self.state.lock();
         match &written {
             Ok(_) => state.written.extend(batch.into_keys()),
             Err(_) => {

@@ -1,12 +1,10 @@
 //! Token introspection (RFC 7662) and revocation (RFC 7009).
 
-mod common;
-
 use std::time::Duration;
 
+use crate::common::{Backend, TestApp, spawn_app, spawn_app_with};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use common::{Backend, TestApp, spawn_app, spawn_app_with};
 use serde_json::{Value, json};
 
 async fn introspect(app: &TestApp, id: &str, secret: &str, token: &str) -> Value {
@@ -42,7 +40,7 @@ on_both_backends!(
     introspection_reports_a_live_token_with_its_claims,
     |backend: Backend| async move {
         let s = spawn_app(backend).await;
-        let app = &s.app;
+        let app = &s;
         let admin = app.platform_admin().await;
         admin.create_role("billing:read").await;
         let (id, secret) = admin
@@ -104,7 +102,7 @@ on_both_backends!(
     introspection_says_inactive_for_every_bad_token,
     |backend: Backend| async move {
         let s = spawn_app_with(backend, |c| c.token_ttl = Duration::from_secs(1)).await;
-        let app = &s.app;
+        let app = &s;
         let admin = app.platform_admin().await;
         let (id, secret) = admin.create_client(&app.org_id, "svc", &[]).await;
         let live = app.access_token(&id, &secret).await;
@@ -193,7 +191,7 @@ on_both_backends!(
     introspection_shows_another_organizations_tokens_to_platform_admins_only,
     |backend: Backend| async move {
         let s = spawn_app(backend).await;
-        let app = &s.app;
+        let app = &s;
         let admin = app.platform_admin().await;
         let other_org = admin.create_org("Other").await;
         let (theirs, their_secret) = admin.create_client(&other_org, "theirs", &[]).await;
@@ -214,7 +212,7 @@ on_both_backends!(
     revocation_ends_a_token_and_only_its_owner_can_revoke_it,
     |backend: Backend| async move {
         let s = spawn_app(backend).await;
-        let app = &s.app;
+        let app = &s;
         let admin = app.platform_admin().await;
         let (id, secret) = admin
             .create_client(&app.org_id, "svc", &["org:admin"])
@@ -283,7 +281,7 @@ on_both_backends!(
     introspection_answers_for_the_client_as_it_is_now,
     |backend: Backend| async move {
         let s = spawn_app(backend).await;
-        let app = &s.app;
+        let app = &s;
         app.add_roles(&["billing:read", "billing:write"]);
         let platform = app.platform_admin().await;
         let org = app.org_id.clone();
@@ -324,7 +322,7 @@ on_both_backends!(
     an_admin_can_revoke_every_token_of_a_client,
     |backend: Backend| async move {
         let s = spawn_app(backend).await;
-        let app = &s.app;
+        let app = &s;
         let platform = app.platform_admin().await;
         let org = app.org_id.clone();
         let (svc, svc_secret) = platform.create_client(&org, "svc", &[]).await;
@@ -379,7 +377,7 @@ on_both_backends!(
             )
             .await;
         assert_eq!(revoked.status, 200);
-        common::assert_problem(&tenant.get(&path).await, 401);
+        crate::common::assert_problem(&tenant.get(&path).await, 401);
         let again = app.admin_api(&admin, &admin_secret).await;
         assert_eq!(again.get(&path).await.status, 200);
 

@@ -3,23 +3,26 @@
 //!
 //! Coherence: every change to a client invalidates its entry — at once on the instance that
 //! made it (`forget`, called after the write commits), and within the watcher's poll interval
-//! on every other instance (see `watch`). A load that raced with an invalidation is not
+//! on every other instance (`store::changes` delivers those as `Change` events). A load that raced with an invalidation is not
 //! cached: each load notes the invalidation epoch first and is inserted only if no
 //! invalidation happened meanwhile, so a stale row can never outlive the change that made it
 //! stale. And while the watcher cannot hear changes (its connection is down, or not yet up),
 //! nothing is cached or served from the cache: it fails safe, to a database read.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
 
+use parking_lot::RwLock;
+
+use crate::store::changes::{Change, ChangeListener};
 use crate::store::clients::ClientCredentials;
 
 /// Past this many cached clients the cache starts over (the cost is one query per client).
 const MAX_CACHED_CLIENTS: usize = 100_000;
 
 #[derive(Default)]
-pub struct CredentialsCache {
+pub struct ClientRecords {
     entries: RwLock<HashMap<String, Arc<ClientCredentials>>>,
     epoch: AtomicU64,
     /// Whether changes made elsewhere are being heard (set by the watcher).
@@ -29,12 +32,12 @@ pub struct CredentialsCache {
 /// Proof that a load started at a given epoch.
 pub struct LoadTicket(u64);
 
-impl CredentialsCache {
+impl ClientRecords {
     pub fn get(&self, client_id: &str) -> Option<Arc<ClientCredentials>> {
         if !self.watched.load(Ordering::SeqCst) {
             return None;
         }
-        let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
+        let entries = self.entries.read();
         entries.get(client_id).cloned()
     }
 
@@ -45,7 +48,7 @@ impl CredentialsCache {
 
     /// Caches a row read since `ticket`, unless something was invalidated in between.
     pub fn insert(&self, ticket: LoadTicket, creds: Arc<ClientCredentials>) {
-        let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
+        let mut entries = self.entries.write();
         if self.epoch.load(Ordering::SeqCst) != ticket.0 || !self.watched.load(Ordering::SeqCst) {
             return;
         }
@@ -56,23 +59,33 @@ impl CredentialsCache {
     }
 
     pub fn forget(&self, client_id: &str) {
-        let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
+        let mut entries = self.entries.write();
         self.epoch.fetch_add(1, Ordering::SeqCst);
         entries.remove(client_id);
     }
 
     /// Called by the watcher: whether it hears changes now. Either way the cache starts over.
     pub fn set_watched(&self, watched: bool) {
-        let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
+        let mut entries = self.entries.write();
         self.epoch.fetch_add(1, Ordering::SeqCst);
         self.watched.store(watched, Ordering::SeqCst);
         entries.clear();
     }
 
     pub fn clear(&self) {
-        let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
+        let mut entries = self.entries.write();
         self.epoch.fetch_add(1, Ordering::SeqCst);
         entries.clear();
+    }
+}
+
+impl ChangeListener for ClientRecords {
+    fn changed(&self, change: Change<'_>) {
+        match change {
+            Change::Client(id) => self.forget(id),
+            Change::Unknown => self.clear(),
+            Change::Watching(watched) => self.set_watched(watched),
+        }
     }
 }
 
@@ -93,7 +106,7 @@ mod tests {
 
     #[test]
     fn a_load_that_raced_with_an_invalidation_is_not_cached() {
-        let cache = CredentialsCache::default();
+        let cache = ClientRecords::default();
         cache.set_watched(true);
         let ticket = cache.begin_load();
         // The row changes (and is invalidated) while the old version is being read.
@@ -110,7 +123,7 @@ mod tests {
 
     #[test]
     fn nothing_is_cached_while_changes_cannot_be_heard() {
-        let cache = CredentialsCache::default();
+        let cache = ClientRecords::default();
         cache.insert(cache.begin_load(), creds("c", "h"));
         assert!(cache.get("c").is_none(), "not watched yet");
         cache.set_watched(true);

@@ -1,11 +1,9 @@
 //! First start on an empty database: the bootstrap organization and admin client.
 
-mod common;
-
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
 
-use common::{Backend, TestDatabase, spawn_with, test_config};
+use crate::common::{Backend, TestDatabase, spawn_with, test_config};
 use orgauth::domain::{ClientId, ClientSecret, NewClientSecret};
 use serde_json::Value;
 
@@ -36,12 +34,12 @@ on_both_backends!(
     bootstrap_credentials_can_come_from_the_environment,
     |backend: Backend| async move {
         let secret = NewClientSecret::generate().into_plaintext();
-        let s = common::spawn_app_with(backend, |c| {
+        let s = crate::common::spawn_app_with(backend, |c| {
             c.bootstrap_client_id = Some(ClientId::parse("platform-admin").unwrap());
             c.bootstrap_client_secret = Some(ClientSecret::parse(&secret).unwrap());
         })
         .await;
-        let app = &s.app;
+        let app = &s;
         assert_eq!(app.admin_id, "platform-admin");
         assert!(
             app.admin_secret.is_none(),

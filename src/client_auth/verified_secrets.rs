@@ -1,5 +1,5 @@
+use parking_lot::RwLock;
 use std::collections::HashMap;
-use std::sync::RwLock;
 
 use aws_lc_rs::hmac;
 use aws_lc_rs::rand::SystemRandom;
@@ -10,7 +10,7 @@ pub(super) type Mac = [u8; 32];
 
 /// client_id → verified (MAC of the presented secret, stored hash it matched); at most a few
 /// entries per client (current secret, grace-period secret).
-pub(super) struct VerifiedCache {
+pub(super) struct VerifiedSecrets {
     key: hmac::Key,
     entries: RwLock<HashMap<String, Vec<(Mac, String)>>>,
 }
@@ -18,7 +18,7 @@ pub(super) struct VerifiedCache {
 /// Bound on cached clients; past it the cache starts over (the cost is one argon2 per client).
 const MAX_CACHED_CLIENTS: usize = 100_000;
 
-impl VerifiedCache {
+impl VerifiedSecrets {
     pub(super) fn new() -> Self {
         let key = hmac::Key::generate(hmac::HMAC_SHA256, &SystemRandom::new())
             .expect("the OS random generator is available");
@@ -39,7 +39,7 @@ impl VerifiedCache {
     }
 
     pub(super) fn get(&self, client_id: &ClientId, mac: &Mac) -> Option<String> {
-        let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
+        let entries = self.entries.read();
         entries
             .get(client_id.as_str())?
             .iter()
@@ -54,7 +54,7 @@ impl VerifiedCache {
         hash: String,
         still_accepted: impl Fn(&str) -> bool,
     ) {
-        let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
+        let mut entries = self.entries.write();
         if entries.len() >= MAX_CACHED_CLIENTS && !entries.contains_key(client_id.as_str()) {
             entries.clear();
         }
@@ -64,7 +64,7 @@ impl VerifiedCache {
     }
 
     pub(super) fn remove(&self, client_id: &str) {
-        let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
+        let mut entries = self.entries.write();
         entries.remove(client_id);
     }
 }

@@ -1,12 +1,10 @@
 //! What an operator relies on: brute-force protection, bounded argon2 work, health, metrics,
 //! and surviving a database outage.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::proxy::CuttableProxy;
-use common::{Backend, TestDatabase, spawn_app, spawn_app_with, spawn_with, test_config};
+use crate::common::proxy::CuttableProxy;
+use crate::common::{Backend, TestDatabase, spawn_app, spawn_app_with, spawn_with, test_config};
 use orgauth::domain::NewClientSecret;
 use orgauth::http::client_address::ClientAddressResolver;
 use serde_json::Value;
@@ -15,7 +13,7 @@ on_both_backends!(
     repeated_failures_for_a_client_are_rate_limited_but_its_owner_is_not,
     |backend: Backend| async move {
         let s = spawn_app(backend).await;
-        let app = &s.app;
+        let app = &s;
         let (id, secret) = app.create_client(&[]);
         // The owner has a verified secret before the attack starts.
         assert_eq!(app.token_basic(&id, &secret, &[]).await.status(), 200);
@@ -69,7 +67,7 @@ on_both_backends!(
                 ClientAddressResolver::parse_networks("127.0.0.0/8, 10.0.0.0/8").unwrap();
         })
         .await;
-        let app = &s.app;
+        let app = &s;
         let wrong = NewClientSecret::generate().into_plaintext();
         let attempt = |client: String, forwarded: Option<&'static str>| {
             let wrong = wrong.clone();
@@ -130,7 +128,7 @@ fn client_from(address: &str) -> reqwest::Client {
 
 async fn token_from(
     http: &reqwest::Client,
-    app: &common::TestApp,
+    app: &crate::common::TestApp,
     id: &str,
     secret: &str,
 ) -> reqwest::StatusCode {
@@ -147,7 +145,7 @@ on_both_backends!(
     wrong_secrets_from_one_address_never_lock_the_real_client_out,
     |backend: Backend| async move {
         let s = spawn_app(backend).await;
-        let app = &s.app;
+        let app = &s;
         // Never used, so not verified on this instance: the state after a restart, an admin
         // change or a rotation.
         let (id, secret) = app.create_client(&[]);
@@ -170,7 +168,7 @@ on_both_backends!(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_concurrent_burst_gets_no_more_verifications_than_the_limit() {
     let s = spawn_app_with(Backend::Sqlite, |c| c.limiter.max_failures_per_client = 3).await;
-    let app = &s.app;
+    let app = &s;
     let (id, _) = app.create_client(&[]);
     let wrong = NewClientSecret::generate().into_plaintext();
     let burst = (0..30).map(|_| app.token_basic(&id, &wrong, &[]));
@@ -195,7 +193,7 @@ async fn an_argon2_flood_is_bounded_and_answered_503() {
         c.limiter.max_failures_per_address = 100_000;
     })
     .await;
-    let app = &s.app;
+    let app = &s;
     let wrong = NewClientSecret::generate().into_plaintext();
     let mut flood = tokio::task::JoinSet::new();
     for i in 0..60 {
@@ -233,7 +231,7 @@ async fn an_argon2_flood_is_bounded_and_answered_503() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_readiness_and_metrics() {
     let s = spawn_app(Backend::Sqlite).await;
-    let app = &s.app;
+    let app = &s;
     assert_eq!(
         app.http
             .get(app.url("/healthz"))
@@ -291,7 +289,7 @@ async fn health_readiness_and_metrics() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_postgres_outage_gives_503_and_service_resumes_without_restart() {
-    if !common::postgres_available() {
+    if !crate::common::postgres_available() {
         return;
     }
     let db = TestDatabase::create(Backend::Postgres);
@@ -365,7 +363,7 @@ async fn a_postgres_outage_gives_503_and_service_resumes_without_restart() {
         200
     );
     let res = admin.get("/roles").await;
-    common::assert_problem(&res, 503);
+    crate::common::assert_problem(&res, 503);
 
     proxy.restore();
     let mut recovered = false;
@@ -392,7 +390,7 @@ async fn a_postgres_outage_gives_503_and_service_resumes_without_restart() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invented_http_methods_do_not_grow_the_metrics() {
     let s = spawn_app(Backend::Sqlite).await;
-    let app = &s.app;
+    let app = &s;
     let metrics = || async {
         app.http
             .get(app.url("/metrics"))
@@ -432,7 +430,7 @@ async fn invented_http_methods_do_not_grow_the_metrics() {
 
 /// Sends the headers and part of a body, then nothing; returns what the server answered and
 /// how long it took.
-async fn stalled_body(app: &common::TestApp, request_head: &str) -> (String, Duration) {
+async fn stalled_body(app: &crate::common::TestApp, request_head: &str) -> (String, Duration) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let address = app.base_url.trim_start_matches("http://");
     let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
@@ -450,7 +448,7 @@ async fn stalled_body(app: &common::TestApp, request_head: &str) -> (String, Dur
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_body_that_never_completes_is_answered_408() {
     let s = spawn_app(Backend::Sqlite).await;
-    let app = &s.app;
+    let app = &s;
     let (answer, took) = stalled_body(
         app,
         "POST /oauth/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n\

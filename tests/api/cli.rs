@@ -1,10 +1,8 @@
 //! The `orgauth` command line, run as a user would, against both backends.
 
-mod common;
-
 use std::process::Command;
 
-use common::{Backend, TestDatabase, spawn_with, test_config};
+use crate::common::{Backend, TestDatabase, spawn_with, test_config};
 use serde_json::Value;
 
 struct Cli<'a> {

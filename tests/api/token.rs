@@ -1,8 +1,6 @@
 //! `POST /oauth/token`: the client credentials grant, end to end over HTTP.
 
-mod common;
-
-use common::{Backend, raw_header, spawn_app, spawn_app_with};
+use crate::common::{Backend, raw_header, spawn_app, spawn_app_with};
 use orgauth::domain::{ClientId, ClientSecret, NewClientSecret};
 use serde_json::Value;
 
@@ -30,7 +28,7 @@ on_both_backends!(
     basic_auth_issues_a_jwt_that_verifies_against_the_jwks,
     |backend: Backend| async move {
         let s = spawn_app(backend).await;
-        let app = &s.app;
+        let app = &s;
         let res = app
             .token_basic(&app.admin_id, app.admin_secret(), &[])
             .await;
@@ -86,7 +84,7 @@ on_both_backends!(
     client_secret_post_issues_a_token,
     |backend: Backend| async move {
         let s = spawn_app(backend).await;
-        let app = &s.app;
+        let app = &s;
         let res = app.token_post(&app.admin_id, app.admin_secret(), &[]).await;
         assert_eq!(res.status(), 200);
         let body: Value = res.json().await.unwrap();
@@ -109,7 +107,7 @@ on_both_backends!(
             c.bootstrap_client_secret = Some(ClientSecret::parse(&secret).unwrap());
         })
         .await;
-        let app = &s.app;
+        let app = &s;
         // RFC 6749 §2.3.1: a client may form-url-encode every reserved character.
         let res = app.token_basic("ci%2Edeploy%2Dbot", &secret, &[]).await;
         assert_eq!(res.status(), 200);
@@ -128,7 +126,7 @@ on_both_backends!(
     unknown_client_and_wrong_secret_get_the_same_answer,
     |backend: Backend| async move {
         let s = spawn_app(backend).await;
-        let app = &s.app;
+        let app = &s;
         let wrong = NewClientSecret::generate().into_plaintext();
         let unknown = error_of(app.token_basic("no-such-client", &wrong, &[]).await).await;
         let wrong_secret = error_of(app.token_basic(&app.admin_id, &wrong, &[]).await).await;
@@ -151,7 +149,7 @@ on_both_backends!(
     secrets_failing_format_or_checksum_are_invalid_client,
     |backend: Backend| async move {
         let s = spawn_app(backend).await;
-        let app = &s.app;
+        let app = &s;
         let real = app.admin_secret().to_owned();
         let mut flipped = real.clone().into_bytes();
         flipped[20] = if flipped[20] == b'a' { b'b' } else { b'a' };
@@ -179,7 +177,7 @@ on_both_backends!(
     missing_or_doubled_client_authentication_is_refused,
     |backend: Backend| async move {
         let s = spawn_app(backend).await;
-        let app = &s.app;
+        let app = &s;
         let none = app
             .post_raw(
                 "/oauth/token",
@@ -226,7 +224,7 @@ on_both_backends!(
     malformed_requests_get_rfc6749_errors,
     |backend: Backend| async move {
         let s = spawn_app(backend).await;
-        let app = &s.app;
+        let app = &s;
         let form = "application/x-www-form-urlencoded";
         let auth = format!(
             "client_id={}&client_secret={}",
@@ -318,7 +316,7 @@ on_both_backends!(
     oversized_bodies_are_refused_with_413,
     |backend: Backend| async move {
         let s = spawn_app(backend).await;
-        let app = &s.app;
+        let app = &s;
         let body = format!(
             "grant_type=client_credentials&padding={}",
             "a".repeat(64 * 1024)
@@ -342,13 +340,7 @@ on_both_backends!(
     other_methods_are_not_allowed,
     |backend: Backend| async move {
         let s = spawn_app(backend).await;
-        let res = s
-            .app
-            .http
-            .get(s.app.url("/oauth/token"))
-            .send()
-            .await
-            .unwrap();
+        let res = s.http.get(s.url("/oauth/token")).send().await.unwrap();
         assert_eq!(res.status(), 405);
     }
 );
@@ -357,7 +349,7 @@ on_both_backends!(
     requested_scope_narrows_the_token_to_held_roles,
     |backend: Backend| async move {
         let s = spawn_app(backend).await;
-        let app = &s.app;
+        let app = &s;
         app.add_roles(&["billing:read", "billing:write", "reports:read"]);
         let (id, secret) = app.create_client(&["billing:read", "billing:write"]);
 
@@ -418,7 +410,7 @@ on_both_backends!(
             ];
         })
         .await;
-        let app = &s.app;
+        let app = &s;
         let aud_of = |body: Value| body["access_token"].as_str().unwrap().to_owned();
 
         let default: Value = app
@@ -471,7 +463,7 @@ on_both_backends!(
             orgauth::token::SigningAlg::EdDsa,
         ] {
             let s = spawn_app_with(backend, |c| c.signing_alg = alg).await;
-            let app = &s.app;
+            let app = &s;
             let body: Value = app
                 .token_basic(&app.admin_id, app.admin_secret(), &[])
                 .await
@@ -491,7 +483,7 @@ on_both_backends!(
     |backend: Backend| async move {
         use base64::Engine;
         let s = spawn_app(backend).await;
-        let app = &s.app;
+        let app = &s;
         for credentials in ["client:%zz", "client%4:secret", "client:%"] {
             let header = format!(
                 "Basic {}",

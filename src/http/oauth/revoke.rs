@@ -1,0 +1,37 @@
+//! `POST /oauth/revoke` (RFC 7009).
+
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use super::client_authentication::authenticated_token_request;
+use super::{OAuthError, no_store};
+use crate::http::AppState;
+use crate::store::{self, StoreError};
+use crate::token::Expiry;
+
+/// A client revokes tokens issued to it; any other token (unknown, foreign, garbage) is left
+/// alone. `token_type_hint` is accepted and not trusted. Always 200 for a well-formed,
+/// authenticated request.
+pub async fn revoke(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, OAuthError> {
+    let (caller, token) = authenticated_token_request(&req, payload, &state).await?;
+    let claims = state
+        .issuer
+        .keys()
+        .verify(&token, state.issuer.issuer(), 0, Expiry::Ignore)
+        .filter(|c| c.client_id == caller.id());
+    let now = store::now();
+    if let Some(claims) = claims {
+        let expires_at = chrono::DateTime::from_timestamp(claims.exp, 0).map(|t| t.naive_utc());
+        if let Some(expires_at) = expires_at.filter(|exp| *exp > now) {
+            store::run(&state.pool, move |conn| {
+                store::revocations::revoke(conn, &claims.jti, &claims.client_id, expires_at, now)
+                    .map_err(StoreError::Query)
+            })
+            .await?;
+        }
+    }
+    Ok(no_store().finish())
+}

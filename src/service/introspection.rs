@@ -1,0 +1,40 @@
+//! What introspection (RFC 7662) may say about a verified access token, and to whom.
+
+use crate::domain::PLATFORM_ADMIN;
+use crate::store::{self, DbConnection, StoreError};
+use crate::token::AccessTokenClaims;
+
+/// The client asking: it sees tokens of its own organization, a platform admin every token.
+pub struct Introspector<'a> {
+    pub org_id: &'a str,
+    pub roles: &'a [String],
+}
+
+/// Active only for a token visible to the caller, not revoked, whose client still exists and
+/// has not had its tokens revoked since. The answer is about the client as it is now: the
+/// roles and scope are narrowed to those it still holds. `None` means `{"active": false}`.
+pub fn introspect(
+    conn: &mut DbConnection,
+    caller: &Introspector<'_>,
+    mut claims: AccessTokenClaims,
+) -> Result<Option<AccessTokenClaims>, StoreError> {
+    let visible =
+        caller.org_id == claims.org_id || caller.roles.iter().any(|r| r == PLATFORM_ADMIN);
+    if !visible || store::revocations::is_revoked(conn, &claims.jti)? {
+        return Ok(None);
+    }
+    let Some(client) = store::clients::find_credentials(conn, &claims.client_id)? else {
+        return Ok(None);
+    };
+    if client.revokes_token_issued_at(claims.iat) {
+        return Ok(None);
+    }
+    claims.roles.retain(|r| client.roles.contains(r));
+    claims.scope = claims
+        .scope
+        .split(' ')
+        .filter(|s| client.roles.iter().any(|r| r == s))
+        .collect::<Vec<_>>()
+        .join(" ");
+    Ok(Some(claims))
+}

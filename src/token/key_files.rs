@@ -1,0 +1,204 @@
+//! Key files in `keys/`: PKCS#8 PEM, one per key, named by creation time and mode 0600, in a
+//! directory nobody else may write. Loading them, generating one, listing them.
+
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+use aws_lc_rs::encoding::AsDer;
+use aws_lc_rs::rsa::KeySize;
+use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair};
+use chrono::{DateTime, NaiveDateTime, Utc};
+
+use super::signing_key::{SigningAlg, SigningKey};
+
+const FILE_TIME_FORMAT: &str = "%Y%m%dT%H%M%S%.6fZ";
+const PKCS8_TAG: &str = "PRIVATE KEY";
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("keys directory {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("key file {0}: not a PKCS#8 PEM ES256 (P-256), RS256 or EdDSA (Ed25519) private key")]
+    Unreadable(PathBuf),
+    #[error("key generation failed")]
+    Generation,
+    #[error("keys directory {0}: holds no signing key")]
+    NoKeys(PathBuf),
+    #[error(
+        "{} is group- or world-writable (mode {mode:o}): whoever can write there can replace \
+         the signing key; fix it with `chmod go-w {}`", path.display(), path.display()
+    )]
+    InsecurePermissions { path: PathBuf, mode: u32 },
+}
+
+/// Refuses a keys directory or key file that others may write: they could plant a key of
+/// their own, and every token it signs would verify.
+fn check_not_writable_by_others(path: &Path) -> Result<(), KeyError> {
+    use std::os::unix::fs::PermissionsExt;
+    let metadata = fs::metadata(path).map_err(|source| KeyError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    let mode = metadata.permissions().mode() & 0o7777;
+    if mode & 0o022 != 0 {
+        return Err(KeyError::InsecurePermissions {
+            path: path.to_owned(),
+            mode,
+        });
+    }
+    Ok(())
+}
+
+/// Every key in `dir`, oldest first.
+pub(super) fn load_keys(dir: &Path) -> Result<Vec<SigningKey>, KeyError> {
+    let mut keys = Vec::new();
+    for path in key_files(dir)? {
+        let created = created_from_file_name(&path);
+        let pem = fs::read_to_string(&path).map_err(|source| KeyError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let key = pem_to_der(&pem)
+            .and_then(|der| SigningKey::from_pkcs8(&der, created))
+            .ok_or_else(|| KeyError::Unreadable(path.clone()))?;
+        keys.push(key);
+    }
+    keys.sort_by_key(|k| k.created);
+    Ok(keys)
+}
+
+#[derive(Debug, Clone)]
+pub struct KeyInfo {
+    pub kid: String,
+    pub alg: SigningAlg,
+    pub created: NaiveDateTime,
+    pub path: PathBuf,
+}
+
+/// Writes a new key of `alg` to `dir` (mode 0600), which makes it the active one.
+pub fn generate_key(dir: &Path, alg: SigningAlg) -> Result<KeyInfo, KeyError> {
+    let io_err = |source| KeyError::Io {
+        path: dir.to_owned(),
+        source,
+    };
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(io_err)?;
+    let der: Vec<u8> = match alg {
+        SigningAlg::Es256 => EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING)
+            .and_then(|k| k.to_pkcs8v1())
+            .map(|d| d.as_ref().to_vec()),
+        SigningAlg::EdDsa => Ed25519KeyPair::generate()
+            .and_then(|k| k.to_pkcs8v1())
+            .map(|d| d.as_ref().to_vec()),
+        SigningAlg::Rs256 => aws_lc_rs::rsa::KeyPair::generate(KeySize::Rsa2048)
+            .and_then(|k| AsDer::<aws_lc_rs::encoding::Pkcs8V1Der>::as_der(&k))
+            .map(|d| d.as_ref().to_vec()),
+    }
+    .map_err(|_| KeyError::Generation)?;
+
+    let mut created = crate::store::now();
+    let mut path;
+    loop {
+        path = dir.join(format!("{}.pem", created.format(FILE_TIME_FORMAT)));
+        if !path.exists() {
+            break;
+        }
+        created += chrono::Duration::microseconds(1);
+    }
+    let key = SigningKey::from_pkcs8(&der, created).ok_or(KeyError::Generation)?;
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&path)
+        .map_err(|source| KeyError::Io {
+            path: path.clone(),
+            source,
+        })?;
+    file.write_all(der_to_pem(&der).as_bytes())
+        .map_err(|source| KeyError::Io {
+            path: path.clone(),
+            source,
+        })?;
+    Ok(KeyInfo {
+        kid: key.kid,
+        alg,
+        created,
+        path,
+    })
+}
+
+/// Every key in `dir`, oldest first; the last one is active.
+pub fn list_keys(dir: &Path) -> Result<Vec<KeyInfo>, KeyError> {
+    let paths = key_files(dir)?;
+    Ok(load_keys(dir)?
+        .iter()
+        .map(|k| KeyInfo {
+            kid: k.kid.clone(),
+            alg: k.alg,
+            created: k.created,
+            path: paths
+                .iter()
+                .find(|p| created_from_file_name(p) == k.created)
+                .cloned()
+                .unwrap_or_default(),
+        })
+        .collect())
+}
+
+fn key_files(dir: &Path) -> Result<Vec<PathBuf>, KeyError> {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(source) => {
+            return Err(KeyError::Io {
+                path: dir.to_owned(),
+                source,
+            });
+        }
+    };
+    check_not_writable_by_others(dir)?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|ext| ext == "pem"))
+        .collect();
+    files.sort();
+    for file in &files {
+        check_not_writable_by_others(file)?;
+    }
+    Ok(files)
+}
+
+/// Keys are named by creation time; a file named otherwise counts as the oldest (its
+/// modification time is the fallback).
+fn created_from_file_name(path: &Path) -> NaiveDateTime {
+    path.file_stem()
+        .and_then(|s| s.to_str())
+        .and_then(|s| NaiveDateTime::parse_from_str(s, FILE_TIME_FORMAT).ok())
+        .or_else(|| {
+            let modified = fs::metadata(path).ok()?.modified().ok()?;
+            Some(DateTime::<Utc>::from(modified).naive_utc())
+        })
+        .unwrap_or_default()
+}
+
+fn pem_to_der(text: &str) -> Option<Vec<u8>> {
+    let pem = pem::parse(text).ok()?;
+    (pem.tag() == PKCS8_TAG).then(|| pem.into_contents())
+}
+
+fn der_to_pem(der: &[u8]) -> String {
+    pem::encode_config(
+        &pem::Pem::new(PKCS8_TAG, der),
+        pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
+    )
+}

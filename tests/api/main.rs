@@ -1,0 +1,19 @@
+//! The integration tests: one binary (one link of the whole crate instead of one per file),
+//! each module an area of behaviour. Every test starts the real server on a random port with
+//! a database of its own (`common`).
+
+#[macro_use]
+mod common;
+
+mod admin_api;
+mod admin_clients;
+mod admin_security;
+mod bootstrap;
+mod cli;
+mod coherence;
+mod console;
+mod discovery;
+mod lifecycle;
+mod logging;
+mod operations;
+mod token;
