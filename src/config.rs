@@ -11,7 +11,7 @@ use ipnet::IpNet;
 
 use crate::client_auth::LimiterSettings;
 use crate::domain::{ClientId, ClientSecret};
-use crate::http::client_address::{ClientAddressResolver, DEFAULT_TRUSTED_PROXIES};
+use crate::http::client_address::ClientAddressResolver;
 use crate::store::DatabaseUrl;
 use crate::token::SigningAlg;
 
@@ -86,8 +86,7 @@ impl Config {
                 window: Duration::from_secs(60),
             },
             trusted_proxy_header: None,
-            trusted_proxies: ClientAddressResolver::parse_networks(DEFAULT_TRUSTED_PROXIES)
-                .unwrap_or_default(),
+            trusted_proxies: Vec::new(),
             last_used_flush: Duration::from_secs(60),
             bootstrap_client_id: None,
             bootstrap_client_secret: None,
@@ -174,15 +173,7 @@ impl Config {
                 window: seconds("ORGAUTH_AUTH_FAILURE_WINDOW_SECONDS", d.limiter.window)?
                     .max(Duration::from_secs(1)),
             },
-            trusted_proxy_header: var("ORGAUTH_TRUSTED_PROXY_HEADER")
-                .map(|h| {
-                    HeaderName::try_from(h.trim()).map_err(|_| {
-                        ConfigError(format!(
-                            "ORGAUTH_TRUSTED_PROXY_HEADER={h:?} is not a header name"
-                        ))
-                    })
-                })
-                .transpose()?,
+            trusted_proxy_header: trusted_proxy_header(&trusted_proxies)?,
             trusted_proxies,
             last_used_flush: seconds("ORGAUTH_LAST_USED_FLUSH_SECONDS", d.last_used_flush)?
                 .max(Duration::from_secs(1)),
@@ -190,6 +181,35 @@ impl Config {
             bootstrap_client_secret,
         })
     }
+}
+
+/// The forwarding header, if set: an `X-Forwarded-For`-style list, believed only from named
+/// proxies.
+fn trusted_proxy_header(trusted_proxies: &[IpNet]) -> Result<Option<HeaderName>, ConfigError> {
+    let Some(h) = var("ORGAUTH_TRUSTED_PROXY_HEADER") else {
+        return Ok(None);
+    };
+    let name = HeaderName::try_from(h.trim()).map_err(|_| {
+        ConfigError(format!(
+            "ORGAUTH_TRUSTED_PROXY_HEADER={h:?} is not a header name"
+        ))
+    })?;
+    if name == "forwarded" {
+        return Err(ConfigError(
+            "ORGAUTH_TRUSTED_PROXY_HEADER: the RFC 7239 Forwarded header is not supported; use \
+             an X-Forwarded-For-style header (a comma-separated list of addresses)"
+                .into(),
+        ));
+    }
+    if trusted_proxies.is_empty() {
+        return Err(ConfigError(
+            "ORGAUTH_TRUSTED_PROXY_HEADER is set but ORGAUTH_TRUSTED_PROXIES is empty: name the \
+             reverse proxies' addresses or CIDR blocks, so that no other caller can choose the \
+             address it is rate limited under"
+                .into(),
+        ));
+    }
+    Ok(Some(name))
 }
 
 fn var(name: &str) -> Option<String> {

@@ -73,6 +73,8 @@ impl LastUsedRecorder {
         match &written {
             Ok(_) => state.written.extend(batch.into_keys()),
             Err(_) => {
+                // Keep the times, and the urgency of first uses among them.
+                state.urgent |= batch.keys().any(|id| !state.written.contains(id));
                 for (client_id, at) in batch {
                     state.pending.entry(client_id).or_insert(at);
                 }

@@ -1,5 +1,7 @@
-//! The one bound on argon2 work: `concurrency` dedicated threads, and as many slots a request
-//! must hold to use one, waited for at most `queue_timeout`.
+//! The one bound on argon2 work: `concurrency` dedicated threads, and as many slots; a request
+//! waits at most `queue_timeout` for a slot and holds it for all its verifications (a failure
+//! costs two), so it never waits twice. A job whose requester has gone is skipped, so an
+//! abandoned request frees its slot without leaving work queued behind it.
 //!
 //! Why dedicated threads: each verification allocates the full memory cost (19 MiB by default);
 //! on tokio's blocking pool those allocations would land in the malloc arenas of up to hundreds
@@ -12,7 +14,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use parking_lot::Mutex;
-use tokio::sync::{Semaphore, oneshot};
+use tokio::sync::{Semaphore, SemaphorePermit, oneshot};
 
 use crate::domain::{ClientSecret, SecretHash};
 
@@ -44,7 +46,9 @@ impl Argon2Pool {
                         let Ok((hash, secret, reply)) = job else {
                             break;
                         };
-                        let _ = reply.send(hash.verify(&secret));
+                        if !reply.is_closed() {
+                            let _ = reply.send(hash.verify(&secret));
+                        }
                     }
                 })
                 .expect("the OS can start an argon2 thread");
@@ -56,16 +60,32 @@ impl Argon2Pool {
         }
     }
 
-    /// Whether `secret` matches `hash` (false if the pool is shutting down), or `Overloaded`.
-    pub async fn verify(&self, hash: SecretHash, secret: ClientSecret) -> Result<bool, Overloaded> {
-        let _slot = tokio::time::timeout(self.queue_timeout, self.slots.acquire())
+    /// A slot, or `Overloaded` when none frees up within the queue timeout.
+    pub async fn slot(&self) -> Result<Argon2Slot<'_>, Overloaded> {
+        let permit = tokio::time::timeout(self.queue_timeout, self.slots.acquire())
             .await
             .map_err(|_| Overloaded)?
             .map_err(|_| Overloaded)?;
+        Ok(Argon2Slot {
+            pool: self,
+            _permit: permit,
+        })
+    }
+}
+
+/// The right to run verifications on the pool, one at a time.
+pub struct Argon2Slot<'a> {
+    pool: &'a Argon2Pool,
+    _permit: SemaphorePermit<'a>,
+}
+
+impl Argon2Slot<'_> {
+    /// Whether `secret` matches `hash` (false if the pool is shutting down).
+    pub async fn verify(&self, hash: SecretHash, secret: ClientSecret) -> bool {
         let (reply, answer) = oneshot::channel();
-        if self.jobs.send((hash, secret, reply)).is_err() {
-            return Ok(false);
+        if self.pool.jobs.send((hash, secret, reply)).is_err() {
+            return false;
         }
-        Ok(answer.await.unwrap_or(false))
+        answer.await.unwrap_or(false)
     }
 }

@@ -8,7 +8,13 @@
 //! the bounded argon2 queue.
 //!
 //! Attempts in flight count against the limit too, so a concurrent burst cannot slip past it:
-//! with a limit of 3, a burst of 30 gets at most 3 verifications.
+//! with a limit of 3, a burst of 30 gets at most 3 attempts. An admitted attempt counts as a
+//! failure unless it is marked otherwise, so an attempt that ends early (a timeout waiting for
+//! argon2, a dropped connection) cannot keep an address's count at zero.
+//!
+//! IPv6 callers are counted per /64, the block one subscriber usually holds. The table of
+//! counters is bounded: past `MAX_TRACKED` keys, idle ones go, and if that is not enough the
+//! history is dropped (the argon2 bound still holds CPU and memory).
 
 use parking_lot::Mutex;
 use std::collections::HashMap;
@@ -78,35 +84,39 @@ pub struct FailureLimiter {
 /// Past this many tracked keys, idle ones are dropped.
 const MAX_TRACKED: usize = 100_000;
 
-/// One authentication attempt admitted by the limiter. Dropping it without `failed` (success,
-/// or an error that says nothing about the secret) just releases its place.
+/// One authentication attempt admitted by the limiter. Dropped as it is, it counts as a
+/// failure of the client at this address and of the address.
 pub struct Attempt<'a> {
     limiter: &'a FailureLimiter,
     keys: [Key; 2],
+    failed: bool,
 }
 
 impl Attempt<'_> {
-    /// The secret was wrong: count a failure for the client at this address and for the
-    /// address.
-    pub fn failed(self) {
-        let window = self.limiter.settings.window;
-        let now = Instant::now();
-        let mut counters = self.limiter.lock();
-        for key in &self.keys {
-            if let Some(counter) = counters.get_mut(key) {
-                counter.roll(now, window);
-                counter.current = counter.current.saturating_add(1);
-            }
-        }
+    /// The secret was right.
+    pub fn succeeded(mut self) {
+        self.failed = false;
+    }
+
+    /// Nothing was checked (no argon2 slot was free, the store was down): the attempt says
+    /// nothing about the secret.
+    pub fn not_checked(mut self) {
+        self.failed = false;
     }
 }
 
 impl Drop for Attempt<'_> {
     fn drop(&mut self) {
+        let window = self.limiter.settings.window;
+        let now = Instant::now();
         let mut counters = self.limiter.lock();
         for key in &self.keys {
             if let Some(counter) = counters.get_mut(key) {
                 counter.in_flight = counter.in_flight.saturating_sub(1);
+                if self.failed {
+                    counter.roll(now, window);
+                    counter.current = counter.current.saturating_add(1);
+                }
             }
         }
     }
@@ -125,9 +135,10 @@ impl FailureLimiter {
     }
 
     /// Admits an attempt, or says how long to wait when the client at this address, or the
-    /// address, has failed (or is failing right now) too often.
+    /// address, has failed (or is failing right now) too often: the window after failures, a
+    /// second when only attempts in flight fill the limit.
     pub fn begin(&self, client_id: &str, address: Option<IpAddr>) -> Result<Attempt<'_>, Duration> {
-        let address = address.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+        let address = counted_address(address.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)));
         let keys = [
             Key::ClientAtAddress(client_id.to_owned(), address),
             Key::Address(address),
@@ -141,13 +152,19 @@ impl FailureLimiter {
         let mut counters = self.lock();
         if counters.len() >= MAX_TRACKED {
             counters.retain(|_, c| !c.idle(now, window));
+            if counters.len() >= MAX_TRACKED / 2 {
+                counters.retain(|_, c| c.in_flight > 0);
+            }
         }
         for (key, limit) in keys.iter().zip(limits) {
             if let Some(counter) = counters.get_mut(key) {
                 counter.roll(now, window);
-                if counter.estimate(now, window) + f64::from(counter.in_flight) >= f64::from(limit)
-                {
+                let failures = counter.estimate(now, window);
+                if failures >= f64::from(limit) {
                     return Err(window);
+                }
+                if failures + f64::from(counter.in_flight) >= f64::from(limit) {
+                    return Err(Duration::from_secs(1));
                 }
             }
         }
@@ -161,7 +178,21 @@ impl FailureLimiter {
         Ok(Attempt {
             limiter: self,
             keys,
+            failed: true,
         })
+    }
+}
+
+/// IPv6 addresses count per /64; IPv4-mapped IPv6 addresses as the IPv4 address.
+fn counted_address(address: IpAddr) -> IpAddr {
+    match address {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(std::net::Ipv6Addr::from(
+                u128::from(v6) & !((1u128 << 64) - 1),
+            )),
+        },
+        v4 => v4,
     }
 }
 
@@ -185,7 +216,7 @@ mod tests {
     fn trips_per_client_and_address_after_the_limit() {
         let l = limiter(3, 100);
         for _ in 0..3 {
-            l.begin("a", ip("10.0.0.1")).unwrap().failed();
+            drop(l.begin("a", ip("10.0.0.1")).unwrap());
         }
         assert!(l.begin("a", ip("10.0.0.1")).is_err());
         assert!(l.begin("b", ip("10.0.0.1")).is_ok(), "another client");
@@ -199,9 +230,7 @@ mod tests {
     fn trips_per_address_across_client_ids() {
         let l = limiter(100, 5);
         for i in 0..5 {
-            l.begin(&format!("client-{i}"), ip("10.0.0.2"))
-                .unwrap()
-                .failed();
+            drop(l.begin(&format!("client-{i}"), ip("10.0.0.2")).unwrap());
         }
         assert!(l.begin("fresh", ip("10.0.0.2")).is_err());
         assert!(l.begin("fresh", ip("10.0.0.3")).is_ok());
@@ -214,9 +243,36 @@ mod tests {
             .filter_map(|_| l.begin("a", ip("10.0.0.4")).ok())
             .collect();
         assert_eq!(admitted.len(), 3);
-        drop(admitted);
-        // Released without failing (e.g. they succeeded): room again.
-        assert!(l.begin("a", ip("10.0.0.4")).is_ok());
+        assert_eq!(
+            l.begin("a", ip("10.0.0.4")).err(),
+            Some(Duration::from_secs(1)),
+            "full of attempts in flight, not of failures: retry in a second"
+        );
+        for attempt in admitted {
+            attempt.succeeded();
+        }
+        assert!(l.begin("a", ip("10.0.0.4")).is_ok(), "room again");
+    }
+
+    #[test]
+    fn an_attempt_that_ends_without_a_verdict_counts_as_failed() {
+        let l = limiter(2, 100);
+        drop(l.begin("a", ip("10.0.0.5")).unwrap());
+        l.begin("a", ip("10.0.0.5")).unwrap().not_checked();
+        drop(l.begin("a", ip("10.0.0.5")).unwrap());
+        assert_eq!(
+            l.begin("a", ip("10.0.0.5")).err(),
+            Some(Duration::from_secs(60))
+        );
+    }
+
+    #[test]
+    fn ipv6_counts_per_64() {
+        let l = limiter(100, 2);
+        drop(l.begin("a", ip("2001:db8:1:2::1")).unwrap());
+        drop(l.begin("b", ip("2001:db8:1:2:ffff::9")).unwrap());
+        assert!(l.begin("c", ip("2001:db8:1:2:abcd::1")).is_err());
+        assert!(l.begin("c", ip("2001:db8:1:3::1")).is_ok());
     }
 
     #[test]

@@ -145,50 +145,45 @@ impl ClientAuthenticator {
             .map_err(|retry_after| AuthFailure::RateLimited { retry_after })?;
 
         // A failure always costs two verifications, whether or not a grace period is running
-        // and whether or not the client exists, so timing tells an outsider neither.
+        // and whether or not the client exists, so timing tells an outsider neither. One
+        // argon2 slot covers both.
+        let Ok(slot) = self.argon2.slot().await else {
+            attempt.not_checked();
+            return Err(AuthFailure::Overloaded);
+        };
+        let verify = |hash: &str| {
+            METRICS
+                .secret_verifications
+                .with_label_values(&["argon2"])
+                .inc();
+            slot.verify(SecretHash::from_stored(hash.to_owned()), secret.clone())
+        };
         let dummy = self.dummy_hash.as_str();
-        match creds {
-            None => {
-                self.verify_argon2(dummy, secret).await?;
-                self.verify_argon2(dummy, secret).await?;
-            }
-            Some(creds) => {
-                let grace = creds
-                    .previous_secret
-                    .as_ref()
-                    .filter(|(_, until)| now < *until)
-                    .map(|(prev, _)| prev.as_str());
-                let current = creds.secret_hash.as_str();
-                let matched = if self.verify_argon2(current, secret).await? {
-                    Some(current)
-                } else {
-                    let second = grace.unwrap_or(dummy);
-                    let verified = self.verify_argon2(second, secret).await?;
-                    grace.filter(|_| verified)
-                };
-                if let Some(hash) = matched {
-                    let hash = hash.to_owned();
-                    self.cache
-                        .insert(client_id, mac, hash, |h| accepts(&creds, h, now));
-                    return Ok(authenticated(creds));
-                }
-            }
-        }
-        attempt.failed();
-        Err(AuthFailure::Rejected)
-    }
-
-    async fn verify_argon2(&self, hash: &str, secret: &ClientSecret) -> Result<bool, AuthFailure> {
-        let verified = self
-            .argon2
-            .verify(SecretHash::from_stored(hash.to_owned()), secret.clone())
-            .await
-            .map_err(|_| AuthFailure::Overloaded)?;
-        METRICS
-            .secret_verifications
-            .with_label_values(&["argon2"])
-            .inc();
-        Ok(verified)
+        let Some(creds) = creds else {
+            verify(dummy).await;
+            verify(dummy).await;
+            return Err(AuthFailure::Rejected);
+        };
+        let grace = creds
+            .previous_secret
+            .as_ref()
+            .filter(|(_, until)| now < *until)
+            .map(|(prev, _)| prev.as_str());
+        let current = creds.secret_hash.as_str();
+        let matched = if verify(current).await {
+            Some(current)
+        } else {
+            let verified = verify(grace.unwrap_or(dummy)).await;
+            grace.filter(|_| verified)
+        };
+        let Some(hash) = matched else {
+            return Err(AuthFailure::Rejected);
+        };
+        attempt.succeeded();
+        let hash = hash.to_owned();
+        self.cache
+            .insert(client_id, mac, hash, |h| accepts(&creds, h, now));
+        Ok(authenticated(creds))
     }
 
     async fn load(

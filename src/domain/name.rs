@@ -43,19 +43,32 @@ pub fn check_free_text(s: &str) -> Result<(), ParseError> {
     Ok(())
 }
 
+/// Format characters (Unicode category Cf), line and paragraph separators (Zl, Zp), private
+/// use characters (Co), variation selectors and the invisible fillers: none renders as
+/// anything a reader can tell apart.
 fn is_invisible_formatting(c: char) -> bool {
     matches!(c,
-        '\u{061C}'                  // Arabic letter mark
-        | '\u{115F}' | '\u{1160}'   // Hangul fillers
-        | '\u{180E}'                // Mongolian vowel separator
-        | '\u{200B}'..='\u{200F}'   // zero-width space/non-joiner/joiner, LRM, RLM
-        | '\u{202A}'..='\u{202E}'   // bidi embeddings and overrides
-        | '\u{2060}'..='\u{2064}'   // word joiner, invisible operators
-        | '\u{2066}'..='\u{206F}'   // bidi isolates, deprecated format characters
-        | '\u{3164}'                // Hangul filler
-        | '\u{FEFF}'                // zero-width no-break space (BOM)
-        | '\u{FFA0}'                // halfwidth Hangul filler
-        | '\u{E0000}'..='\u{E007F}' // tags
+        '\u{00AD}'                      // soft hyphen
+        | '\u{034F}'                    // combining grapheme joiner
+        | '\u{0600}'..='\u{0605}' | '\u{061C}' | '\u{06DD}' | '\u{070F}'
+        | '\u{0890}'..='\u{0891}' | '\u{08E2}'
+        | '\u{115F}' | '\u{1160}'       // Hangul fillers
+        | '\u{17B4}' | '\u{17B5}'       // Khmer inherent vowels
+        | '\u{180B}'..='\u{180F}'       // Mongolian variation selectors and separator
+        | '\u{200B}'..='\u{200F}'       // zero-width space/non-joiner/joiner, LRM, RLM
+        | '\u{2028}'..='\u{202E}'       // line/paragraph separators, bidi embeddings and overrides
+        | '\u{2060}'..='\u{206F}'       // word joiner, invisible operators, bidi isolates
+        | '\u{3164}'                    // Hangul filler
+        | '\u{E000}'..='\u{F8FF}'       // private use
+        | '\u{FE00}'..='\u{FE0F}'       // variation selectors
+        | '\u{FEFF}'                    // zero-width no-break space (BOM)
+        | '\u{FFA0}'                    // halfwidth Hangul filler
+        | '\u{FFF9}'..='\u{FFFB}'       // interlinear annotation
+        | '\u{110BD}' | '\u{110CD}' | '\u{13430}'..='\u{1343F}'
+        | '\u{1BCA0}'..='\u{1BCA3}' | '\u{1D173}'..='\u{1D17A}'
+        | '\u{E0000}'..='\u{E007F}'     // tags
+        | '\u{E0100}'..='\u{E01EF}'     // variation selectors supplement
+        | '\u{F0000}'..='\u{10FFFF}'    // supplementary private use
     )
 }
 

@@ -1,22 +1,19 @@
 //! The caller's address, for brute-force accounting and the request log.
 //!
 //! Directly exposed, it is the TCP peer. Behind reverse proxies (`ORGAUTH_TRUSTED_PROXY_HEADER`,
-//! e.g. `X-Forwarded-For`), the header is believed only when the peer is a trusted proxy
-//! (`ORGAUTH_TRUSTED_PROXIES`), and then the address is the right-most entry that is not a
-//! trusted proxy: every proxy appends the address it saw, so entries left of the first
-//! untrusted one may be forged by the caller. A missing or unparsable header falls back to the
-//! peer: per-address limiting is never turned off.
+//! e.g. `X-Forwarded-For`), the header is believed only when the peer is one of the
+//! `ORGAUTH_TRUSTED_PROXIES` (which must then be named: there is no default, since any caller
+//! inside a trusted range could pick the address it is counted under). The header is read
+//! right to left, as the proxies appended it: the caller is the first entry that is not a
+//! trusted proxy, and nothing left of it is even parsed (the caller may have written it).
+//! When every entry is a trusted proxy, the right-most one counts. A missing or unparsable
+//! header falls back to the peer: per-address limiting is never turned off.
 
 use std::net::{IpAddr, SocketAddr};
 
 use actix_web::HttpRequest;
 use actix_web::http::header::HeaderName;
 use ipnet::IpNet;
-
-/// Where proxies are assumed to live when only the header is configured: loopback and the
-/// private ranges.
-pub const DEFAULT_TRUSTED_PROXIES: &str =
-    "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7";
 
 #[derive(Clone, Debug, Default)]
 pub struct ClientAddressResolver {
@@ -53,17 +50,21 @@ impl ClientAddressResolver {
     }
 
     fn forwarded_caller(&self, req: &HttpRequest, header: &HeaderName) -> Option<IpAddr> {
-        let mut hops = Vec::new();
-        for value in req.headers().get_all(header) {
-            for hop in value.to_str().ok()?.split(',') {
-                hops.push(parse_hop(hop)?);
+        // Several header lines form one list, in order.
+        let values: Vec<&str> = req
+            .headers()
+            .get_all(header)
+            .map(|v| v.to_str().ok())
+            .collect::<Option<_>>()?;
+        let mut right_most_trusted = None;
+        for hop in values.iter().rev().flat_map(|v| v.rsplit(',')) {
+            let ip = parse_hop(hop)?;
+            if !self.is_trusted(ip) {
+                return Some(ip);
             }
+            right_most_trusted.get_or_insert(ip);
         }
-        hops.iter()
-            .rev()
-            .find(|ip| !self.is_trusted(**ip))
-            .or(hops.first())
-            .copied()
+        right_most_trusted
     }
 
     fn is_trusted(&self, ip: IpAddr) -> bool {
@@ -148,17 +149,39 @@ mod tests {
     fn a_missing_or_unparsable_header_falls_back_to_the_peer() {
         assert_eq!(resolve("10.0.0.1:1", None), ip("10.0.0.1"));
         assert_eq!(
-            resolve("10.0.0.1:1", Some("unknown, 1.2.3.4")),
+            resolve("10.0.0.1:1", Some("1.2.3.4, unknown")),
             ip("10.0.0.1")
         );
         assert_eq!(resolve("10.0.0.1:1", Some("")), ip("10.0.0.1"));
     }
 
     #[test]
-    fn only_trusted_hops_yield_the_left_most() {
+    fn garbage_left_of_the_caller_is_never_read() {
+        assert_eq!(
+            resolve(
+                "10.0.0.1:1",
+                Some("for=evil, unknown, 198.51.100.3, 10.1.1.1")
+            ),
+            ip("198.51.100.3")
+        );
+    }
+
+    #[test]
+    fn when_every_hop_is_trusted_the_right_most_counts() {
+        // The left-most could be anything a caller inside a trusted range wrote.
         assert_eq!(
             resolve("10.0.0.1:1", Some("10.9.9.9, 10.0.0.2")),
-            ip("10.9.9.9")
+            ip("10.0.0.2")
         );
+    }
+
+    #[test]
+    fn several_header_lines_are_one_list() {
+        let req = TestRequest::default()
+            .peer_addr("10.0.0.1:1".parse().unwrap())
+            .append_header(("x-forwarded-for", "198.51.100.1"))
+            .append_header(("x-forwarded-for", "198.51.100.2, 10.0.0.3"))
+            .to_http_request();
+        assert_eq!(resolver().resolve(&req), ip("198.51.100.2"));
     }
 }

@@ -11,6 +11,12 @@ use crate::store::{self, DbConnection, changes, roles};
 /// The longest grace period a rotation may give the outgoing secret: one week.
 pub const MAX_GRACE_PERIOD: Duration = Duration::from_secs(7 * 24 * 3600);
 
+/// How far ahead of now a "revoke tokens" cut-off is set: tokens issued up to then are revoked
+/// too. It covers instances that have not heard of the change yet (SPEC §8 gives them 1 s,
+/// during which they may still accept the secret a rotation replaced) and clock skew between
+/// instances; the token endpoint holds this client's next token until the cut-off has passed.
+pub const TOKEN_CUTOFF_MARGIN: chrono::TimeDelta = chrono::TimeDelta::seconds(2);
+
 /// The most roles one client may hold (keeps tokens and role checks small).
 pub const MAX_ROLES_PER_CLIENT: usize = 50;
 
@@ -195,6 +201,13 @@ pub fn rotate_secret(
             format!("at most {} seconds (7 days)", MAX_GRACE_PERIOD.as_secs()),
         ));
     }
+    if rotation.revoke_tokens && !grace.is_zero() {
+        return Err(ServiceError::invalid(
+            "revoke_tokens",
+            "revoking the client's tokens while its old secret keeps working would not cut off \
+             a leaked secret (it could mint new tokens): rotate without a grace period",
+        ));
+    }
     // Fail fast (and without hashing) for an unknown or untouchable client.
     authorize_change(&get(conn, actor, org_id, client_id)?, actor)?;
     let secret = NewClientSecret::generate();
@@ -216,7 +229,7 @@ pub fn rotate_secret(
             },
         )?;
         if rotation.revoke_tokens {
-            clients::set_tokens_not_before(conn, client_id, now)?;
+            clients::set_tokens_not_before(conn, client_id, now + TOKEN_CUTOFF_MARGIN, now)?;
         }
         changes::notify_changed(conn, client_id)?;
         audit::record(
@@ -247,7 +260,8 @@ pub fn revoke_tokens(
     store::write_transaction(conn, |conn| {
         lock_for_change(conn, actor, org_id, client_id)?;
         let now = store::now();
-        clients::set_tokens_not_before(conn, client_id, now)?;
+        let cutoff = now + TOKEN_CUTOFF_MARGIN;
+        clients::set_tokens_not_before(conn, client_id, cutoff, now)?;
         changes::notify_changed(conn, client_id)?;
         audit::record(
             conn,
@@ -255,7 +269,7 @@ pub fn revoke_tokens(
             actor,
             audit::CLIENT_TOKENS_REVOKED,
             client_id,
-            json!({"tokens_not_before": now.and_utc().to_rfc3339()}),
+            json!({"tokens_not_before": cutoff.and_utc().to_rfc3339()}),
         )?;
         load(conn, org_id, client_id)
     })

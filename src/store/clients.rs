@@ -38,9 +38,11 @@ pub struct ClientCredentials {
 
 impl ClientCredentials {
     /// Whether a token of this client issued at `iat` (whole seconds) is revoked by its
-    /// `tokens_not_before`. `iat` has no sub-second part, so the whole second of the cut-off
-    /// counts as before it; the token endpoint never issues a token in that second (see
-    /// `token_wait`), so no token issued after a revocation is caught by it.
+    /// `tokens_not_before` cut-off (set a little ahead of the revocation: see
+    /// `service::clients::TOKEN_CUTOFF_MARGIN`). `iat` has no sub-second part, so the whole
+    /// second of the cut-off counts as before it; the token endpoint holds this client's tokens
+    /// until that second is over (`token_wait`), so no token it issues once it knows of the
+    /// revocation is caught by it.
     pub fn revokes_token_issued_at(&self, iat: i64) -> bool {
         self.tokens_not_before
             .is_some_and(|cutoff| iat <= cutoff.and_utc().timestamp())
@@ -247,15 +249,17 @@ pub fn lock(conn: &mut DbConnection, org_id: &str, client_id: &str) -> QueryResu
     Ok(touched == 1)
 }
 
+/// Revokes the client's tokens issued up to `cutoff` (see `revokes_token_issued_at`).
 pub fn set_tokens_not_before(
     conn: &mut DbConnection,
     client_id: &str,
-    at: NaiveDateTime,
+    cutoff: NaiveDateTime,
+    now: NaiveDateTime,
 ) -> QueryResult<()> {
     diesel::update(clients::table.find(client_id))
         .set((
-            clients::tokens_not_before.eq(Some(at)),
-            clients::updated_at.eq(at),
+            clients::tokens_not_before.eq(Some(cutoff)),
+            clients::updated_at.eq(now),
         ))
         .execute(conn)
         .map(drop)

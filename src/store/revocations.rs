@@ -8,7 +8,7 @@ pub fn is_revoked(conn: &mut DbConnection, jti: &str) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(revoked_tokens::table.find(jti))).get_result(conn)
 }
 
-/// Records a revocation; revoking twice is a no-op.
+/// Records a revocation; revoking twice (even at the same moment) is a no-op.
 pub fn revoke(
     conn: &mut DbConnection,
     jti: &str,
@@ -16,7 +16,7 @@ pub fn revoke(
     expires_at: NaiveDateTime,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
-    super::write_transaction(conn, |conn| {
+    let recorded = super::write_transaction(conn, |conn| {
         if is_revoked(conn, jti)? {
             return Ok(());
         }
@@ -29,7 +29,15 @@ pub fn revoke(
             ))
             .execute(conn)
             .map(drop)
-    })
+    });
+    match recorded {
+        // A concurrent revocation of the same token won the insert: the outcome is the same.
+        Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        )) => Ok(()),
+        other => other,
+    }
 }
 
 /// Forgets revocations of tokens that have expired anyway.

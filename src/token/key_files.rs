@@ -30,26 +30,50 @@ pub enum KeyError {
     #[error("keys directory {0}: holds no signing key")]
     NoKeys(PathBuf),
     #[error(
-        "{} is group- or world-writable (mode {mode:o}): whoever can write there can replace \
-         the signing key; fix it with `chmod go-w {}`", path.display(), path.display()
+        "{} is group- or world-writable (mode {mode:o}): whoever can write there can plant \
+         a signing key; fix it with `chmod go-w {}`", path.display(), path.display()
     )]
-    InsecurePermissions { path: PathBuf, mode: u32 },
+    WritableByOthers { path: PathBuf, mode: u32 },
+    #[error(
+        "{} is readable by others (mode {mode:o}): it is a private signing key; fix it with \
+         `chmod 600 {}`", path.display(), path.display()
+    )]
+    ReadableByOthers { path: PathBuf, mode: u32 },
 }
 
-/// Refuses a keys directory or key file that others may write: they could plant a key of
-/// their own, and every token it signs would verify.
-fn check_not_writable_by_others(path: &Path) -> Result<(), KeyError> {
+fn mode_of(path: &Path) -> Result<u32, KeyError> {
     use std::os::unix::fs::PermissionsExt;
-    let metadata = fs::metadata(path).map_err(|source| KeyError::Io {
-        path: path.to_owned(),
-        source,
-    })?;
-    let mode = metadata.permissions().mode() & 0o7777;
-    if mode & 0o022 != 0 {
-        return Err(KeyError::InsecurePermissions {
+    fs::metadata(path)
+        .map(|m| m.permissions().mode() & 0o7777)
+        .map_err(|source| KeyError::Io {
             path: path.to_owned(),
+            source,
+        })
+}
+
+/// Refuses a keys directory that others may write: they could plant a key of their own, and
+/// every token it signs would verify.
+fn check_directory(dir: &Path) -> Result<(), KeyError> {
+    let mode = mode_of(dir)?;
+    if mode & 0o022 != 0 {
+        return Err(KeyError::WritableByOthers {
+            path: dir.to_owned(),
             mode,
         });
+    }
+    Ok(())
+}
+
+/// Refuses a key file that anyone but its owner may write (a planted key) or read (a stolen
+/// one).
+fn check_key_file(file: &Path) -> Result<(), KeyError> {
+    let mode = mode_of(file)?;
+    let path = file.to_owned();
+    if mode & 0o022 != 0 {
+        return Err(KeyError::WritableByOthers { path, mode });
+    }
+    if mode & 0o044 != 0 {
+        return Err(KeyError::ReadableByOthers { path, mode });
     }
     Ok(())
 }
@@ -165,7 +189,7 @@ fn key_files(dir: &Path) -> Result<Vec<PathBuf>, KeyError> {
             });
         }
     };
-    check_not_writable_by_others(dir)?;
+    check_directory(dir)?;
     let mut files: Vec<PathBuf> = entries
         .filter_map(Result::ok)
         .map(|e| e.path())
@@ -173,7 +197,7 @@ fn key_files(dir: &Path) -> Result<Vec<PathBuf>, KeyError> {
         .collect();
     files.sort();
     for file in &files {
-        check_not_writable_by_others(file)?;
+        check_key_file(file)?;
     }
     Ok(files)
 }

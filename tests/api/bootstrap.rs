@@ -150,3 +150,37 @@ fn a_malformed_bootstrap_secret_is_refused_with_a_clear_message() {
         "even a bad secret is not echoed"
     );
 }
+
+#[test]
+fn a_forwarding_header_without_named_proxies_is_refused() {
+    let run = |envs: &[(&str, &str)]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_orgauth"));
+        command
+            .arg("migrate")
+            .env("DATABASE_URL", "/nonexistent/never-opened.db");
+        for (k, v) in envs {
+            command.env(k, v);
+        }
+        let out = command.output().unwrap();
+        assert!(!out.status.success());
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let stderr = run(&[("ORGAUTH_TRUSTED_PROXY_HEADER", "X-Forwarded-For")]);
+    assert!(stderr.contains("ORGAUTH_TRUSTED_PROXIES"), "{stderr}");
+    let stderr = run(&[
+        ("ORGAUTH_TRUSTED_PROXY_HEADER", "X-Forwarded-For"),
+        ("ORGAUTH_TRUSTED_PROXIES", "10.0.0.0/8, not-a-network"),
+    ]);
+    assert!(
+        stderr.contains("ORGAUTH_TRUSTED_PROXIES") && stderr.contains("not-a-network"),
+        "{stderr}"
+    );
+    let stderr = run(&[
+        ("ORGAUTH_TRUSTED_PROXY_HEADER", "Forwarded"),
+        ("ORGAUTH_TRUSTED_PROXIES", "10.0.0.0/8"),
+    ]);
+    assert!(
+        stderr.contains("Forwarded header is not supported"),
+        "{stderr}"
+    );
+}

@@ -347,22 +347,29 @@ on_both_backends!(
             true
         );
 
-        // Rotation can do the same: {"revoke_tokens": true}.
-        let rotated = platform
+        // Rotation can do the same: {"revoke_tokens": true}, for a leaked secret, so never
+        // together with a grace period (the old secret could go on minting tokens).
+        let refused = platform
             .post(
                 &format!("{path}/secret"),
                 json!({"grace_period_seconds": 600, "revoke_tokens": true}),
             )
+            .await;
+        crate::common::assert_problem(&refused, 422);
+        assert_eq!(refused.body["field"], "revoke_tokens");
+        let rotated = platform
+            .post(&format!("{path}/secret"), json!({"revoke_tokens": true}))
             .await;
         assert_eq!(rotated.status, 200);
         assert_eq!(
             introspect(app, &rs, &rs_secret, &fresh).await["active"],
             false
         );
-        // The outgoing secret still works during its grace period; its new tokens are active.
-        let during_grace = app.access_token(&svc, &svc_secret).await;
+        assert_eq!(app.token_basic(&svc, &svc_secret, &[]).await.status(), 401);
+        let new_secret = rotated.body["client_secret"].as_str().unwrap();
+        let after = app.access_token(&svc, new_secret).await;
         assert_eq!(
-            introspect(app, &rs, &rs_secret, &during_grace).await["active"],
+            introspect(app, &rs, &rs_secret, &after).await["active"],
             true
         );
 
