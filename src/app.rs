@@ -25,15 +25,15 @@ use crate::token::{Audiences, KeySet, TokenIssuer};
 pub enum StartupError {
     #[error(transparent)]
     Keys(#[from] crate::token::KeyError),
-    #[error("cannot reach the database: {0}")]
-    Database(String),
-    #[error("migrations failed: {0}")]
-    Migrations(String),
-    #[error("bootstrap failed: {0}")]
+    #[error("cannot reach the database")]
+    Database(#[source] Box<dyn std::error::Error + Send + Sync>),
+    #[error("migrations failed")]
+    Migrations(#[source] store::MigrationError),
+    #[error("bootstrap failed")]
     Bootstrap(#[from] crate::service::ServiceError),
     #[error("{0}")]
     Config(String),
-    #[error("cannot listen on {addr}: {source}")]
+    #[error("cannot listen on {addr}")]
     Bind {
         addr: String,
         source: std::io::Error,
@@ -142,9 +142,7 @@ pub fn build_state(
     let hasher = secret_hasher(config)?;
     let pool = migrated_pool(config)?;
     let bootstrapped = {
-        let mut conn = pool
-            .get()
-            .map_err(|e| StartupError::Database(e.to_string()))?;
+        let mut conn = pool.get().map_err(|e| StartupError::Database(e.into()))?;
         bootstrap::ensure(
             &mut conn,
             &hasher,
@@ -212,7 +210,7 @@ pub fn migrated_connection(config: &Config) -> Result<store::DbConnection, Start
     // Connect directly for the first contact: the real error (auth, DNS, refused) at once.
     let mut conn = store::ConnectionManager::new(config.database_url.clone())
         .connect()
-        .map_err(|e| StartupError::Database(e.to_string()))?;
+        .map_err(|e| StartupError::Database(e.into()))?;
     let ran = store::run_migrations(&mut conn).map_err(StartupError::Migrations)?;
     if ran > 0 {
         log::info!(

@@ -87,34 +87,47 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
     let result = Config::from_env()
-        .map_err(|e| e.to_string())
+        .map_err(Error::from)
         .and_then(|config| run(cli.command.unwrap_or(Command::Serve), config));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("orgauth: {e}");
+            // The error and every cause under it, on one line (a cause that an error's own
+            // message already quotes is not repeated).
+            let mut message = format!("orgauth: {e}");
+            let mut source = e.source();
+            while let Some(cause) = source {
+                let cause_text = cause.to_string();
+                if !message.contains(&cause_text) {
+                    message.push_str(": ");
+                    message.push_str(&cause_text);
+                }
+                source = cause.source();
+            }
+            eprintln!("{message}");
             ExitCode::FAILURE
         }
     }
 }
 
-fn run(command: Command, config: Config) -> Result<(), String> {
+type Error = Box<dyn std::error::Error>;
+
+fn run(command: Command, config: Config) -> Result<(), Error> {
     match command {
         Command::Serve => serve(config),
         Command::Migrate => {
-            app::migrated_connection(&config).map_err(|e| e.to_string())?;
+            app::migrated_connection(&config)?;
             println!("migrations are up to date");
             Ok(())
         }
         Command::Org(OrgCommand::Create { name }) => {
             let mut conn = connection(&config)?;
-            let org = service::organizations::create(&mut conn, &OPERATOR, &name)
-                .map_err(|e| e.to_string())?;
+            let org = service::organizations::create(&mut conn, &OPERATOR, &name)?;
             println!("{}", org.id);
             Ok(())
         }
         Command::Client(ClientCommand::Create { org, name, roles }) => {
-            let hasher = app::secret_hasher(&config).map_err(|e| e.to_string())?;
+            let hasher = app::secret_hasher(&config)?;
             let mut conn = connection(&config)?;
             let created = service::clients::create(
                 &mut conn,
@@ -127,20 +140,19 @@ fn run(command: Command, config: Config) -> Result<(), String> {
                     id: None,
                     secret: None,
                 },
-            )
-            .map_err(|e| e.to_string())?;
+            )?;
             println!("client_id={}", created.client.row.id);
             println!("client_secret={}", created.secret.into_plaintext());
             Ok(())
         }
         Command::Keys(KeysCommand::Generate { alg }) => {
             let alg = alg.unwrap_or(config.signing_alg);
-            let info = token::generate_key(&config.keys_dir, alg).map_err(|e| e.to_string())?;
+            let info = token::generate_key(&config.keys_dir, alg)?;
             println!("{} {} {}", info.kid, info.alg, info.path.display());
             Ok(())
         }
         Command::Keys(KeysCommand::List) => {
-            let keys = token::list_keys(&config.keys_dir).map_err(|e| e.to_string())?;
+            let keys = token::list_keys(&config.keys_dir)?;
             println!("{:<45} {:<6} {:<27} active", "kid", "alg", "created");
             for (i, key) in keys.iter().enumerate() {
                 let active = if i + 1 == keys.len() { "yes" } else { "no" };
@@ -168,9 +180,9 @@ fn return_large_allocations_to_the_os() {
     }
 }
 
-fn serve(config: Config) -> Result<(), String> {
+fn serve(config: Config) -> Result<(), Error> {
     actix_web::rt::System::new().block_on(async move {
-        let application = Application::build(config.clone()).map_err(|e| e.to_string())?;
+        let application = Application::build(config.clone())?;
         if let Some(b) = &application.bootstrapped {
             println!(
                 "Created the bootstrap organization {} and its admin client.",
@@ -190,14 +202,12 @@ fn serve(config: Config) -> Result<(), String> {
             config.bind,
             config.issuer
         );
-        application
-            .run_until_stopped()
-            .await
-            .map_err(|e| e.to_string())
+        application.run_until_stopped().await?;
+        Ok(())
     })
 }
 
 /// One migrated connection for a command: no pool, so no background thread outlives it.
-fn connection(config: &Config) -> Result<orgauth::store::DbConnection, String> {
-    app::migrated_connection(config).map_err(|e| e.to_string())
+fn connection(config: &Config) -> Result<orgauth::store::DbConnection, Error> {
+    Ok(app::migrated_connection(config)?)
 }

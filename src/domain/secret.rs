@@ -169,13 +169,6 @@ impl SecretHasher {
     }
 }
 
-impl Default for SecretHasher {
-    /// OWASP's recommended argon2id cost: m = 19 MiB, t = 2, p = 1.
-    fn default() -> Self {
-        Self::new(19_456, 2, 1).expect("default argon2 parameters are valid")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

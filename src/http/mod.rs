@@ -2,13 +2,13 @@
 //! operations (health, readiness, metrics).
 
 pub mod admin;
+pub mod body;
 pub mod client_address;
 pub mod console;
 pub mod oauth;
 pub mod ops;
 
 use std::net::IpAddr;
-use std::time::Duration;
 
 use actix_web::{HttpMessage, HttpRequest};
 
@@ -17,10 +17,6 @@ use crate::domain::SecretHasher;
 use crate::last_used::LastUsedRecorder;
 use crate::store::Pool;
 use crate::token::{Audiences, TokenIssuer};
-
-/// How long a request body may take to arrive once its headers have: a body that trickles
-/// or never completes must not hold a connection and a worker's attention for ever.
-pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Everything a handler may need, built once at start and shared by every worker.
 pub struct AppState {

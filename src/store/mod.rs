@@ -306,17 +306,18 @@ fn existing_file_uri(path: &str) -> String {
 
 /// Runs the pending migrations of the connection's backend; returns how many ran. A SQLite
 /// file is switched to WAL first, so readers run beside the single writer.
-pub fn run_migrations(conn: &mut DbConnection) -> Result<usize, String> {
-    let ran = match conn {
-        DbConnection::Pg(c) => c.run_pending_migrations(PG_MIGRATIONS).map(|v| v.len()),
+pub fn run_migrations(conn: &mut DbConnection) -> Result<usize, MigrationError> {
+    match conn {
+        DbConnection::Pg(c) => Ok(c.run_pending_migrations(PG_MIGRATIONS)?.len()),
         DbConnection::Sqlite(c) => {
-            c.batch_execute("PRAGMA journal_mode = WAL;")
-                .map_err(|e| e.to_string())?;
-            c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len())
+            c.batch_execute("PRAGMA journal_mode = WAL;")?;
+            Ok(c.run_pending_migrations(SQLITE_MIGRATIONS)?.len())
         }
-    };
-    ran.map_err(|e| e.to_string())
+    }
 }
+
+/// What diesel's migration harness reports (a boxed error of its own).
+pub type MigrationError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Now, in UTC, at the microsecond precision both backends keep.
 pub fn now() -> NaiveDateTime {

@@ -2,7 +2,8 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 
 use super::auth::AdminCaller;
 use super::pagination::{Page, PageQuery};
-use super::problem::{ApiError, Problem};
+use super::problem::ApiError;
+use super::responses::{CommonProblems, NotFoundProblem, QueryProblems};
 use super::run;
 use super::views::AuditEventView;
 use crate::http::AppState;
@@ -17,10 +18,7 @@ use crate::service;
             ("X-Next-Cursor" = String, description = "Cursor of the next page, absent on the last"),
             ("Link" = String, description = "RFC 8288 rel=\"next\" link"),
         )),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        CommonProblems, NotFoundProblem, QueryProblems,
     )
 )]
 #[get("/organizations/{org_id}/audit-events")]

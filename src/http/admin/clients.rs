@@ -5,7 +5,10 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use super::auth::AdminCaller;
 use super::json::{ApiJson, read_limited};
 use super::pagination::{Page, PageQuery};
-use super::problem::{ApiError, Problem};
+use super::problem::ApiError;
+use super::responses::{
+    BodyProblems, CommonProblems, ConflictProblem, NotFoundProblem, QueryProblems,
+};
 use super::run;
 use super::views::{
     ClientView, ClientWithSecretView, CreateClientRequest, RotateSecretRequest, UpdateClientRequest,
@@ -26,10 +29,7 @@ type ClientPath = web::Path<(String, String)>;
             ("X-Next-Cursor" = String, description = "Cursor of the next page, absent on the last"),
             ("Link" = String, description = "RFC 8288 rel=\"next\" link"),
         )),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        CommonProblems, NotFoundProblem, QueryProblems,
     )
 )]
 #[get("/organizations/{org_id}/clients")]
@@ -61,11 +61,7 @@ pub async fn list_clients(
     request_body = CreateClientRequest,
     responses(
         (status = 201, description = "The client and its secret, shown this once", body = ClientWithSecretView),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "A role the caller may not grant", body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        CommonProblems, NotFoundProblem, BodyProblems, ConflictProblem,
     )
 )]
 #[post("/organizations/{org_id}/clients")]
@@ -113,9 +109,7 @@ pub async fn create_client(
     ),
     responses(
         (status = 200, body = ClientView),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        CommonProblems, NotFoundProblem,
     )
 )]
 #[get("/organizations/{org_id}/clients/{client_id}")]
@@ -143,11 +137,7 @@ pub async fn get_client(
     request_body = UpdateClientRequest,
     responses(
         (status = 200, body = ClientView),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "A role the caller may not grant", body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        CommonProblems, NotFoundProblem, BodyProblems, ConflictProblem,
     )
 )]
 #[patch("/organizations/{org_id}/clients/{client_id}")]
@@ -189,11 +179,7 @@ pub async fn update_client(
     request_body(content = Option<RotateSecretRequest>, description = "Optional"),
     responses(
         (status = 200, description = "The client and its new secret, shown this once", body = ClientWithSecretView),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        CommonProblems, NotFoundProblem, BodyProblems, ConflictProblem,
     )
 )]
 #[post("/organizations/{org_id}/clients/{client_id}/secret")]
@@ -233,9 +219,7 @@ pub async fn rotate_secret(
     ),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        CommonProblems, NotFoundProblem, ConflictProblem,
     )
 )]
 #[delete("/organizations/{org_id}/clients/{client_id}")]
@@ -267,9 +251,7 @@ pub async fn delete_client(
     ),
     responses(
         (status = 200, description = "The client, with its new tokens_not_before", body = ClientView),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        CommonProblems, NotFoundProblem,
     )
 )]
 #[post("/organizations/{org_id}/clients/{client_id}/revoke-tokens")]

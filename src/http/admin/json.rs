@@ -5,12 +5,11 @@ use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
-use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 use serde::de::DeserializeOwned;
 
 use super::problem::ApiError;
-use crate::http::BODY_READ_TIMEOUT;
+use crate::http::body::{self, BodyError};
 
 pub const BODY_LIMIT: usize = 64 * 1024;
 
@@ -41,21 +40,16 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
 }
 
 pub async fn read_limited(payload: web::Payload) -> Result<web::Bytes, ApiError> {
-    tokio::time::timeout(BODY_READ_TIMEOUT, payload.to_bytes_limited(BODY_LIMIT))
-        .await
-        .map_err(|_| ApiError::BodyTimeout(BODY_READ_TIMEOUT))?
-        .map_err(|_| ApiError::PayloadTooLarge(BODY_LIMIT))?
-        .map_err(|_| ApiError::bad_request(None, "the request body could not be read"))
+    body::read(payload, BODY_LIMIT).await.map_err(|e| match e {
+        BodyError::TooLarge(limit) => ApiError::PayloadTooLarge(limit),
+        BodyError::Timeout(after) => ApiError::BodyTimeout(after),
+        BodyError::Unreadable => ApiError::bad_request(None, "the request body could not be read"),
+    })
 }
 
 fn parse<T: DeserializeOwned>(req: &HttpRequest, body: &[u8]) -> Result<T, ApiError> {
-    let content_type = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let essence = content_type.split(';').next().unwrap_or("").trim();
-    if !(essence.eq_ignore_ascii_case("application/json") || essence.ends_with("+json")) {
+    let media_type = body::media_type(req);
+    if !(media_type == "application/json" || media_type.ends_with("+json")) {
         return Err(ApiError::UnsupportedMediaType);
     }
     let mut de = serde_json::Deserializer::from_slice(body);

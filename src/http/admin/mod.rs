@@ -10,6 +10,7 @@ mod json;
 mod organizations;
 mod pagination;
 pub mod problem;
+mod responses;
 mod roles;
 pub mod views;
 

@@ -2,7 +2,8 @@ use actix_web::{HttpResponse, get, post, web};
 
 use super::auth::AdminCaller;
 use super::json::ApiJson;
-use super::problem::{ApiError, Problem};
+use super::problem::ApiError;
+use super::responses::{BodyProblems, CommonProblems, ConflictProblem};
 use super::run;
 use super::views::{CreateOrganizationRequest, OrganizationView};
 use crate::http::AppState;
@@ -13,8 +14,7 @@ use crate::service;
     tag = "organizations",
     responses(
         (status = 200, body = [OrganizationView]),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
+        CommonProblems,
     )
 )]
 #[get("/organizations")]
@@ -40,10 +40,7 @@ pub async fn list_organizations(
     request_body = CreateOrganizationRequest,
     responses(
         (status = 201, body = OrganizationView),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        CommonProblems, BodyProblems, ConflictProblem,
     )
 )]
 #[post("/organizations")]

@@ -2,7 +2,8 @@ use actix_web::{HttpResponse, delete, get, post, web};
 
 use super::auth::AdminCaller;
 use super::json::ApiJson;
-use super::problem::{ApiError, Problem};
+use super::problem::ApiError;
+use super::responses::{BodyProblems, CommonProblems, ConflictProblem, NotFoundProblem};
 use super::run;
 use super::views::{CreateRoleRequest, RoleView};
 use crate::http::AppState;
@@ -13,8 +14,7 @@ use crate::service;
     tag = "roles",
     responses(
         (status = 200, description = "Every role clients can be given", body = [RoleView]),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
+        CommonProblems,
     )
 )]
 #[get("/roles")]
@@ -32,11 +32,7 @@ pub async fn list_roles(
     request_body = CreateRoleRequest,
     responses(
         (status = 201, description = "The new role", body = RoleView),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The role exists", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        CommonProblems, BodyProblems, ConflictProblem,
     )
 )]
 #[post("/roles")]
@@ -60,10 +56,7 @@ pub async fn create_role(
     params(("name" = String, Path, description = "Role name")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Still held by a client, or built in", body = Problem, content_type = "application/problem+json"),
+        CommonProblems, NotFoundProblem, ConflictProblem,
     )
 )]
 #[delete("/roles/{name}")]
