@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use orgauth::app::{self, Application};
 use orgauth::config::Config;
-use orgauth::domain::NewClientSecret;
+use orgauth::domain::{DisplayName, NewClientSecret, OrgId, RoleSet};
 use orgauth::service::{self, Actor, clients::NewClient};
 use orgauth::token::{self, SigningAlg};
 
@@ -122,7 +122,8 @@ fn run(command: Command, config: Config) -> Result<(), Error> {
         }
         Command::Org(OrgCommand::Create { name }) => {
             let mut conn = connection(&config)?;
-            let org = service::organizations::create(&mut conn, &OPERATOR, &name)?;
+            let name = DisplayName::parse(&name).map_err(|e| format!("NAME: {e}"))?;
+            let org = service::organizations::create(&mut conn, &OPERATOR, name)?;
             println!("{}", org.id);
             Ok(())
         }
@@ -134,9 +135,9 @@ fn run(command: Command, config: Config) -> Result<(), Error> {
                 &hasher,
                 &OPERATOR,
                 NewClient {
-                    org_id: &org,
-                    name: &name,
-                    roles: &roles,
+                    org_id: OrgId::parse(&org).map_err(|e| format!("--org: {e}"))?,
+                    name: DisplayName::parse(&name).map_err(|e| format!("--name: {e}"))?,
+                    roles: RoleSet::parse(&roles).map_err(|e| format!("--role: {e}"))?,
                     id: None,
                     secret: None,
                 },

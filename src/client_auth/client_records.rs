@@ -99,7 +99,7 @@ mod tests {
             org_id: "org".into(),
             secret_hash: hash.into(),
             previous_secret: None,
-            roles: vec![],
+            roles: Default::default(),
             tokens_not_before: None,
         })
     }

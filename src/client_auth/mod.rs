@@ -37,7 +37,7 @@ use self::argon2_pool::Argon2Pool;
 use self::client_records::ClientRecords;
 use self::limiter::FailureLimiter;
 use self::verified_secrets::VerifiedSecrets;
-use crate::domain::{ClientId, ClientSecret, NewClientSecret, SecretHash, SecretHasher};
+use crate::domain::{ClientId, ClientSecret, NewClientSecret, RoleSet, SecretHash, SecretHasher};
 use crate::metrics::METRICS;
 use crate::store::clients::ClientCredentials;
 use crate::store::{self, Pool, StoreError};
@@ -55,8 +55,7 @@ impl AuthenticatedClient {
         &self.0.org_id
     }
 
-    /// Sorted by name.
-    pub fn roles(&self) -> &[String] {
+    pub fn roles(&self) -> &RoleSet {
         &self.0.roles
     }
 

@@ -9,7 +9,7 @@ mod secret;
 pub use ids::{ClientId, OrgId};
 pub use name::{DisplayName, check_free_text};
 pub use random::random_base62;
-pub use role::{ORG_ADMIN, PLATFORM_ADMIN, RoleName, Scope};
+pub use role::{ORG_ADMIN, PLATFORM_ADMIN, RoleName, RoleSet, Scope};
 pub use secret::{
     ClientSecret, NewClientSecret, SECRET_LEN, SecretFormatError, SecretHash, SecretHasher,
 };

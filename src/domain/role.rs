@@ -38,6 +38,52 @@ impl fmt::Debug for RoleName {
     }
 }
 
+/// A client's roles: valid role names, each once, sorted by name, at most `RoleSet::MAX`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RoleSet(Vec<String>);
+
+impl RoleSet {
+    /// The most roles one client may hold (keeps tokens and role checks small).
+    pub const MAX: usize = 50;
+
+    pub fn parse<S: AsRef<str>>(roles: &[S]) -> Result<Self, ParseError> {
+        if roles.len() > Self::MAX {
+            return Err(ParseError(format!(
+                "a client holds at most {} roles",
+                Self::MAX
+            )));
+        }
+        let mut parsed = roles
+            .iter()
+            .map(|r| RoleName::parse(r.as_ref()).map(|r| r.0))
+            .collect::<Result<Vec<_>, _>>()?;
+        parsed.sort();
+        if parsed.windows(2).any(|w| w[0] == w[1]) {
+            return Err(ParseError("each role may appear once".into()));
+        }
+        Ok(Self(parsed))
+    }
+
+    /// Roles as the store holds them (already valid): sorted and deduplicated here.
+    pub fn from_stored(mut roles: Vec<String>) -> Self {
+        roles.sort();
+        roles.dedup();
+        Self(roles)
+    }
+
+    pub fn as_slice(&self) -> &[String] {
+        &self.0
+    }
+
+    pub fn contains(&self, role: &str) -> bool {
+        self.0.binary_search_by(|r| r.as_str().cmp(role)).is_ok()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(String::as_str)
+    }
+}
+
 /// A requested OAuth scope: space-separated role names, duplicates dropped, order kept.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Scope(Vec<RoleName>);
@@ -66,6 +112,18 @@ impl Scope {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_role_set_is_valid_unique_sorted_and_bounded() {
+        let set = RoleSet::parse(&["b:write", "a:read"]).unwrap();
+        assert_eq!(set.as_slice(), ["a:read", "b:write"]);
+        assert!(set.contains("b:write") && !set.contains("c"));
+        assert!(RoleSet::parse(&["a", "a"]).is_err());
+        assert!(RoleSet::parse(&["bad role"]).is_err());
+        let many: Vec<String> = (0..=RoleSet::MAX).map(|i| format!("r{i}")).collect();
+        assert!(RoleSet::parse(&many).is_err());
+        assert!(RoleSet::parse(&many[1..]).is_ok());
+    }
 
     #[test]
     fn scope_splits_and_deduplicates() {

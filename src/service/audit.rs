@@ -1,7 +1,7 @@
 use serde_json::Value;
 
 use super::{Actor, ServiceError};
-use crate::domain::random_base62;
+use crate::domain::{OrgId, random_base62};
 use crate::store::audit::{self, AuditEvent};
 use crate::store::{self, DbConnection};
 
@@ -43,10 +43,10 @@ pub fn record(
 pub fn page(
     conn: &mut DbConnection,
     actor: &Actor,
-    org_id: &str,
+    org_id: &OrgId,
     before: Option<(chrono::NaiveDateTime, String)>,
     limit: i64,
 ) -> Result<Vec<AuditEvent>, ServiceError> {
     super::organizations::find_managed(conn, actor, org_id)?;
-    Ok(audit::page(conn, org_id, before, limit)?)
+    Ok(audit::page(conn, org_id.as_str(), before, limit)?)
 }

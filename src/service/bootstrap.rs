@@ -5,7 +5,8 @@ use super::clients::{self, NewClient};
 use super::organizations;
 use super::{Actor, ServiceError};
 use crate::domain::{
-    ClientId, ClientSecret, NewClientSecret, ORG_ADMIN, PLATFORM_ADMIN, SecretHasher,
+    ClientId, ClientSecret, DisplayName, NewClientSecret, ORG_ADMIN, OrgId, PLATFORM_ADMIN,
+    RoleSet, SecretHasher,
 };
 use crate::store::{self, DbConnection};
 
@@ -40,16 +41,20 @@ fn create_if_empty(
     }
     let secret_from_env = client_secret.is_some();
     let actor = Actor::Operator("bootstrap");
-    let org = organizations::create(conn, &actor, "Bootstrap organization")?;
-    let roles = [PLATFORM_ADMIN.to_owned(), ORG_ADMIN.to_owned()];
+    let org_id = OrgId::generate();
+    let name = |s| DisplayName::parse(s).map_err(|e| ServiceError::invalid("name", e.0));
+    let org =
+        organizations::create_with_id(conn, &actor, &org_id, name("Bootstrap organization")?)?;
+    let roles = RoleSet::parse(&[PLATFORM_ADMIN, ORG_ADMIN])
+        .map_err(|e| ServiceError::invalid("roles", e.0))?;
     let created = clients::create(
         conn,
         hasher,
         &actor,
         NewClient {
-            org_id: &org.id,
-            name: "Bootstrap admin",
-            roles: &roles,
+            org_id,
+            name: name("Bootstrap admin")?,
+            roles,
             id: client_id,
             secret: client_secret.map(NewClientSecret::from),
         },

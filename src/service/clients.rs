@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use serde_json::json;
 
 use super::{Actor, ServiceError, audit};
-use crate::domain::{ClientId, DisplayName, NewClientSecret, RoleName, SecretHasher};
+use crate::domain::{ClientId, DisplayName, NewClientSecret, OrgId, RoleSet, SecretHasher};
 use crate::store::clients::{self, ClientRow, SecretRotation};
 use crate::store::{self, DbConnection, changes, roles};
 
@@ -17,19 +17,17 @@ pub const MAX_GRACE_PERIOD: Duration = Duration::from_secs(7 * 24 * 3600);
 /// instances; the token endpoint holds this client's next token until the cut-off has passed.
 pub const TOKEN_CUTOFF_MARGIN: chrono::TimeDelta = chrono::TimeDelta::seconds(2);
 
-/// The most roles one client may hold (keeps tokens and role checks small).
-pub const MAX_ROLES_PER_CLIENT: usize = 50;
-
-/// A client with its roles (sorted).
+/// A client with its roles.
 pub struct ClientRecord {
     pub row: ClientRow,
-    pub roles: Vec<String>,
+    pub roles: RoleSet,
 }
 
-pub struct NewClient<'a> {
-    pub org_id: &'a str,
-    pub name: &'a str,
-    pub roles: &'a [String],
+/// A client to create, its values parsed at the edge (API, CLI, bootstrap).
+pub struct NewClient {
+    pub org_id: OrgId,
+    pub name: DisplayName,
+    pub roles: RoleSet,
     /// Set only for the bootstrap client taken from the environment.
     pub id: Option<ClientId>,
     pub secret: Option<NewClientSecret>,
@@ -45,24 +43,25 @@ pub fn create(
     conn: &mut DbConnection,
     hasher: &SecretHasher,
     actor: &Actor,
-    new: NewClient<'_>,
+    new: NewClient,
 ) -> Result<ClientWithSecret, ServiceError> {
-    let name = DisplayName::parse(new.name).map_err(|e| ServiceError::invalid("name", e.0))?;
-    let roles = parse_roles(new.roles)?;
-    super::organizations::find_managed(conn, actor, new.org_id)?;
+    let NewClient {
+        org_id,
+        name,
+        roles,
+        id,
+        secret,
+    } = new;
+    super::organizations::find_managed(conn, actor, &org_id)?;
     check_assignable(conn, actor, &roles)?;
 
     // argon2 before the transaction: no lock is held while hashing.
-    let secret = new.secret.unwrap_or_else(NewClientSecret::generate);
+    let secret = secret.unwrap_or_else(NewClientSecret::generate);
     let hash = hasher.hash(secret.secret());
     let now = store::now();
     let row = ClientRow {
-        id: new
-            .id
-            .unwrap_or_else(ClientId::generate)
-            .as_str()
-            .to_owned(),
-        org_id: new.org_id.to_owned(),
+        id: id.unwrap_or_else(ClientId::generate).as_str().to_owned(),
+        org_id: org_id.as_str().to_owned(),
         name: name.into_inner(),
         secret_hash: hash.as_str().to_owned(),
         secret_hint: secret.secret().hint(),
@@ -81,14 +80,14 @@ pub fn create(
                 row.id
             )));
         }
-        clients::insert(conn, &row, &roles)?;
+        clients::insert(conn, &row, roles.as_slice())?;
         audit::record(
             conn,
             &row.org_id,
             actor,
             audit::CLIENT_CREATED,
             &row.id,
-            json!({"name": row.name, "roles": roles}),
+            json!({"name": row.name, "roles": roles.as_slice()}),
         )
     })?;
     Ok(ClientWithSecret {
@@ -101,8 +100,8 @@ pub fn create(
 pub fn get(
     conn: &mut DbConnection,
     actor: &Actor,
-    org_id: &str,
-    client_id: &str,
+    org_id: &OrgId,
+    client_id: &ClientId,
 ) -> Result<ClientRecord, ServiceError> {
     super::organizations::find_managed(conn, actor, org_id)?;
     load(conn, org_id, client_id)
@@ -112,41 +111,37 @@ pub fn get(
 pub fn list(
     conn: &mut DbConnection,
     actor: &Actor,
-    org_id: &str,
+    org_id: &OrgId,
     after: Option<(NaiveDateTime, String)>,
     limit: i64,
 ) -> Result<Vec<ClientRecord>, ServiceError> {
     super::organizations::find_managed(conn, actor, org_id)?;
-    let rows = clients::page(conn, org_id, after, limit)?;
+    let rows = clients::page(conn, org_id.as_str(), after, limit)?;
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
     let mut roles = clients::roles_of_many(conn, &ids)?;
     Ok(rows
         .into_iter()
         .map(|row| ClientRecord {
-            roles: roles.remove(&row.id).unwrap_or_default(),
+            roles: RoleSet::from_stored(roles.remove(&row.id).unwrap_or_default()),
             row,
         })
         .collect())
 }
 
-pub struct ClientUpdate<'a> {
-    pub name: Option<&'a str>,
+pub struct ClientUpdate {
+    pub name: Option<DisplayName>,
     /// Replaces the whole set.
-    pub roles: Option<&'a [String]>,
+    pub roles: Option<RoleSet>,
 }
 
 pub fn update(
     conn: &mut DbConnection,
     actor: &Actor,
-    org_id: &str,
-    client_id: &str,
-    update: ClientUpdate<'_>,
+    org_id: &OrgId,
+    client_id: &ClientId,
+    update: ClientUpdate,
 ) -> Result<ClientRecord, ServiceError> {
-    let name = update
-        .name
-        .map(|n| DisplayName::parse(n).map_err(|e| ServiceError::invalid("name", e.0)))
-        .transpose()?;
-    let roles = update.roles.map(parse_roles).transpose()?;
+    let ClientUpdate { name, roles } = update;
     if name.is_none() && roles.is_none() {
         return Err(ServiceError::invalid("name", "send name, roles or both"));
     }
@@ -155,22 +150,22 @@ pub fn update(
         let now = store::now();
         let mut changes = serde_json::Map::new();
         if let Some(name) = &name {
-            clients::set_name(conn, client_id, name.as_str(), now)?;
+            clients::set_name(conn, client_id.as_str(), name.as_str(), now)?;
             changes.insert("name".into(), json!(name.as_str()));
         }
         if let Some(roles) = &roles {
             check_assignable(conn, actor, roles)?;
-            clients::replace_roles(conn, client_id, roles, now)?;
-            changes.insert("roles".into(), json!(roles));
-            changes.insert("previous_roles".into(), json!(before.roles));
+            clients::replace_roles(conn, client_id.as_str(), roles.as_slice(), now)?;
+            changes.insert("roles".into(), json!(roles.as_slice()));
+            changes.insert("previous_roles".into(), json!(before.roles.as_slice()));
         }
-        changes::notify_changed(conn, client_id)?;
+        changes::notify_changed(conn, client_id.as_str())?;
         audit::record(
             conn,
-            org_id,
+            org_id.as_str(),
             actor,
             audit::CLIENT_UPDATED,
-            client_id,
+            client_id.as_str(),
             changes.into(),
         )?;
         load(conn, org_id, client_id)
@@ -190,8 +185,8 @@ pub fn rotate_secret(
     conn: &mut DbConnection,
     hasher: &SecretHasher,
     actor: &Actor,
-    org_id: &str,
-    client_id: &str,
+    org_id: &OrgId,
+    client_id: &ClientId,
     rotation: Rotation,
 ) -> Result<ClientWithSecret, ServiceError> {
     let grace = rotation.grace;
@@ -220,24 +215,29 @@ pub fn rotate_secret(
         let previous = (!grace.is_zero()).then_some((before.row.secret_hash.as_str(), grace_until));
         clients::rotate_secret(
             conn,
-            client_id,
+            client_id.as_str(),
             &SecretRotation {
-                secret_hash: hash.as_str(),
+                secret_hash: &hash,
                 secret_hint: &hint,
                 previous,
                 now,
             },
         )?;
         if rotation.revoke_tokens {
-            clients::set_tokens_not_before(conn, client_id, now + TOKEN_CUTOFF_MARGIN, now)?;
+            clients::set_tokens_not_before(
+                conn,
+                client_id.as_str(),
+                now + TOKEN_CUTOFF_MARGIN,
+                now,
+            )?;
         }
-        changes::notify_changed(conn, client_id)?;
+        changes::notify_changed(conn, client_id.as_str())?;
         audit::record(
             conn,
-            org_id,
+            org_id.as_str(),
             actor,
             audit::CLIENT_SECRET_ROTATED,
-            client_id,
+            client_id.as_str(),
             json!({
                 "grace_period_seconds": grace.as_secs(),
                 "secret_hint": hint,
@@ -254,21 +254,21 @@ pub fn rotate_secret(
 pub fn revoke_tokens(
     conn: &mut DbConnection,
     actor: &Actor,
-    org_id: &str,
-    client_id: &str,
+    org_id: &OrgId,
+    client_id: &ClientId,
 ) -> Result<ClientRecord, ServiceError> {
     store::write_transaction(conn, |conn| {
         lock_for_change(conn, actor, org_id, client_id)?;
         let now = store::now();
         let cutoff = now + TOKEN_CUTOFF_MARGIN;
-        clients::set_tokens_not_before(conn, client_id, cutoff, now)?;
-        changes::notify_changed(conn, client_id)?;
+        clients::set_tokens_not_before(conn, client_id.as_str(), cutoff, now)?;
+        changes::notify_changed(conn, client_id.as_str())?;
         audit::record(
             conn,
-            org_id,
+            org_id.as_str(),
             actor,
             audit::CLIENT_TOKENS_REVOKED,
-            client_id,
+            client_id.as_str(),
             json!({"tokens_not_before": cutoff.and_utc().to_rfc3339()}),
         )?;
         load(conn, org_id, client_id)
@@ -278,20 +278,20 @@ pub fn revoke_tokens(
 pub fn delete(
     conn: &mut DbConnection,
     actor: &Actor,
-    org_id: &str,
-    client_id: &str,
+    org_id: &OrgId,
+    client_id: &ClientId,
 ) -> Result<(), ServiceError> {
     store::write_transaction(conn, |conn| {
         let before = lock_for_change(conn, actor, org_id, client_id)?;
-        clients::delete(conn, client_id)?;
-        changes::notify_changed(conn, client_id)?;
+        clients::delete(conn, client_id.as_str())?;
+        changes::notify_changed(conn, client_id.as_str())?;
         audit::record(
             conn,
-            org_id,
+            org_id.as_str(),
             actor,
             audit::CLIENT_DELETED,
-            client_id,
-            json!({"name": before.row.name, "roles": before.roles}),
+            client_id.as_str(),
+            json!({"name": before.row.name, "roles": before.roles.as_slice()}),
         )
     })
 }
@@ -299,13 +299,12 @@ pub fn delete(
 /// The client without any authorization check: for use cases that have done theirs.
 fn load(
     conn: &mut DbConnection,
-    org_id: &str,
-    client_id: &str,
+    org_id: &OrgId,
+    client_id: &ClientId,
 ) -> Result<ClientRecord, ServiceError> {
-    let client_id = parse_client_id(client_id)?;
-    let row = clients::find_in_org(conn, org_id, client_id.as_str())?
+    let row = clients::find_in_org(conn, org_id.as_str(), client_id.as_str())?
         .ok_or(ServiceError::NotFound("client"))?;
-    let roles = clients::roles_of(conn, &row.id)?;
+    let roles = RoleSet::from_stored(clients::roles_of(conn, &row.id)?);
     Ok(ClientRecord { row, roles })
 }
 
@@ -315,47 +314,20 @@ fn load(
 fn lock_for_change(
     conn: &mut DbConnection,
     actor: &Actor,
-    org_id: &str,
-    client_id: &str,
+    org_id: &OrgId,
+    client_id: &ClientId,
 ) -> Result<ClientRecord, ServiceError> {
     super::organizations::find_managed(conn, actor, org_id)?;
-    let client_id = parse_client_id(client_id)?;
-    if !clients::lock(conn, org_id, client_id.as_str())? {
+    if !clients::lock(conn, org_id.as_str(), client_id.as_str())? {
         return Err(ServiceError::NotFound("client"));
     }
-    let before = load(conn, org_id, client_id.as_str())?;
+    let before = load(conn, org_id, client_id)?;
     authorize_change(&before, actor)?;
     Ok(before)
 }
 
-/// A client ID from a path: one that cannot exist is simply not found.
-fn parse_client_id(client_id: &str) -> Result<ClientId, ServiceError> {
-    ClientId::parse(client_id).map_err(|_| ServiceError::NotFound("client"))
-}
-
 fn authorize_change(client: &ClientRecord, actor: &Actor) -> Result<(), ServiceError> {
     actor.may_act_on(&client.roles)
-}
-
-/// Parses a role list: each a valid name, no duplicates, at most `MAX_ROLES_PER_CLIENT`;
-/// returns it sorted.
-fn parse_roles(roles: &[String]) -> Result<Vec<String>, ServiceError> {
-    if roles.len() > MAX_ROLES_PER_CLIENT {
-        return Err(ServiceError::invalid(
-            "roles",
-            format!("a client holds at most {MAX_ROLES_PER_CLIENT} roles"),
-        ));
-    }
-    let mut parsed = Vec::with_capacity(roles.len());
-    for role in roles {
-        let role = RoleName::parse(role).map_err(|e| ServiceError::invalid("roles", e.0))?;
-        parsed.push(role.as_str().to_owned());
-    }
-    parsed.sort();
-    if parsed.windows(2).any(|w| w[0] == w[1]) {
-        return Err(ServiceError::invalid("roles", "each role may appear once"));
-    }
-    Ok(parsed)
 }
 
 /// No escalation: roles come from the catalog, and the actor may grant each of them (only
@@ -367,9 +339,9 @@ fn parse_roles(roles: &[String]) -> Result<Vec<String>, ServiceError> {
 fn check_assignable(
     conn: &mut DbConnection,
     actor: &Actor,
-    roles: &[String],
+    roles: &RoleSet,
 ) -> Result<(), ServiceError> {
-    let missing = roles::missing(conn, roles)?;
+    let missing = roles::missing(conn, roles.as_slice())?;
     if !missing.is_empty() {
         return Err(ServiceError::invalid(
             "roles",

@@ -1,13 +1,13 @@
 //! What introspection (RFC 7662) may say about a verified access token, and to whom.
 
-use crate::domain::PLATFORM_ADMIN;
+use crate::domain::{PLATFORM_ADMIN, RoleSet};
 use crate::store::{self, DbConnection, StoreError};
 use crate::token::AccessTokenClaims;
 
 /// The client asking: it sees tokens of its own organization, a platform admin every token.
 pub struct Introspector<'a> {
     pub org_id: &'a str,
-    pub roles: &'a [String],
+    pub roles: &'a RoleSet,
 }
 
 /// Active only for a token visible to the caller, not revoked, whose client still exists and
@@ -18,8 +18,7 @@ pub fn introspect(
     caller: &Introspector<'_>,
     mut claims: AccessTokenClaims,
 ) -> Result<Option<AccessTokenClaims>, StoreError> {
-    let visible =
-        caller.org_id == claims.org_id || caller.roles.iter().any(|r| r == PLATFORM_ADMIN);
+    let visible = caller.org_id == claims.org_id || caller.roles.contains(PLATFORM_ADMIN);
     if !visible || store::revocations::is_revoked(conn, &claims.jti)? {
         return Ok(None);
     }
@@ -33,7 +32,7 @@ pub fn introspect(
     claims.scope = claims
         .scope
         .split(' ')
-        .filter(|s| client.roles.iter().any(|r| r == s))
+        .filter(|s| client.roles.contains(s))
         .collect::<Vec<_>>()
         .join(" ");
     Ok(Some(claims))

@@ -10,7 +10,7 @@ pub mod introspection;
 pub mod organizations;
 pub mod roles;
 
-use crate::domain::{ORG_ADMIN, PLATFORM_ADMIN};
+use crate::domain::{ORG_ADMIN, OrgId, PLATFORM_ADMIN, RoleSet};
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -103,11 +103,12 @@ impl Actor {
     }
 
     /// Platform admins manage every organization; org admins their own only.
-    pub fn can_manage_org(&self, org_id: &str) -> bool {
+    pub fn can_manage_org(&self, org_id: &OrgId) -> bool {
         match self {
             Self::Operator(_) => true,
             Self::Client(c) => {
-                self.is_platform_admin() || (self.has_role(ORG_ADMIN) && c.org_id == org_id)
+                self.is_platform_admin()
+                    || (self.has_role(ORG_ADMIN) && c.org_id == org_id.as_str())
             }
         }
     }
@@ -121,7 +122,7 @@ impl Actor {
     /// The grant rule: an actor may act on a client (rotate, rename, re-role, delete) only if
     /// it could have granted every role that client holds. An org admin therefore never
     /// touches a `platform:admin` client, even one in its own organization.
-    pub fn may_act_on(&self, client_roles: &[String]) -> Result<(), ServiceError> {
+    pub fn may_act_on(&self, client_roles: &RoleSet) -> Result<(), ServiceError> {
         match client_roles.iter().find(|r| !self.can_grant(r)) {
             None => Ok(()),
             Some(role) => Err(ServiceError::Forbidden(format!(

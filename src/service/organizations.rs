@@ -8,16 +8,25 @@ use crate::store::{self, DbConnection};
 pub fn create(
     conn: &mut DbConnection,
     actor: &Actor,
-    name: &str,
+    name: DisplayName,
+) -> Result<Organization, ServiceError> {
+    create_with_id(conn, actor, &OrgId::generate(), name)
+}
+
+/// `create` with the ID chosen by the caller (the bootstrap, which goes on to use it).
+pub fn create_with_id(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: &OrgId,
+    name: DisplayName,
 ) -> Result<Organization, ServiceError> {
     if !actor.is_platform_admin() {
         return Err(ServiceError::Forbidden(
             "creating organizations needs platform:admin".into(),
         ));
     }
-    let name = DisplayName::parse(name).map_err(|e| ServiceError::invalid("name", e.0))?;
     let org = Organization {
-        id: OrgId::generate().as_str().to_owned(),
+        id: id.as_str().to_owned(),
         name: name.into_inner(),
         created_at: store::now(),
     };
@@ -49,10 +58,9 @@ pub fn list(conn: &mut DbConnection, actor: &Actor) -> Result<Vec<Organization>,
 pub fn find_managed(
     conn: &mut DbConnection,
     actor: &Actor,
-    org_id: &str,
+    org_id: &OrgId,
 ) -> Result<Organization, ServiceError> {
-    let org_id = OrgId::parse(org_id).map_err(|_| ServiceError::NotFound("organization"))?;
-    if !actor.can_manage_org(org_id.as_str()) {
+    if !actor.can_manage_org(org_id) {
         return Err(ServiceError::NotFound("organization"));
     }
     organizations::find(conn, org_id.as_str())?.ok_or(ServiceError::NotFound("organization"))

@@ -3,6 +3,7 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::schema::{client_roles, clients};
+use crate::domain::{RoleSet, SecretHash};
 
 /// A client row. Holds hashes, so it is never serialized: views are built from it.
 #[derive(Clone, Queryable, Selectable, Insertable)]
@@ -30,8 +31,7 @@ pub struct ClientCredentials {
     pub secret_hash: String,
     /// The pre-rotation hash and the end of its grace period, if one is running.
     pub previous_secret: Option<(String, NaiveDateTime)>,
-    /// Sorted by name.
-    pub roles: Vec<String>,
+    pub roles: RoleSet,
     /// Tokens issued before this instant are revoked.
     pub tokens_not_before: Option<NaiveDateTime>,
 }
@@ -117,7 +117,7 @@ pub fn find_credentials(
         org_id,
         secret_hash,
         previous_secret: previous_hash.zip(previous_expires),
-        roles: roles_of(conn, client_id)?,
+        roles: RoleSet::from_stored(roles_of(conn, client_id)?),
         tokens_not_before,
     }))
 }
@@ -211,7 +211,7 @@ pub fn replace_roles(
 }
 
 pub struct SecretRotation<'a> {
-    pub secret_hash: &'a str,
+    pub secret_hash: &'a SecretHash,
     pub secret_hint: &'a str,
     /// The outgoing hash and when it stops working, or `None` to end it at once.
     pub previous: Option<(&'a str, NaiveDateTime)>,
@@ -225,7 +225,7 @@ pub fn rotate_secret(
 ) -> QueryResult<()> {
     diesel::update(clients::table.find(client_id))
         .set((
-            clients::secret_hash.eq(rotation.secret_hash),
+            clients::secret_hash.eq(rotation.secret_hash.as_str()),
             clients::secret_hint.eq(rotation.secret_hint),
             clients::previous_secret_hash.eq(rotation.previous.map(|p| p.0)),
             clients::previous_secret_expires_at.eq(rotation.previous.map(|p| p.1)),

@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use crate::domain::Scope;
+use crate::domain::{RoleSet, Scope};
 
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum GrantError {
@@ -50,20 +50,21 @@ impl Audiences {
 /// The roles a token carries: all the client holds without a scope (or with an empty one),
 /// else exactly the requested ones, each of which the client must hold.
 pub fn granted_roles<'a>(
-    held: &'a [String],
+    held: &'a RoleSet,
     scope: Option<&Scope>,
 ) -> Result<Cow<'a, [String]>, GrantError> {
     let Some(scope) = scope.filter(|s| !s.is_empty()) else {
-        return Ok(Cow::Borrowed(held));
+        return Ok(Cow::Borrowed(held.as_slice()));
     };
     scope
         .roles()
         .iter()
         .map(|role| {
-            held.iter()
-                .find(|h| *h == role.as_str())
-                .cloned()
-                .ok_or_else(|| GrantError::RoleNotHeld(role.as_str().to_owned()))
+            if held.contains(role.as_str()) {
+                Ok(role.as_str().to_owned())
+            } else {
+                Err(GrantError::RoleNotHeld(role.as_str().to_owned()))
+            }
         })
         .collect::<Result<Vec<_>, _>>()
         .map(Cow::Owned)
@@ -110,7 +111,7 @@ mod tests {
 
     #[test]
     fn a_scope_narrows_to_held_roles_only() {
-        let held = vec!["a:read".to_owned(), "b:write".to_owned()];
+        let held = RoleSet::parse(&["b:write", "a:read"]).unwrap();
         assert_eq!(
             granted_roles(&held, None).unwrap().as_ref(),
             held.as_slice()

@@ -2,6 +2,7 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 
 use super::auth::AdminCaller;
 use super::pagination::{Page, PageQuery};
+use super::paths::OrgPath;
 use super::problem::ApiError;
 use super::responses::{CommonProblems, NotFoundProblem, QueryProblems};
 use super::run;
@@ -12,7 +13,7 @@ use crate::service;
 /// Who did what to which client, when: newest first, paginated.
 #[utoipa::path(
     tag = "audit",
-    params(("org_id" = String, Path, description = "Organization ID"), PageQuery),
+    params(OrgPath, PageQuery),
     responses(
         (status = 200, body = [AuditEventView], headers(
             ("X-Next-Cursor" = String, description = "Cursor of the next page, absent on the last"),
@@ -26,11 +27,11 @@ pub async fn list_audit_events(
     caller: AdminCaller,
     state: web::Data<AppState>,
     req: HttpRequest,
-    org_id: web::Path<String>,
+    path: web::Path<OrgPath>,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let actor = caller.actor();
-    let org_id = org_id.into_inner();
+    let org_id = path.into_inner().parse()?;
     let page = query.parse()?;
     let limit = page.limit;
     let events = run(&state, move |conn| {

@@ -5,6 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use super::auth::AdminCaller;
 use super::json::{ApiJson, read_limited};
 use super::pagination::{Page, PageQuery};
+use super::paths::{ClientPath, OrgPath, invalid};
 use super::problem::ApiError;
 use super::responses::{
     BodyProblems, CommonProblems, ConflictProblem, NotFoundProblem, QueryProblems,
@@ -13,17 +14,15 @@ use super::run;
 use super::views::{
     ClientView, ClientWithSecretView, CreateClientRequest, RotateSecretRequest, UpdateClientRequest,
 };
+use crate::domain::{DisplayName, RoleSet};
 use crate::http::AppState;
 use crate::service::{self, clients::ClientUpdate, clients::NewClient, clients::Rotation};
-
-type OrgPath = web::Path<String>;
-type ClientPath = web::Path<(String, String)>;
 
 /// The organization's clients, oldest first, paginated. Secrets are never listed; the hint
 /// tells them apart.
 #[utoipa::path(
     tag = "clients",
-    params(("org_id" = String, Path, description = "Organization ID"), PageQuery),
+    params(OrgPath, PageQuery),
     responses(
         (status = 200, body = [ClientView], headers(
             ("X-Next-Cursor" = String, description = "Cursor of the next page, absent on the last"),
@@ -37,11 +36,11 @@ pub async fn list_clients(
     caller: AdminCaller,
     state: web::Data<AppState>,
     req: HttpRequest,
-    org_id: OrgPath,
+    path: web::Path<OrgPath>,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let actor = caller.actor();
-    let org_id = org_id.into_inner();
+    let org_id = path.into_inner().parse()?;
     let page = query.parse()?;
     let limit = page.limit;
     let clients = run(&state, move |conn| {
@@ -57,7 +56,7 @@ pub async fn list_clients(
 /// Creates a client; the response carries its secret, the only time it is shown.
 #[utoipa::path(
     tag = "clients",
-    params(("org_id" = String, Path, description = "Organization ID")),
+    params(OrgPath),
     request_body = CreateClientRequest,
     responses(
         (status = 201, description = "The client and its secret, shown this once", body = ClientWithSecretView),
@@ -68,12 +67,14 @@ pub async fn list_clients(
 pub async fn create_client(
     caller: AdminCaller,
     state: web::Data<AppState>,
-    org_id: OrgPath,
+    path: web::Path<OrgPath>,
     body: ApiJson<CreateClientRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let actor = caller.actor();
-    let org_id = org_id.into_inner();
+    let org_id = path.into_inner().parse()?;
     let ApiJson(body) = body;
+    let name = DisplayName::parse(&body.name).map_err(invalid("name"))?;
+    let roles = RoleSet::parse(&body.roles).map_err(invalid("roles"))?;
     let hasher = state.hasher.clone();
     let created = run(&state, move |conn| {
         service::clients::create(
@@ -81,9 +82,9 @@ pub async fn create_client(
             &hasher,
             &actor,
             NewClient {
-                org_id: &org_id,
-                name: &body.name,
-                roles: &body.roles,
+                org_id,
+                name,
+                roles,
                 id: None,
                 secret: None,
             },
@@ -103,10 +104,7 @@ pub async fn create_client(
 /// One client (never its secret).
 #[utoipa::path(
     tag = "clients",
-    params(
-        ("org_id" = String, Path, description = "Organization ID"),
-        ("client_id" = String, Path, description = "Client ID"),
-    ),
+    params(ClientPath),
     responses(
         (status = 200, body = ClientView),
         CommonProblems, NotFoundProblem,
@@ -116,10 +114,10 @@ pub async fn create_client(
 pub async fn get_client(
     caller: AdminCaller,
     state: web::Data<AppState>,
-    path: ClientPath,
+    path: web::Path<ClientPath>,
 ) -> Result<HttpResponse, ApiError> {
     let actor = caller.actor();
-    let (org_id, client_id) = path.into_inner();
+    let (org_id, client_id) = path.into_inner().parse()?;
     let client = run(&state, move |conn| {
         service::clients::get(conn, &actor, &org_id, &client_id)
     })
@@ -130,10 +128,7 @@ pub async fn get_client(
 /// Renames a client and/or replaces its roles.
 #[utoipa::path(
     tag = "clients",
-    params(
-        ("org_id" = String, Path, description = "Organization ID"),
-        ("client_id" = String, Path, description = "Client ID"),
-    ),
+    params(ClientPath),
     request_body = UpdateClientRequest,
     responses(
         (status = 200, body = ClientView),
@@ -144,27 +139,22 @@ pub async fn get_client(
 pub async fn update_client(
     caller: AdminCaller,
     state: web::Data<AppState>,
-    path: ClientPath,
+    path: web::Path<ClientPath>,
     body: ApiJson<UpdateClientRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let actor = caller.actor();
-    let (org_id, client_id) = path.into_inner();
+    let (org_id, client_id) = path.into_inner().parse()?;
     let ApiJson(body) = body;
+    let name = body.name.as_deref().map(DisplayName::parse).transpose();
+    let name = name.map_err(invalid("name"))?;
+    let roles = body.roles.as_deref().map(RoleSet::parse).transpose();
+    let roles = roles.map_err(invalid("roles"))?;
     let id = client_id.clone();
     let client = run(&state, move |conn| {
-        service::clients::update(
-            conn,
-            &actor,
-            &org_id,
-            &id,
-            ClientUpdate {
-                name: body.name.as_deref(),
-                roles: body.roles.as_deref(),
-            },
-        )
+        service::clients::update(conn, &actor, &org_id, &id, ClientUpdate { name, roles })
     })
     .await?;
-    state.authenticator.forget(&client_id);
+    state.authenticator.forget(client_id.as_str());
     Ok(HttpResponse::Ok().json(ClientView::from(client)))
 }
 
@@ -172,10 +162,7 @@ pub async fn update_client(
 /// secret stops working at once; with it, both work until the grace period ends.
 #[utoipa::path(
     tag = "clients",
-    params(
-        ("org_id" = String, Path, description = "Organization ID"),
-        ("client_id" = String, Path, description = "Client ID"),
-    ),
+    params(ClientPath),
     request_body(content = Option<RotateSecretRequest>, description = "Optional"),
     responses(
         (status = 200, description = "The client and its new secret, shown this once", body = ClientWithSecretView),
@@ -187,11 +174,11 @@ pub async fn rotate_secret(
     caller: AdminCaller,
     state: web::Data<AppState>,
     req: HttpRequest,
-    path: ClientPath,
+    path: web::Path<ClientPath>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let actor = caller.actor();
-    let (org_id, client_id) = path.into_inner();
+    let (org_id, client_id) = path.into_inner().parse()?;
     let body = read_limited(payload).await?;
     let request: RotateSecretRequest = ApiJson::parse_optional(&req, &body)?;
     let rotation = Rotation {
@@ -204,7 +191,7 @@ pub async fn rotate_secret(
         service::clients::rotate_secret(conn, &hasher, &actor, &org_id, &id, rotation)
     })
     .await?;
-    state.authenticator.forget(&client_id);
+    state.authenticator.forget(client_id.as_str());
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .json(ClientWithSecretView::from(rotated)))
@@ -213,10 +200,7 @@ pub async fn rotate_secret(
 /// Deletes the client: every application using it loses access at once.
 #[utoipa::path(
     tag = "clients",
-    params(
-        ("org_id" = String, Path, description = "Organization ID"),
-        ("client_id" = String, Path, description = "Client ID"),
-    ),
+    params(ClientPath),
     responses(
         (status = 204, description = "Deleted"),
         CommonProblems, NotFoundProblem, ConflictProblem,
@@ -226,16 +210,16 @@ pub async fn rotate_secret(
 pub async fn delete_client(
     caller: AdminCaller,
     state: web::Data<AppState>,
-    path: ClientPath,
+    path: web::Path<ClientPath>,
 ) -> Result<HttpResponse, ApiError> {
     let actor = caller.actor();
-    let (org_id, client_id) = path.into_inner();
+    let (org_id, client_id) = path.into_inner().parse()?;
     let id = client_id.clone();
     run(&state, move |conn| {
         service::clients::delete(conn, &actor, &org_id, &id)
     })
     .await?;
-    state.authenticator.forget(&client_id);
+    state.authenticator.forget(client_id.as_str());
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -245,10 +229,7 @@ pub async fn delete_client(
 /// accept them until they expire: use short token lifetimes where that matters.)
 #[utoipa::path(
     tag = "clients",
-    params(
-        ("org_id" = String, Path, description = "Organization ID"),
-        ("client_id" = String, Path, description = "Client ID"),
-    ),
+    params(ClientPath),
     responses(
         (status = 200, description = "The client, with its new tokens_not_before", body = ClientView),
         CommonProblems, NotFoundProblem,
@@ -258,15 +239,15 @@ pub async fn delete_client(
 pub async fn revoke_tokens(
     caller: AdminCaller,
     state: web::Data<AppState>,
-    path: ClientPath,
+    path: web::Path<ClientPath>,
 ) -> Result<HttpResponse, ApiError> {
     let actor = caller.actor();
-    let (org_id, client_id) = path.into_inner();
+    let (org_id, client_id) = path.into_inner().parse()?;
     let id = client_id.clone();
     let client = run(&state, move |conn| {
         service::clients::revoke_tokens(conn, &actor, &org_id, &id)
     })
     .await?;
-    state.authenticator.forget(&client_id);
+    state.authenticator.forget(client_id.as_str());
     Ok(HttpResponse::Ok().json(ClientView::from(client)))
 }

@@ -9,6 +9,7 @@ mod clients;
 mod json;
 mod organizations;
 mod pagination;
+mod paths;
 pub mod problem;
 mod responses;
 mod roles;

@@ -2,10 +2,12 @@ use actix_web::{HttpResponse, get, post, web};
 
 use super::auth::AdminCaller;
 use super::json::ApiJson;
+use super::paths::invalid;
 use super::problem::ApiError;
 use super::responses::{BodyProblems, CommonProblems, ConflictProblem};
 use super::run;
 use super::views::{CreateOrganizationRequest, OrganizationView};
+use crate::domain::DisplayName;
 use crate::http::AppState;
 use crate::service;
 
@@ -51,8 +53,9 @@ pub async fn create_organization(
 ) -> Result<HttpResponse, ApiError> {
     let actor = caller.actor();
     let ApiJson(body) = body;
+    let name = DisplayName::parse(&body.name).map_err(invalid("name"))?;
     let org = run(&state, move |conn| {
-        service::organizations::create(conn, &actor, &body.name)
+        service::organizations::create(conn, &actor, name)
     })
     .await?;
     Ok(HttpResponse::Created()

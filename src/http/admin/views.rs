@@ -40,7 +40,7 @@ impl From<ClientRecord> for ClientView {
         Self {
             client_id: c.row.id,
             name: c.row.name,
-            roles: c.roles,
+            roles: c.roles.as_slice().to_vec(),
             secret_hint: c.row.secret_hint,
             created_at: utc(c.row.created_at),
             updated_at: utc(c.row.updated_at),

@@ -229,9 +229,9 @@ impl TestApp {
             &hasher,
             &OPERATOR,
             orgauth::service::clients::NewClient {
-                org_id: &self.org_id,
-                name: "test client",
-                roles: &roles,
+                org_id: orgauth::domain::OrgId::parse(&self.org_id).unwrap(),
+                name: orgauth::domain::DisplayName::parse("test client").unwrap(),
+                roles: orgauth::domain::RoleSet::parse(&roles).unwrap(),
                 id: None,
                 secret: None,
             },

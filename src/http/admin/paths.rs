@@ -1,0 +1,49 @@
+//! Path parameters, parsed into the domain's IDs at the edge: an ID that cannot exist is
+//! simply not found (`404`), and what reaches the use cases is typed.
+
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::problem::ApiError;
+use crate::domain::{ClientId, OrgId, ParseError};
+
+/// `/organizations/{org_id}/…`
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct OrgPath {
+    /// Organization ID
+    org_id: String,
+}
+
+impl OrgPath {
+    pub fn parse(self) -> Result<OrgId, ApiError> {
+        OrgId::parse(&self.org_id).map_err(|_| not_found("organization"))
+    }
+}
+
+/// `/organizations/{org_id}/clients/{client_id}/…`
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct ClientPath {
+    /// Organization ID
+    org_id: String,
+    /// Client ID
+    client_id: String,
+}
+
+impl ClientPath {
+    pub fn parse(self) -> Result<(OrgId, ClientId), ApiError> {
+        let org_id = OrgId::parse(&self.org_id).map_err(|_| not_found("organization"))?;
+        let client_id = ClientId::parse(&self.client_id).map_err(|_| not_found("client"))?;
+        Ok((org_id, client_id))
+    }
+}
+
+fn not_found(what: &str) -> ApiError {
+    ApiError::NotFound(format!("{what} not found"))
+}
+
+/// A body field that failed to parse: `422` naming it.
+pub fn invalid(field: &'static str) -> impl FnOnce(ParseError) -> ApiError {
+    move |e| ApiError::unprocessable(field, format!("{field}: {}", e.0))
+}
