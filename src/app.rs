@@ -51,12 +51,14 @@ pub struct Application {
 
 impl Application {
     pub fn build(config: Config) -> Result<Self, StartupError> {
-        let (state, bootstrapped) = build_state(&config)?;
-
+        // The port first: a start that cannot listen must fail before it bootstraps, or the
+        // bootstrap admin would exist with its secret never printed.
         let listener = TcpListener::bind(&config.bind).map_err(|source| StartupError::Bind {
             addr: config.bind.clone(),
             source,
         })?;
+        let (state, bootstrapped) = build_state(&config)?;
+
         let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
         let app_state = state.clone();
         let server = HttpServer::new(move || {
@@ -163,6 +165,8 @@ pub fn build_state(
                 argon2_concurrency: config.argon2_concurrency,
                 argon2_queue_timeout: config.argon2_queue_timeout,
                 limiter: config.limiter.clone(),
+                max_staleness: config.max_staleness,
+                db_timeout: config.db_timeout,
             },
         ),
         issuer: TokenIssuer::new(keys, config.issuer.clone(), config.token_ttl),
@@ -188,10 +192,15 @@ async fn flush_last_used(state: &web::Data<AppState>, mode: Flush) {
     }
 }
 
+/// Drops revocations of tokens that have expired anyway, and change records an hour old (a
+/// watcher that far behind starts over).
 async fn prune_revocations(state: &web::Data<AppState>) {
     let now = store::now();
     let pruned = store::run(&state.pool, move |conn| {
-        store::revocations::prune(conn, now).map_err(store::StoreError::Query)
+        store::revocations::prune(conn, now)?;
+        store::changes::prune(conn, now - chrono::TimeDelta::hours(1))
+            .map(drop)
+            .map_err(store::StoreError::Query)
     })
     .await;
     if let Err(e) = pruned {
@@ -208,7 +217,7 @@ pub fn secret_hasher(config: &Config) -> Result<SecretHasher, StartupError> {
 /// One direct connection to the configured database, with every migration applied.
 pub fn migrated_connection(config: &Config) -> Result<store::DbConnection, StartupError> {
     // Connect directly for the first contact: the real error (auth, DNS, refused) at once.
-    let mut conn = store::ConnectionManager::new(config.database_url.clone())
+    let mut conn = store::ConnectionManager::new(config.database_url.clone(), config.db_timeout)
         .connect()
         .map_err(|e| StartupError::Database(e.into()))?;
     let ran = store::run_migrations(&mut conn).map_err(StartupError::Migrations)?;

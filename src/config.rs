@@ -39,6 +39,9 @@ pub struct Config {
     pub audiences: Vec<String>,
     pub pool_size: u32,
     pub db_timeout: Duration,
+    /// How long this instance may serve client records from memory after it last confirmed
+    /// that it had applied every change made through other instances.
+    pub max_staleness: Duration,
     pub argon2: Argon2Cost,
     /// How many argon2 verifications may run at once (each holds `memory_kib` of RAM).
     pub argon2_concurrency: usize,
@@ -72,6 +75,7 @@ impl Config {
             audiences: Vec::new(),
             pool_size: 10,
             db_timeout: Duration::from_millis(5000),
+            max_staleness: Duration::from_millis(1000),
             argon2: Argon2Cost {
                 memory_kib: 19_456,
                 iterations: 2,
@@ -150,6 +154,7 @@ impl Config {
             audiences,
             pool_size: parse_var("ORGAUTH_DB_POOL_SIZE", d.pool_size)?,
             db_timeout: millis("ORGAUTH_DB_TIMEOUT_MS", d.db_timeout)?,
+            max_staleness: millis("ORGAUTH_MAX_STALENESS_MS", d.max_staleness)?,
             argon2: Argon2Cost {
                 memory_kib: parse_var("ORGAUTH_ARGON2_MEMORY_KIB", d.argon2.memory_kib)?,
                 iterations: parse_var("ORGAUTH_ARGON2_ITERATIONS", d.argon2.iterations)?,

@@ -5,8 +5,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use orgauth::app::{self, Application};
 use orgauth::config::Config;
-use orgauth::domain::{DisplayName, NewClientSecret, OrgId, RoleSet};
-use orgauth::service::{self, Actor, clients::NewClient};
+use orgauth::domain::{ClientId, DisplayName, NewClientSecret, OrgId, RoleSet};
+use orgauth::service::{self, Actor, clients::NewClient, clients::Rotation};
 use orgauth::token::{self, SigningAlg};
 
 #[derive(Parser)]
@@ -57,6 +57,13 @@ enum ClientCommand {
         /// A role from the catalog; repeat for several.
         #[arg(long = "role", num_args = 1..)]
         roles: Vec<String>,
+    },
+    /// Give a client a new secret (printed once); the old one stops working at once. The way
+    /// back in when the bootstrap admin's secret is lost.
+    Rotate {
+        #[arg(long)]
+        org: String,
+        client_id: String,
     },
 }
 
@@ -144,6 +151,24 @@ fn run(command: Command, config: Config) -> Result<(), Error> {
             )?;
             println!("client_id={}", created.client.row.id);
             println!("client_secret={}", created.secret.into_plaintext());
+            Ok(())
+        }
+        Command::Client(ClientCommand::Rotate { org, client_id }) => {
+            let hasher = app::secret_hasher(&config)?;
+            let mut conn = connection(&config)?;
+            let rotated = service::clients::rotate_secret(
+                &mut conn,
+                &hasher,
+                &OPERATOR,
+                &OrgId::parse(&org).map_err(|e| format!("--org: {e}"))?,
+                &ClientId::parse(&client_id).map_err(|e| format!("CLIENT_ID: {e}"))?,
+                Rotation {
+                    grace: std::time::Duration::ZERO,
+                    revoke_tokens: false,
+                },
+            )?;
+            println!("client_id={}", rotated.client.row.id);
+            println!("client_secret={}", rotated.secret.into_plaintext());
             Ok(())
         }
         Command::Keys(KeysCommand::Generate { alg }) => {

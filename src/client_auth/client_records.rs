@@ -6,12 +6,14 @@
 //! on every other instance (`store::changes` delivers those as `Change` events). A load that raced with an invalidation is not
 //! cached: each load notes the invalidation epoch first and is inserted only if no
 //! invalidation happened meanwhile, so a stale row can never outlive the change that made it
-//! stale. And while the watcher cannot hear changes (its connection is down, or not yet up),
-//! nothing is cached or served from the cache: it fails safe, to a database read.
+//! stale. And it fails closed: entries are served (and cached) only while the watcher has
+//! confirmed, within `max_staleness`, that every change committed before then has been
+//! applied; otherwise every request reads the database (which answers, or fails with 503).
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use parking_lot::RwLock;
 
@@ -21,20 +23,40 @@ use crate::store::clients::ClientCredentials;
 /// Past this many cached clients the cache starts over (the cost is one query per client).
 const MAX_CACHED_CLIENTS: usize = 100_000;
 
-#[derive(Default)]
 pub struct ClientRecords {
     entries: RwLock<HashMap<String, Arc<ClientCredentials>>>,
     epoch: AtomicU64,
-    /// Whether changes made elsewhere are being heard (set by the watcher).
-    watched: AtomicBool,
+    /// When the watcher last confirmed it had applied every change committed before then, as
+    /// nanoseconds after `started` (0: never).
+    confirmed: AtomicU64,
+    started: Instant,
+    max_staleness: Duration,
 }
 
 /// Proof that a load started at a given epoch.
 pub struct LoadTicket(u64);
 
 impl ClientRecords {
+    pub fn new(max_staleness: Duration) -> Self {
+        Self {
+            entries: RwLock::default(),
+            epoch: AtomicU64::new(0),
+            confirmed: AtomicU64::new(0),
+            started: Instant::now(),
+            max_staleness,
+        }
+    }
+
+    /// Whether the watcher confirmed recently enough for memory to be trusted.
+    fn fresh(&self) -> bool {
+        let confirmed = self.confirmed.load(Ordering::SeqCst);
+        confirmed != 0
+            && self.started.elapsed().as_nanos()
+                <= u128::from(confirmed) + self.max_staleness.as_nanos()
+    }
+
     pub fn get(&self, client_id: &str) -> Option<Arc<ClientCredentials>> {
-        if !self.watched.load(Ordering::SeqCst) {
+        if !self.fresh() {
             return None;
         }
         let entries = self.entries.read();
@@ -49,7 +71,7 @@ impl ClientRecords {
     /// Caches a row read since `ticket`, unless something was invalidated in between.
     pub fn insert(&self, ticket: LoadTicket, creds: Arc<ClientCredentials>) {
         let mut entries = self.entries.write();
-        if self.epoch.load(Ordering::SeqCst) != ticket.0 || !self.watched.load(Ordering::SeqCst) {
+        if self.epoch.load(Ordering::SeqCst) != ticket.0 || !self.fresh() {
             return;
         }
         if entries.len() >= MAX_CACHED_CLIENTS {
@@ -64,12 +86,11 @@ impl ClientRecords {
         entries.remove(client_id);
     }
 
-    /// Called by the watcher: whether it hears changes now. Either way the cache starts over.
-    pub fn set_watched(&self, watched: bool) {
-        let mut entries = self.entries.write();
-        self.epoch.fetch_add(1, Ordering::SeqCst);
-        self.watched.store(watched, Ordering::SeqCst);
-        entries.clear();
+    /// Called by the watcher: every change committed before `at` has been applied.
+    pub fn confirm(&self, at: Instant) {
+        let nanos = at.saturating_duration_since(self.started).as_nanos();
+        let nanos = u64::try_from(nanos).unwrap_or(u64::MAX).max(1);
+        self.confirmed.fetch_max(nanos, Ordering::SeqCst);
     }
 
     pub fn clear(&self) {
@@ -84,7 +105,7 @@ impl ChangeListener for ClientRecords {
         match change {
             Change::Client(id) => self.forget(id),
             Change::Unknown => self.clear(),
-            Change::Watching(watched) => self.set_watched(watched),
+            Change::Confirmed(at) => self.confirm(at),
         }
     }
 }
@@ -104,10 +125,15 @@ mod tests {
         })
     }
 
+    fn confirmed(staleness: Duration) -> ClientRecords {
+        let cache = ClientRecords::new(staleness);
+        cache.confirm(Instant::now());
+        cache
+    }
+
     #[test]
     fn a_load_that_raced_with_an_invalidation_is_not_cached() {
-        let cache = ClientRecords::default();
-        cache.set_watched(true);
+        let cache = confirmed(Duration::from_secs(60));
         let ticket = cache.begin_load();
         // The row changes (and is invalidated) while the old version is being read.
         cache.forget("c");
@@ -122,17 +148,19 @@ mod tests {
     }
 
     #[test]
-    fn nothing_is_cached_while_changes_cannot_be_heard() {
-        let cache = ClientRecords::default();
+    fn nothing_is_served_from_memory_without_a_recent_confirmation() {
+        let cache = ClientRecords::new(Duration::from_millis(50));
         cache.insert(cache.begin_load(), creds("c", "h"));
-        assert!(cache.get("c").is_none(), "not watched yet");
-        cache.set_watched(true);
+        assert!(cache.get("c").is_none(), "never confirmed");
+        cache.confirm(Instant::now());
         cache.insert(cache.begin_load(), creds("c", "h"));
         assert!(cache.get("c").is_some());
-        cache.set_watched(false);
+        std::thread::sleep(Duration::from_millis(80));
         assert!(
             cache.get("c").is_none(),
-            "dropped when the watcher goes deaf"
+            "the confirmation is older than the staleness bound: fail closed"
         );
+        cache.confirm(Instant::now());
+        assert!(cache.get("c").is_some(), "confirmed again");
     }
 }

@@ -85,6 +85,10 @@ pub struct AuthSettings {
     pub argon2_concurrency: usize,
     pub argon2_queue_timeout: Duration,
     pub limiter: LimiterSettings,
+    /// How old the last confirmation that no change was missed may be for memory to be used.
+    pub max_staleness: Duration,
+    /// The bound on every wait for the database.
+    pub db_timeout: Duration,
 }
 
 pub struct ClientAuthenticator {
@@ -98,10 +102,10 @@ pub struct ClientAuthenticator {
 
 impl ClientAuthenticator {
     pub fn new(pool: Pool, hasher: &SecretHasher, settings: AuthSettings) -> Self {
-        let clients = Arc::new(ClientRecords::default());
+        let clients = Arc::new(ClientRecords::new(settings.max_staleness));
         let listener: std::sync::Weak<dyn store::changes::ChangeListener> =
             Arc::downgrade(&clients) as _;
-        store::changes::watch(settings.database_url, listener);
+        store::changes::watch(settings.database_url, settings.db_timeout, listener);
         Self {
             pool,
             clients,

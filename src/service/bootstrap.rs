@@ -36,6 +36,7 @@ fn create_if_empty(
     client_id: Option<ClientId>,
     client_secret: Option<ClientSecret>,
 ) -> Result<Option<Bootstrapped>, ServiceError> {
+    store::lock_for_bootstrap(conn)?;
     if store::clients::count(conn)? > 0 {
         return Ok(None);
     }

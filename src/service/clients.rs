@@ -159,7 +159,7 @@ pub fn update(
             changes.insert("roles".into(), json!(roles.as_slice()));
             changes.insert("previous_roles".into(), json!(before.roles.as_slice()));
         }
-        changes::notify_changed(conn, client_id.as_str())?;
+        changes::record_change(conn, client_id.as_str())?;
         audit::record(
             conn,
             org_id.as_str(),
@@ -231,7 +231,7 @@ pub fn rotate_secret(
                 now,
             )?;
         }
-        changes::notify_changed(conn, client_id.as_str())?;
+        changes::record_change(conn, client_id.as_str())?;
         audit::record(
             conn,
             org_id.as_str(),
@@ -262,7 +262,7 @@ pub fn revoke_tokens(
         let now = store::now();
         let cutoff = now + TOKEN_CUTOFF_MARGIN;
         clients::set_tokens_not_before(conn, client_id.as_str(), cutoff, now)?;
-        changes::notify_changed(conn, client_id.as_str())?;
+        changes::record_change(conn, client_id.as_str())?;
         audit::record(
             conn,
             org_id.as_str(),
@@ -284,7 +284,7 @@ pub fn delete(
     store::write_transaction(conn, |conn| {
         let before = lock_for_change(conn, actor, org_id, client_id)?;
         clients::delete(conn, client_id.as_str())?;
-        changes::notify_changed(conn, client_id.as_str())?;
+        changes::record_change(conn, client_id.as_str())?;
         audit::record(
             conn,
             org_id.as_str(),

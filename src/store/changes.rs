@@ -1,32 +1,39 @@
-//! The cross-instance change protocol, both halves: writers announce that a client changed
-//! (`notify_changed`, inside the change's transaction) and every instance watches for such
-//! announcements (`watch`), handing them to a `ChangeListener` (the client caches above).
+//! The cross-instance change protocol, both halves: writers record that a client changed
+//! (`record_change`, inside the change's transaction) and every instance watches for such
+//! records (`watch`), handing them to a `ChangeListener` (the client caches above).
 //!
-//! - Postgres: every client write runs `pg_notify('orgauth_client_changed', id)` in its
-//!   transaction; a dedicated connection `LISTEN`s and is polled every `POLL` interval. When the
-//!   listener connection is lost, whatever was missed is unknown, so the listener hears
-//!   `Unknown` on reconnect.
-//! - SQLite (instances sharing a file on one host): `PRAGMA data_version` on a dedicated
-//!   connection changes whenever another connection commits: `Unknown` too.
+//! Recording bumps the single `change_version` row and appends `(version, subject)` to
+//! `change_log`. The version row stays locked until the writer commits, so versions become
+//! visible in order and without gaps. Watching polls the version every `POLL` (one
+//! primary-key read) and, when it moved, reads the records after the last one it applied. It
+//! depends on no notification mechanism, so it works the same through failovers, poolers in
+//! transaction mode and read-your-writes replicas, on Postgres and on a SQLite file shared by
+//! instances on one host.
+//!
+//! After every successful poll the listener hears `Confirmed(t)`: everything committed before
+//! `t` (the moment the poll started) has been delivered. The caches serve from memory only
+//! while that confirmation is recent (fail closed): a watcher that cannot reach the database
+//! makes them go to the database, which then answers or fails visibly, never stale.
 //!
 //! The watching thread ends when the listener it serves is gone.
 
 use std::sync::Weak;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use diesel::connection::SimpleConnection;
-use diesel::{Connection, PgConnection, QueryableByName, RunQueryDsl};
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
 
-use crate::store::{self, DatabaseUrl, DbConnection};
+use super::schema::{change_log, change_version};
+use super::{DatabaseUrl, DbConnection};
 
 /// What a watcher hears.
 pub enum Change<'a> {
     /// This client changed.
     Client(&'a str),
-    /// Anything may have changed (a change was missed, or the backend cannot say which).
+    /// Anything may have changed (first contact, or records were missed or pruned).
     Unknown,
-    /// Whether changes are being heard at all: while not, nothing may be served from memory.
-    Watching(bool),
+    /// Every change committed before this instant has been delivered.
+    Confirmed(Instant),
 }
 
 /// The side that consumes changes: the caches above the store.
@@ -34,117 +41,134 @@ pub trait ChangeListener: Send + Sync {
     fn changed(&self, change: Change<'_>);
 }
 
-const CHANNEL: &str = "orgauth_client_changed";
-/// How often the watcher looks; other instances see a change within about this long.
-const POLL: Duration = Duration::from_millis(100);
-const RECONNECT_DELAY: Duration = Duration::from_secs(1);
+/// How often the watcher polls; other instances see a change within about this long.
+pub const POLL: Duration = Duration::from_millis(100);
+const RECONNECT_DELAY: Duration = Duration::from_millis(500);
 
-/// Tells other orgauth instances that the client changed (Postgres `NOTIFY`, delivered when
-/// the surrounding transaction commits). SQLite instances watch `data_version` instead.
-pub fn notify_changed(conn: &mut DbConnection, client_id: &str) -> diesel::QueryResult<()> {
-    if let DbConnection::Pg(pg) = conn {
-        diesel::sql_query("SELECT pg_notify($1, $2)")
-            .bind::<diesel::sql_types::Text, _>(CHANNEL)
-            .bind::<diesel::sql_types::Text, _>(client_id)
-            .execute(pg)?;
-    }
-    Ok(())
+/// How the watcher shows up in `pg_stat_activity`.
+pub const WATCHER_APPLICATION_NAME: &str = "orgauth-change-watcher";
+
+/// Records that `subject` (a client ID) changed. Call inside the change's transaction.
+pub fn record_change(conn: &mut DbConnection, subject: &str) -> QueryResult<()> {
+    diesel::update(change_version::table.find(1))
+        .set(change_version::version.eq(change_version::version + 1))
+        .execute(conn)?;
+    let version: i64 = change_version::table
+        .find(1)
+        .select(change_version::version)
+        .first(conn)?;
+    diesel::insert_into(change_log::table)
+        .values((
+            change_log::version.eq(version),
+            change_log::subject.eq(subject),
+            change_log::changed_at.eq(super::now()),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Drops records older than `before`: a watcher that far behind starts over (`Unknown`).
+pub fn prune(conn: &mut DbConnection, before: NaiveDateTime) -> QueryResult<usize> {
+    diesel::delete(change_log::table.filter(change_log::changed_at.lt(before))).execute(conn)
+}
+
+fn current_version(conn: &mut DbConnection) -> QueryResult<i64> {
+    change_version::table
+        .find(1)
+        .select(change_version::version)
+        .first(conn)
+}
+
+/// The records after `seen`, up to `upto`, oldest first.
+fn records_after(conn: &mut DbConnection, seen: i64, upto: i64) -> QueryResult<Vec<(i64, String)>> {
+    change_log::table
+        .filter(change_log::version.gt(seen))
+        .filter(change_log::version.le(upto))
+        .select((change_log::version, change_log::subject))
+        .order(change_log::version.asc())
+        .load(conn)
 }
 
 /// Watches for changes on a thread of its own, for as long as `listener` lives.
-pub fn watch(url: DatabaseUrl, listener: Weak<dyn ChangeListener>) {
-    let cache = listener;
-    let spawned = std::thread::Builder::new()
-        .name("client-change-watch".into())
-        .spawn(move || match url {
-            DatabaseUrl::Postgres(url) => watch_postgres(&url, &cache),
-            DatabaseUrl::Sqlite(_) => watch_sqlite(&url, &cache),
-        });
-    if let Err(e) = spawned {
-        log::error!("cannot start the client change watcher: {e}");
-    }
-}
-
-/// How the listener shows up in `pg_stat_activity`.
-pub const LISTENER_APPLICATION_NAME: &str = "orgauth-change-listener";
-
-fn watch_postgres(url: &str, cache: &Weak<dyn ChangeListener>) {
-    let separator = if url.contains('?') { '&' } else { '?' };
-    let url = format!("{url}{separator}application_name={LISTENER_APPLICATION_NAME}");
-    store::init_tls();
-    while cache.strong_count() > 0 {
-        let mut conn = match PgConnection::establish(&url)
-            .map_err(|e| e.to_string())
-            .and_then(|mut c| {
-                c.batch_execute(&format!("LISTEN {CHANNEL}"))
-                    .map(|()| c)
-                    .map_err(|e| e.to_string())
-            }) {
-            Ok(conn) => conn,
-            Err(e) => {
-                log::warn!("client change listener cannot connect (will retry): {e}");
-                std::thread::sleep(RECONNECT_DELAY);
-                continue;
-            }
-        };
-        // Changes made while no one listened are unknown: start from an empty cache.
-        let Some(live) = cache.upgrade() else { return };
-        live.changed(Change::Watching(true));
-        drop(live);
-        loop {
-            std::thread::sleep(POLL);
-            let Some(live) = cache.upgrade() else { return };
-            if let Err(e) = conn.batch_execute("SELECT 1") {
-                log::warn!("client change listener lost its connection (reconnecting): {e}");
-                live.changed(Change::Watching(false));
-                break;
-            }
-            for notification in conn.notifications_iter() {
-                match notification {
-                    Ok(n) => live.changed(Change::Client(&n.payload)),
-                    Err(_) => live.changed(Change::Unknown),
-                }
-            }
+pub fn watch(url: DatabaseUrl, timeout: Duration, listener: Weak<dyn ChangeListener>) {
+    let url = match url {
+        DatabaseUrl::Postgres(url) => {
+            let separator = if url.contains('?') { '&' } else { '?' };
+            DatabaseUrl::Postgres(format!(
+                "{url}{separator}application_name={WATCHER_APPLICATION_NAME}"
+            ))
         }
+        sqlite => sqlite,
+    };
+    let spawned = std::thread::Builder::new()
+        .name("change-watcher".into())
+        .spawn(move || run_watcher(&url, timeout, &listener));
+    if let Err(e) = spawned {
+        log::error!("cannot start the change watcher: {e}");
     }
 }
 
-#[derive(QueryableByName)]
-struct DataVersion {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    data_version: i64,
-}
-
-fn watch_sqlite(url: &DatabaseUrl, cache: &Weak<dyn ChangeListener>) {
+fn run_watcher(url: &DatabaseUrl, timeout: Duration, listener: &Weak<dyn ChangeListener>) {
     let mut conn: Option<DbConnection> = None;
     let mut seen: Option<i64> = None;
-    while let Some(live) = cache.upgrade() {
+    let mut warned = false;
+    while let Some(live) = listener.upgrade() {
         if conn.is_none() {
-            conn = store::connect_existing(url).ok();
-        }
-        let version = conn.as_mut().and_then(|c| {
-            diesel::sql_query("PRAGMA data_version")
-                .get_result::<DataVersion>(c)
-                .ok()
-        });
-        match version {
-            Some(v) if seen != Some(v.data_version) => {
-                if seen.is_some() {
-                    live.changed(Change::Unknown);
-                } else {
-                    live.changed(Change::Watching(true));
+            match super::connect_existing(url, timeout) {
+                Ok(c) => conn = Some(c),
+                Err(e) => {
+                    if !std::mem::replace(&mut warned, true) {
+                        log::warn!("change watcher cannot connect (will retry): {e}");
+                    }
+                    drop(live);
+                    std::thread::sleep(RECONNECT_DELAY);
+                    continue;
                 }
-                seen = Some(v.data_version);
             }
-            Some(_) => {}
-            None => {
-                conn = None;
-                if seen.take().is_some() {
-                    live.changed(Change::Watching(false));
+        }
+        let Some(c) = conn.as_mut() else { continue };
+        let started = Instant::now();
+        match poll(c, seen, &*live) {
+            Ok(version) => {
+                seen = Some(version);
+                warned = false;
+                live.changed(Change::Confirmed(started));
+            }
+            Err(e) => {
+                if !std::mem::replace(&mut warned, true) {
+                    log::warn!("change watcher lost the database (reconnecting): {e}");
                 }
+                conn = None;
             }
         }
         drop(live);
         std::thread::sleep(POLL);
     }
+}
+
+/// One poll: delivers what changed since `seen`; returns the version now applied.
+fn poll(
+    conn: &mut DbConnection,
+    seen: Option<i64>,
+    listener: &dyn ChangeListener,
+) -> QueryResult<i64> {
+    let version = current_version(conn)?;
+    match seen {
+        Some(seen) if version == seen => {}
+        Some(seen) if version > seen => {
+            let records = records_after(conn, seen, version)?;
+            let complete = records.len() as i64 == version - seen
+                && records.first().is_some_and(|(v, _)| *v == seen + 1);
+            if complete {
+                for (_, subject) in &records {
+                    listener.changed(Change::Client(subject));
+                }
+            } else {
+                listener.changed(Change::Unknown);
+            }
+        }
+        // First contact, or a database that went back in time (restored): start over.
+        _ => listener.changed(Change::Unknown),
+    }
+    Ok(version)
 }

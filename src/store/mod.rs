@@ -10,18 +10,22 @@
 pub mod audit;
 pub mod changes;
 pub mod clients;
+mod connection;
 pub mod organizations;
 pub mod revocations;
 pub mod roles;
 pub mod schema;
 
-use std::time::Duration;
-
 use chrono::{NaiveDateTime, Timelike, Utc};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use diesel::r2d2::{self, ManageConnection};
+use diesel::r2d2;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+pub use connection::{
+    ConnectionManager, Pool, PoolConnection, PoolSettings, PooledConnection, build_pool,
+    connect_existing,
+};
 
 const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
@@ -103,106 +107,6 @@ impl From<r2d2::PoolError> for StoreError {
     }
 }
 
-/// Connects straight to the backend the URL names, so that a down Postgres surfaces libpq's
-/// own error at once (the derived `MultiConnection::establish` hides it behind a generic one).
-#[derive(Clone, Debug)]
-pub struct ConnectionManager {
-    url: DatabaseUrl,
-    /// Whether a missing SQLite file may be created (only for the first, migrating connection:
-    /// a pool connection must fail loudly, not serve an empty database).
-    create_sqlite_file: bool,
-}
-
-impl ConnectionManager {
-    /// A manager for the first connection, which may create the SQLite file.
-    pub fn new(url: DatabaseUrl) -> Self {
-        Self {
-            url,
-            create_sqlite_file: true,
-        }
-    }
-
-    fn for_pool(url: DatabaseUrl) -> Self {
-        Self {
-            url,
-            create_sqlite_file: false,
-        }
-    }
-
-    pub fn connect(&self) -> Result<DbConnection, diesel::ConnectionError> {
-        match &self.url {
-            DatabaseUrl::Postgres(url) => {
-                init_tls();
-                PgConnection::establish(url).map(DbConnection::Pg)
-            }
-            DatabaseUrl::Sqlite(path) => {
-                let mut conn = if self.create_sqlite_file {
-                    create_private_file(path);
-                    SqliteConnection::establish(path)?
-                } else {
-                    SqliteConnection::establish(&existing_file_uri(path))?
-                };
-                // Foreign keys are off by default in SQLite, and busy_timeout makes writers
-                // queue instead of failing. (WAL is a property of the file: see migrations.)
-                conn.batch_execute(
-                    "PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; \
-                     PRAGMA synchronous = NORMAL;",
-                )
-                .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
-                Ok(DbConnection::Sqlite(conn))
-            }
-        }
-    }
-}
-
-/// A pooled connection that remembers whether it failed as if dead, so the pool discards it
-/// instead of handing it out again (libpq's connection status is not visible through diesel).
-pub struct PoolConnection {
-    conn: DbConnection,
-    broken: bool,
-}
-
-impl std::ops::Deref for PoolConnection {
-    type Target = DbConnection;
-
-    fn deref(&self) -> &DbConnection {
-        &self.conn
-    }
-}
-
-impl std::ops::DerefMut for PoolConnection {
-    fn deref_mut(&mut self) -> &mut DbConnection {
-        &mut self.conn
-    }
-}
-
-impl ManageConnection for ConnectionManager {
-    type Connection = PoolConnection;
-    type Error = r2d2::Error;
-
-    fn connect(&self) -> Result<PoolConnection, r2d2::Error> {
-        ConnectionManager::connect(self)
-            .map(|conn| PoolConnection {
-                conn,
-                broken: false,
-            })
-            .map_err(r2d2::Error::ConnectionError)
-    }
-
-    fn is_valid(&self, conn: &mut PoolConnection) -> Result<(), r2d2::Error> {
-        conn.conn
-            .batch_execute("SELECT 1")
-            .map_err(r2d2::Error::QueryError)
-    }
-
-    fn has_broken(&self, conn: &mut PoolConnection) -> bool {
-        conn.broken
-    }
-}
-
-pub type Pool = r2d2::Pool<ConnectionManager>;
-pub type PooledConnection = r2d2::PooledConnection<ConnectionManager>;
-
 /// Errors that may say the database (or the connection) is gone rather than the request wrong.
 pub trait Transient {
     fn is_transient(&self) -> bool;
@@ -235,7 +139,10 @@ where
     result
 }
 
-/// `with_connection` on the blocking thread pool, for async callers.
+/// `with_connection` on the blocking thread pool, for async callers, waiting at most the
+/// pool's timeout (`ORGAUTH_DB_TIMEOUT_MS`) for the answer. A call that overruns is answered
+/// as unavailable; its thread finishes (or fails) on its own, holding its pooled connection
+/// meanwhile, so at most the pool's size of them can be stuck at once.
 pub async fn run<T, E>(
     pool: &Pool,
     f: impl FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
@@ -244,26 +151,17 @@ where
     T: Send + 'static,
     E: From<StoreError> + Transient + Send + 'static,
 {
+    let bound = pool.connection_timeout();
     let pool = pool.clone();
-    tokio::task::spawn_blocking(move || with_connection(&pool, f))
-        .await
-        .map_err(|e| StoreError::Unavailable(format!("store task failed: {e}")))?
-}
-
-pub struct PoolSettings {
-    pub max_size: u32,
-    pub connection_timeout: Duration,
-}
-
-/// Builds the pool without connecting eagerly, so the server starts (and `/readyz` reports)
-/// even while the database is briefly away.
-pub fn build_pool(url: &DatabaseUrl, settings: &PoolSettings) -> Pool {
-    r2d2::Pool::builder()
-        .max_size(settings.max_size)
-        .min_idle(Some(1))
-        .connection_timeout(settings.connection_timeout)
-        .test_on_check_out(false)
-        .build_unchecked(ConnectionManager::for_pool(url.clone()))
+    let task = tokio::task::spawn_blocking(move || with_connection(&pool, f));
+    match tokio::time::timeout(bound, task).await {
+        Ok(done) => done.map_err(|e| StoreError::Unavailable(format!("store task failed: {e}")))?,
+        Err(_) => Err(StoreError::Unavailable(format!(
+            "the database did not answer within {} ms",
+            bound.as_millis()
+        ))
+        .into()),
+    }
 }
 
 /// Initializes OpenSSL (used by libpq for `sslmode`) without its exit-time cleanup: otherwise
@@ -273,47 +171,37 @@ pub fn init_tls() {
     openssl_sys::init();
 }
 
-/// One connection outside the pool, to an existing database (never creates a SQLite file).
-pub fn connect_existing(url: &DatabaseUrl) -> Result<DbConnection, diesel::ConnectionError> {
-    ConnectionManager::for_pool(url.clone()).connect()
-}
-
-/// Creates a missing SQLite file readable by its owner only (0600) before SQLite opens it:
-/// SQLite gives the `-wal` and `-shm` files it creates the database file's mode, so the
-/// client hashes and audit log stay private to the server's user.
-fn create_private_file(path: &str) {
-    use std::os::unix::fs::OpenOptionsExt;
-    if path == ":memory:" || path.starts_with("file:") {
-        return;
-    }
-    // An existing file is left as it is; any other failure (missing directory, permissions)
-    // is reported by SQLite's own open right after.
-    let _ = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path);
-}
-
-/// `file:` URI that opens `path` read-write without creating it (SQLite `mode=rw`).
-fn existing_file_uri(path: &str) -> String {
-    let escaped = path
-        .replace('%', "%25")
-        .replace('?', "%3F")
-        .replace('#', "%23");
-    format!("file:{escaped}?mode=rw")
-}
-
 /// Runs the pending migrations of the connection's backend; returns how many ran. A SQLite
 /// file is switched to WAL first, so readers run beside the single writer.
 pub fn run_migrations(conn: &mut DbConnection) -> Result<usize, MigrationError> {
     match conn {
-        DbConnection::Pg(c) => Ok(c.run_pending_migrations(PG_MIGRATIONS)?.len()),
+        DbConnection::Pg(c) => {
+            // Instances starting together take turns: one runs the migrations, the others
+            // then find nothing pending (instead of racing on CREATE TYPE and crashing).
+            c.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))?;
+            let ran = c.run_pending_migrations(PG_MIGRATIONS).map(|v| v.len());
+            c.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))?;
+            Ok(ran?)
+        }
         DbConnection::Sqlite(c) => {
             c.batch_execute("PRAGMA journal_mode = WAL;")?;
             Ok(c.run_pending_migrations(SQLITE_MIGRATIONS)?.len())
         }
     }
+}
+
+/// Postgres advisory lock keys of the start-up steps that must run once across instances.
+const MIGRATION_LOCK: i64 = 0x6f72_6761_7574_6801; // "orgauth" + 1
+const BOOTSTRAP_LOCK: i64 = 0x6f72_6761_7574_6802;
+
+/// Inside a write transaction: waits until no other instance is bootstrapping, so that
+/// "the database holds no client" is decided by one of them (Postgres: a transaction-level
+/// advisory lock; SQLite's write transaction holds the database lock already).
+pub fn lock_for_bootstrap(conn: &mut DbConnection) -> QueryResult<()> {
+    if let DbConnection::Pg(pg) = conn {
+        pg.batch_execute(&format!("SELECT pg_advisory_xact_lock({BOOTSTRAP_LOCK})"))?;
+    }
+    Ok(())
 }
 
 /// What diesel's migration harness reports (a boxed error of its own).

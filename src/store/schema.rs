@@ -13,6 +13,21 @@ diesel::table! {
 }
 
 diesel::table! {
+    change_log (version) {
+        version -> BigInt,
+        subject -> Text,
+        changed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    change_version (id) {
+        id -> Integer,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
     client_roles (client_id, role_name) {
         client_id -> Text,
         role_name -> Text,
@@ -68,6 +83,8 @@ diesel::joinable!(clients -> organizations (org_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
+    change_log,
+    change_version,
     client_roles,
     clients,
     organizations,

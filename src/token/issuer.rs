@@ -5,7 +5,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 
-use super::KeySet;
+use super::{Expiry, KeySet};
 use crate::domain::random_base62;
 
 /// RFC 9068 access-token claims.
@@ -65,6 +65,17 @@ impl TokenIssuer {
 
     pub fn issuer(&self) -> &str {
         &self.issuer
+    }
+
+    /// One of our access tokens, verified against our keys and issuer (`KeySet::verify`).
+    pub fn verify(
+        &self,
+        token: &str,
+        leeway_seconds: u64,
+        expiry: Expiry,
+    ) -> Option<AccessTokenClaims> {
+        self.keys
+            .verify(token, &self.issuer, leeway_seconds, expiry)
     }
 
     pub fn issue(

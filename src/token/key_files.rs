@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rsa::KeySize;
 use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair};
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Timelike, Utc};
 
 use super::signing_key::{SigningAlg, SigningKey};
 
@@ -128,7 +128,11 @@ pub fn generate_key(dir: &Path, alg: SigningAlg) -> Result<KeyInfo, KeyError> {
     }
     .map_err(|_| KeyError::Generation)?;
 
-    let mut created = crate::store::now();
+    // Microseconds, as the file name keeps them.
+    let now = Utc::now().naive_utc();
+    let mut created = now
+        .with_nanosecond(now.nanosecond() / 1_000 * 1_000)
+        .unwrap_or(now);
     let mut path;
     loop {
         path = dir.join(format!("{}.pem", created.format(FILE_TIME_FORMAT)));

@@ -16,8 +16,11 @@ pub struct KeySet {
 }
 
 impl KeySet {
-    /// Loads `dir`; when it holds no key, generates one of `alg` first.
+    /// Loads `dir`; when it holds no key, generates one of `alg` first. Instances starting
+    /// together on a shared directory take turns (an exclusive lock on `dir/.lock`), so
+    /// exactly one of them generates the first key and all publish the same set.
     pub fn load_or_init(dir: &Path, alg: SigningAlg) -> Result<Self, KeyError> {
+        let _turn = lock_directory(dir)?;
         match Self::load(dir) {
             Err(KeyError::NoKeys(_)) => {
                 let info = generate_key(dir, alg)?;
@@ -71,6 +74,29 @@ impl KeySet {
     pub fn jwks_json(&self) -> &[u8] {
         &self.jwks_json
     }
+}
+
+/// Holds an exclusive lock on `dir/.lock` (created 0600, with `dir` 0700) until dropped.
+fn lock_directory(dir: &Path) -> Result<std::fs::File, KeyError> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    let io = |source| KeyError::Io {
+        path: dir.to_owned(),
+        source,
+    };
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(io)?;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .mode(0o600)
+        .open(dir.join(".lock"))
+        .map_err(io)?;
+    file.lock().map_err(io)?;
+    Ok(file)
 }
 
 #[cfg(test)]

@@ -201,17 +201,8 @@ on_both_backends!(
             413,
         )
         .await;
-        check(app.http.get(app.url(&clients)).send().await.unwrap(), 401).await;
-        check(
-            app.http
-                .get(app.url("/admin/v1/nope"))
-                .bearer_auth(&admin.token)
-                .send()
-                .await
-                .unwrap(),
-            404,
-        )
-        .await;
+        check(app.get(&clients).await, 401).await;
+        check(app.get_bearer("/admin/v1/nope", &admin.token).await, 404).await;
 
         // Nothing was created by any of those.
         assert_eq!(
@@ -338,12 +329,7 @@ const OPERATIONS: [(&str, &str); 13] = [
 async fn openapi_documents_every_registered_route() {
     let s = spawn_app(Backend::Sqlite).await;
     let app = &s;
-    let res = app
-        .http
-        .get(app.url("/admin/v1/openapi.json"))
-        .send()
-        .await
-        .unwrap();
+    let res = app.get("/admin/v1/openapi.json").await;
     assert_eq!(res.status(), 200);
     let doc: Value = res.json().await.unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));

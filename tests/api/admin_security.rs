@@ -326,13 +326,7 @@ on_both_backends!(
             "a.b.c".into(),
         ];
         for token in bad_tokens {
-            let res = app
-                .http
-                .get(app.url("/admin/v1/roles"))
-                .bearer_auth(&token)
-                .send()
-                .await
-                .unwrap();
+            let res = app.get_bearer("/admin/v1/roles", &token).await;
             assert_eq!(res.status(), 401, "token {token}");
             assert_eq!(res.headers()["content-type"], "application/problem+json");
         }
@@ -347,13 +341,7 @@ on_both_backends!(
             assert_eq!(res.status(), 401, "{header}");
         }
         // The genuine token works.
-        let res = app
-            .http
-            .get(app.url("/admin/v1/roles"))
-            .bearer_auth(&real)
-            .send()
-            .await
-            .unwrap();
+        let res = app.get_bearer("/admin/v1/roles", &real).await;
         assert_eq!(res.status(), 200);
     }
 );
@@ -482,12 +470,8 @@ on_both_backends!(
         let app = &s;
         let (id, secret) = (app.admin_id.as_str(), app.admin_secret());
         let roles = |token: String| async move {
-            app.http
-                .get(app.url("/admin/v1/roles"))
-                .bearer_auth(token)
-                .send()
+            app.get_bearer("/admin/v1/roles", &token)
                 .await
-                .unwrap()
                 .status()
                 .as_u16()
         };

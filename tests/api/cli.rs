@@ -107,12 +107,7 @@ on_both_backends!(
         let res = app.token_basic(&id, &secret, &[]).await;
         assert_eq!(res.status(), 200);
         let body: Value = res.json().await.unwrap();
-        let (_, claims) = app
-            .verify(
-                body["access_token"].as_str().unwrap(),
-                "http://orgauth.test",
-            )
-            .await;
+        let (_, claims) = app.verify_issued(&body).await;
         assert_eq!(
             (claims.org_id.as_str(), claims.scope.as_str()),
             (org_id.as_str(), "org:admin")
@@ -173,3 +168,27 @@ fn an_unreachable_postgres_fails_fast_with_libpq_s_own_error() {
         "{stderr}"
     );
 }
+
+on_both_backends!(
+    a_lost_bootstrap_secret_is_recovered_by_a_cli_rotation,
+    |backend: Backend| async move {
+        let db = TestDatabase::create(backend);
+        let keys = tempfile::tempdir().unwrap();
+        let app = spawn_with(test_config(&db, keys.path().to_owned())).await;
+        let (admin, old) = (app.admin_id.clone(), app.admin_secret().to_owned());
+        let cli = Cli {
+            db: &db,
+            keys: keys.path(),
+        };
+        let out = cli.ok(&["client", "rotate", "--org", &app.org_id, &admin]);
+        let new = out
+            .lines()
+            .find_map(|l| l.strip_prefix("client_secret="))
+            .expect("the new secret is printed")
+            .to_owned();
+        assert_eq!(app.token_basic(&admin, &new, &[]).await.status(), 200);
+        assert_eq!(app.token_basic(&admin, &old, &[]).await.status(), 401);
+        let (ok, _, err) = cli.run(&["client", "rotate", "--org", &app.org_id, "no-such"]);
+        assert!(!ok && err.contains("not found"), "{err}");
+    }
+);

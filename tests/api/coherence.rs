@@ -91,7 +91,7 @@ on_both_backends!(
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_change_made_while_the_listener_is_down_is_not_missed() {
+async fn a_change_made_while_the_watcher_is_down_is_not_missed() {
     if !crate::common::postgres_available() {
         return;
     }
@@ -109,12 +109,12 @@ async fn a_change_made_while_the_listener_is_down_is_not_missed() {
         assert_eq!(b.token_basic(&id, &old, &[]).await.status(), 200);
     }
 
-    // Cut both instances' listeners, and rotate before they are back: the NOTIFY is lost.
+    // Cut both instances' watchers, and rotate before they are back.
     let name = db.url.rsplit('/').next().unwrap().to_owned();
     let mut conn = a.store();
     diesel::sql_query(format!(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-         WHERE datname = '{name}' AND application_name = 'orgauth-change-listener'"
+         WHERE datname = '{name}' AND application_name = 'orgauth-change-watcher'"
     ))
     .execute(&mut **conn)
     .unwrap();

@@ -94,7 +94,7 @@ async fn the_console_is_served_with_strict_security_headers() {
     let s = spawn_app(Backend::Sqlite).await;
     let app = &s;
     for path in ["/console", "/console/console.js", "/console/console.css"] {
-        let res = app.http.get(app.url(path)).send().await.unwrap();
+        let res = app.get(path).await;
         assert_eq!(res.status(), 200, "{path}");
         let csp = res.headers()["content-security-policy"]
             .to_str()
@@ -108,15 +108,7 @@ async fn the_console_is_served_with_strict_security_headers() {
         assert_eq!(res.headers()["referrer-policy"], "no-referrer");
         assert_eq!(res.headers()["x-content-type-options"], "nosniff");
     }
-    let html = app
-        .http
-        .get(app.url("/console"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app.get("/console").await.text().await.unwrap();
     assert!(
         !html.contains("<script>") && !html.contains("style="),
         "no inline script or style"

@@ -9,12 +9,7 @@ on_both_backends!(
         let s = crate::common::spawn_app(backend).await;
         let app = &s;
         app.add_roles(&["billing:read"]);
-        let res = app
-            .http
-            .get(app.url("/.well-known/oauth-authorization-server"))
-            .send()
-            .await
-            .unwrap();
+        let res = app.get("/.well-known/oauth-authorization-server").await;
         assert_eq!(res.status(), 200);
         let meta: Value = res.json().await.unwrap();
         assert_eq!(meta["issuer"], "http://orgauth.test");
@@ -51,12 +46,7 @@ on_both_backends!(
     jwks_publishes_public_keys_only,
     |backend: Backend| async move {
         let s = crate::common::spawn_app(backend).await;
-        let res = s
-            .http
-            .get(s.url("/.well-known/jwks.json"))
-            .send()
-            .await
-            .unwrap();
+        let res = s.get("/.well-known/jwks.json").await;
         assert_eq!(res.status(), 200);
         let jwks: Value = res.json().await.unwrap();
         let keys = jwks["keys"].as_array().unwrap();

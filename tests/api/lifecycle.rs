@@ -223,13 +223,7 @@ on_both_backends!(
         // Someone else's revocation is answered 200 and does nothing.
         assert_eq!(revoke(app, &other, &other_secret, &token).await, 200);
         assert_eq!(introspect(app, &id, &secret, &token).await["active"], true);
-        let as_admin = app
-            .http
-            .get(app.url("/admin/v1/roles"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap();
+        let as_admin = app.get_bearer("/admin/v1/roles", &token).await;
         assert_eq!(as_admin.status(), 200);
 
         // Garbage and unknown tokens: 200 too.
@@ -244,13 +238,7 @@ on_both_backends!(
             introspect(app, &id, &secret, &token).await,
             json!({"active": false})
         );
-        let as_admin = app
-            .http
-            .get(app.url("/admin/v1/roles"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap();
+        let as_admin = app.get_bearer("/admin/v1/roles", &token).await;
         assert_eq!(as_admin.status(), 401);
         // A new token of the same client is unaffected.
         let fresh = app.access_token(&id, &secret).await;

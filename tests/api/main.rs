@@ -17,3 +17,4 @@ mod lifecycle;
 mod logging;
 mod operations;
 mod token;
+mod topology;

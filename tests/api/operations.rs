@@ -229,24 +229,8 @@ async fn an_argon2_flood_is_bounded_and_answered_503() {
 async fn health_readiness_and_metrics() {
     let s = spawn_app(Backend::Sqlite).await;
     let app = &s;
-    assert_eq!(
-        app.http
-            .get(app.url("/healthz"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
-    assert_eq!(
-        app.http
-            .get(app.url("/readyz"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(app.get("/healthz").await.status(), 200);
+    assert_eq!(app.get("/readyz").await.status(), 200);
 
     app.access_token(&app.admin_id, app.admin_secret()).await;
     app.access_token(&app.admin_id, app.admin_secret()).await;
@@ -259,7 +243,7 @@ async fn health_readiness_and_metrics() {
     let admin = app.platform_admin().await;
     admin.get("/roles").await;
 
-    let res = app.http.get(app.url("/metrics")).send().await.unwrap();
+    let res = app.get("/metrics").await;
     assert_eq!(res.status(), 200);
     assert!(
         res.headers()["content-type"]
@@ -341,24 +325,8 @@ async fn a_postgres_outage_gives_503_and_service_resumes_without_restart() {
         let body: Value = res.json().await.unwrap();
         assert_eq!(body["error"], "temporarily_unavailable");
     }
-    assert_eq!(
-        app.http
-            .get(app.url("/readyz"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        503
-    );
-    assert_eq!(
-        app.http
-            .get(app.url("/healthz"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(app.get("/readyz").await.status(), 503);
+    assert_eq!(app.get("/healthz").await.status(), 200);
     let res = admin.get("/roles").await;
     crate::common::assert_problem(&res, 503);
 
@@ -372,15 +340,7 @@ async fn a_postgres_outage_gives_503_and_service_resumes_without_restart() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(recovered, "service resumes once the database is back");
-    assert_eq!(
-        app.http
-            .get(app.url("/readyz"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(app.get("/readyz").await.status(), 200);
     assert_eq!(admin.get("/roles").await.status, 200);
 }
 
@@ -388,16 +348,7 @@ async fn a_postgres_outage_gives_503_and_service_resumes_without_restart() {
 async fn invented_http_methods_do_not_grow_the_metrics() {
     let s = spawn_app(Backend::Sqlite).await;
     let app = &s;
-    let metrics = || async {
-        app.http
-            .get(app.url("/metrics"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
-    };
+    let metrics = || async { app.get("/metrics").await.text().await.unwrap() };
     for i in 0..5 {
         let method = reqwest::Method::from_bytes(format!("WARMUP{i}").as_bytes()).unwrap();
         app.http

@@ -70,12 +70,7 @@ on_both_backends!(
             .json()
             .await
             .unwrap();
-        let (_, claims2) = app
-            .verify(
-                again["access_token"].as_str().unwrap(),
-                "http://orgauth.test",
-            )
-            .await;
+        let (_, claims2) = app.verify_issued(&again).await;
         assert_ne!(claims.jti, claims2.jti);
     }
 );
@@ -88,12 +83,7 @@ on_both_backends!(
         let res = app.token_post(&app.admin_id, app.admin_secret(), &[]).await;
         assert_eq!(res.status(), 200);
         let body: Value = res.json().await.unwrap();
-        let (_, claims) = app
-            .verify(
-                body["access_token"].as_str().unwrap(),
-                "http://orgauth.test",
-            )
-            .await;
+        let (_, claims) = app.verify_issued(&body).await;
         assert_eq!(claims.client_id, app.admin_id);
     }
 );
@@ -112,12 +102,7 @@ on_both_backends!(
         let res = app.token_basic("ci%2Edeploy%2Dbot", &secret, &[]).await;
         assert_eq!(res.status(), 200);
         let body: Value = res.json().await.unwrap();
-        let (_, claims) = app
-            .verify(
-                body["access_token"].as_str().unwrap(),
-                "http://orgauth.test",
-            )
-            .await;
+        let (_, claims) = app.verify_issued(&body).await;
         assert_eq!(claims.client_id, "ci.deploy-bot");
     }
 );
@@ -340,7 +325,7 @@ on_both_backends!(
     other_methods_are_not_allowed,
     |backend: Backend| async move {
         let s = spawn_app(backend).await;
-        let res = s.http.get(s.url("/oauth/token")).send().await.unwrap();
+        let res = s.get("/oauth/token").await;
         assert_eq!(res.status(), 405);
     }
 );
@@ -367,12 +352,7 @@ on_both_backends!(
         assert_eq!(res.status(), 200);
         let body: Value = res.json().await.unwrap();
         assert_eq!(body["scope"], "billing:read");
-        let (_, claims) = app
-            .verify(
-                body["access_token"].as_str().unwrap(),
-                "http://orgauth.test",
-            )
-            .await;
+        let (_, claims) = app.verify_issued(&body).await;
         assert_eq!(claims.scope, "billing:read");
         assert_eq!(
             claims.roles,

@@ -46,13 +46,7 @@ impl FromRequest for AdminCaller {
                 || ApiError::Unauthorized("the access token is invalid or expired".into());
             let claims = state
                 .issuer
-                .keys()
-                .verify(
-                    bearer_token(&req)?,
-                    state.issuer.issuer(),
-                    LEEWAY_SECONDS,
-                    Expiry::Enforce,
-                )
+                .verify(bearer_token(&req)?, LEEWAY_SECONDS, Expiry::Enforce)
                 .ok_or_else(invalid)?;
             // The admin API is its own audience: a token minted for a downstream API (which
             // that API's operators may see or log) must not open it.

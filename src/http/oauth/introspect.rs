@@ -18,10 +18,7 @@ pub async fn introspect(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, OAuthError> {
     let (caller, token) = authenticated_token_request(&req, payload, &state).await?;
-    let claims = state
-        .issuer
-        .keys()
-        .verify(&token, state.issuer.issuer(), 0, Expiry::Enforce);
+    let claims = state.issuer.verify(&token, 0, Expiry::Enforce);
     let active = match claims {
         None => None,
         Some(claims) => {

@@ -97,6 +97,21 @@ impl TestApp {
             .unwrap()
     }
 
+    /// `GET path`, as any HTTP client would send it.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http.get(self.url(path)).send().await.unwrap()
+    }
+
+    /// `GET path` with a bearer token.
+    pub async fn get_bearer(&self, path: &str, token: &str) -> reqwest::Response {
+        self.http
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// POSTs a raw body with the form content type.
     pub async fn post_raw(
         &self,
@@ -135,6 +150,16 @@ impl TestApp {
         audience: &str,
     ) -> (jsonwebtoken::Header, AccessTokenClaims) {
         verify_with(&self.jwks().await, token, &self.config.issuer, audience)
+    }
+
+    /// The claims of the token in a token response, verified for the default audience.
+    pub async fn verify_issued(
+        &self,
+        body: &serde_json::Value,
+    ) -> (jsonwebtoken::Header, AccessTokenClaims) {
+        let token = body["access_token"].as_str().expect("a token response");
+        let audience = self.config.issuer.clone();
+        self.verify(token, &audience).await
     }
 
     pub fn stop(self) {
