@@ -7,8 +7,11 @@ mod common;
 
 mod admin_api;
 mod admin_clients;
+mod admin_hardening;
 mod admin_security;
+mod admin_tokens;
 mod bootstrap;
+mod brute_force;
 mod cli;
 mod coherence;
 mod console;
