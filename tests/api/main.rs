@@ -16,6 +16,7 @@ mod cli;
 mod coherence;
 mod console;
 mod discovery;
+mod failover;
 mod lifecycle;
 mod logging;
 mod operations;

@@ -224,10 +224,9 @@ async fn writable_key_directories_are_refused_and_sqlite_files_are_private() {
     let app = spawn_with(test_config(&db, keys.path().to_owned())).await;
     let key = std::fs::read_dir(keys.path())
         .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "pem"))
+        .expect("the generated key");
     std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o666)).unwrap();
     let error = orgauth::app::Application::build(test_config(&db, keys.path().to_owned()))
         .err()
