@@ -14,12 +14,15 @@ use utoipa_actix_web::AppExt;
 use crate::client_auth::{AuthSettings, ClientAuthenticator};
 use crate::config::Config;
 use crate::domain::SecretHasher;
+use crate::http::KeySchedule;
 use crate::http::client_address::ClientAddressResolver;
 use crate::http::{self, AppState};
 use crate::last_used::{Flush, LastUsedRecorder};
 use crate::service::bootstrap::{self, Bootstrapped};
+use crate::service::signing_keys;
+use crate::store::changes::{ChangeListener, Fanout};
 use crate::store::{self, PoolSettings};
-use crate::token::{Audiences, KeySet, TokenIssuer};
+use crate::token::{self, Audiences, KeyEncryptionKey, TokenIssuer};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -30,7 +33,7 @@ pub enum StartupError {
     #[error("migrations failed")]
     Migrations(#[source] store::MigrationError),
     #[error("bootstrap failed")]
-    Bootstrap(#[from] crate::service::ServiceError),
+    Bootstrap(#[source] crate::service::ServiceError),
     #[error("{0}")]
     Config(String),
     #[error("cannot listen on {addr}")]
@@ -38,6 +41,15 @@ pub enum StartupError {
         addr: String,
         source: std::io::Error,
     },
+}
+
+impl From<crate::service::ServiceError> for StartupError {
+    fn from(e: crate::service::ServiceError) -> Self {
+        match e {
+            crate::service::ServiceError::Keys(e) => Self::Keys(e),
+            other => Self::Bootstrap(other),
+        }
+    }
 }
 
 pub struct Application {
@@ -132,44 +144,76 @@ impl Application {
 pub fn build_state(
     config: &Config,
 ) -> Result<(web::Data<AppState>, Option<Bootstrapped>), StartupError> {
-    let keys = Arc::new(KeySet::load_or_init(&config.keys_dir, config.signing_alg)?);
+    token::check_key_permissions(&config.keys_dir)?;
+    let kek = Arc::new(KeyEncryptionKey::load_or_create(
+        config.key_encryption_key.as_deref(),
+        &config.keys_dir,
+    )?);
+    let hasher = secret_hasher(config)?;
+    let pool = migrated_pool(config)?;
+    let (keys, bootstrapped) = {
+        let mut conn = pool.get().map_err(|e| StartupError::Database(e.into()))?;
+        signing_keys::ensure_initial(&mut conn, &kek, &config.keys_dir, config.signing_alg)?;
+        let keys = signing_keys::load(&mut conn, &kek)?;
+        let bootstrapped = bootstrap::ensure(
+            &mut conn,
+            &hasher,
+            config.bootstrap_client_id.clone(),
+            config.bootstrap_client_secret.clone(),
+        )?;
+        (keys, bootstrapped)
+    };
     if keys.active().alg != config.signing_alg {
         log::warn!(
-            "the active signing key {} is {}, not ORGAUTH_SIGNING_ALG={}; run `orgauth keys generate` to switch",
+            "the active signing key {} is {}, not ORGAUTH_SIGNING_ALG={}; run `orgauth keys rotate` to switch",
             keys.active().kid,
             keys.active().alg,
             config.signing_alg
         );
     }
-    let hasher = secret_hasher(config)?;
-    let pool = migrated_pool(config)?;
-    let bootstrapped = {
-        let mut conn = pool.get().map_err(|e| StartupError::Database(e.into()))?;
-        bootstrap::ensure(
-            &mut conn,
-            &hasher,
-            config.bootstrap_client_id.clone(),
-            config.bootstrap_client_secret.clone(),
-        )?
-    };
-
+    let issuer = Arc::new(TokenIssuer::new(
+        Arc::new(keys),
+        config.issuer.clone(),
+        config.token_ttl,
+    ));
     let openapi_json = http::admin::openapi()
         .to_json()
         .map_err(|e| StartupError::Config(format!("OpenAPI document: {e}")))?;
-    let state = web::Data::new(AppState {
-        authenticator: ClientAuthenticator::new(
+    let authenticator = ClientAuthenticator::new(
+        pool.clone(),
+        &hasher,
+        AuthSettings {
+            argon2_concurrency: config.argon2_concurrency,
+            argon2_queue_timeout: config.argon2_queue_timeout,
+            limiter: config.limiter.clone(),
+            max_staleness: config.max_staleness,
+        },
+    );
+    // One watcher hears every change made through other instances, for the client records
+    // and the signing keys alike; it lives as long as this state does.
+    let changes: Arc<dyn ChangeListener> = Arc::new(Fanout(vec![
+        authenticator.change_listener(),
+        Arc::new(signing_keys::KeyReloader::new(
             pool.clone(),
-            &hasher,
-            AuthSettings {
-                database_url: config.database_url.clone(),
-                argon2_concurrency: config.argon2_concurrency,
-                argon2_queue_timeout: config.argon2_queue_timeout,
-                limiter: config.limiter.clone(),
-                max_staleness: config.max_staleness,
-                db_timeout: config.db_timeout,
-            },
-        ),
-        issuer: TokenIssuer::new(keys, config.issuer.clone(), config.token_ttl),
+            kek.clone(),
+            Arc::downgrade(&issuer),
+        )),
+    ]));
+    store::changes::watch(
+        config.database_url.clone(),
+        config.db_timeout,
+        Arc::downgrade(&changes),
+    );
+    let state = web::Data::new(AppState {
+        authenticator,
+        issuer,
+        kek,
+        changes,
+        keys: KeySchedule {
+            alg: config.signing_alg,
+            activation_delay: config.key_activation_delay,
+            rotation_interval: config.key_rotation_interval,
+        },
         audiences: Audiences::new(config.issuer.clone(), config.audiences.clone()),
         hasher,
         last_used: LastUsedRecorder::default(),
@@ -192,10 +236,28 @@ async fn flush_last_used(state: &web::Data<AppState>, mode: Flush) {
     }
 }
 
-/// Drops revocations of tokens that have expired anyway, and change records an hour old (a
-/// watcher that far behind starts over).
+/// Drops revocations of tokens that have expired anyway and change records an hour old (a
+/// watcher that far behind starts over); rotates the signing key when it is due and retires
+/// keys no unexpired token can carry.
 async fn prune_revocations(state: &web::Data<AppState>) {
     let now = store::now();
+    let maintained = {
+        let state = state.clone();
+        store::run(&state.pool.clone(), move |conn| {
+            signing_keys::maintain(
+                conn,
+                &state.kek,
+                state.keys.alg,
+                state.keys.activation_delay,
+                state.keys.rotation_interval,
+                state.issuer.ttl(),
+            )
+        })
+        .await
+    };
+    if let Err(e) = maintained {
+        log::warn!("signing-key maintenance failed (will retry): {e}");
+    }
     let pruned = store::run(&state.pool, move |conn| {
         store::revocations::prune(conn, now)?;
         store::changes::prune(conn, now - chrono::TimeDelta::hours(1))

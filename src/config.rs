@@ -33,6 +33,13 @@ pub struct Config {
     /// The `iss` of every token and the base of the discovery document's URLs.
     pub issuer: String,
     pub keys_dir: PathBuf,
+    /// Base64 of the 32-byte key that seals signing keys in the database; `None`: the one in
+    /// `keys_dir/kek` (generated there when missing).
+    pub key_encryption_key: Option<String>,
+    /// How long a next signing key is published before it signs.
+    pub key_activation_delay: Duration,
+    /// Rotate the signing key when the active one is this old (`None`: never automatically).
+    pub key_rotation_interval: Option<Duration>,
     pub signing_alg: SigningAlg,
     pub token_ttl: Duration,
     /// Allowed `audience`/`resource` values; the first is the default `aud`.
@@ -70,6 +77,10 @@ impl Config {
             issuer: format!("http://{bind}"),
             bind,
             keys_dir: "keys".into(),
+            key_encryption_key: None,
+            // The JWKS max-age (300 s) + 60 s: every cached JWKS knows a key before it signs.
+            key_activation_delay: Duration::from_secs(360),
+            key_rotation_interval: Some(Duration::from_secs(90 * 24 * 3600)),
             signing_alg: SigningAlg::Es256,
             token_ttl: Duration::from_secs(3600),
             audiences: Vec::new(),
@@ -149,6 +160,15 @@ impl Config {
             issuer: issuer.trim_end_matches('/').to_owned(),
             bind,
             keys_dir: var("ORGAUTH_KEYS_DIR").map_or(d.keys_dir, PathBuf::from),
+            key_encryption_key: secret_var("ORGAUTH_KEY_ENCRYPTION_KEY")?,
+            key_activation_delay: seconds(
+                "ORGAUTH_KEY_ACTIVATION_DELAY_SECONDS",
+                d.key_activation_delay,
+            )?,
+            key_rotation_interval: match parse_var("ORGAUTH_KEY_ROTATION_DAYS", 90u64)? {
+                0 => None,
+                days => Some(Duration::from_secs(days.saturating_mul(24 * 3600))),
+            },
             signing_alg,
             token_ttl: seconds("ORGAUTH_TOKEN_TTL_SECONDS", d.token_ttl)?,
             audiences,
@@ -215,6 +235,19 @@ fn trusted_proxy_header(trusted_proxies: &[IpNet]) -> Result<Option<HeaderName>,
         ));
     }
     Ok(Some(name))
+}
+
+/// A secret from `NAME` or from the file named by `NAME_FILE` (not both).
+fn secret_var(name: &str) -> Result<Option<String>, ConfigError> {
+    let file_var = format!("{name}_FILE");
+    match (var(name), var(&file_var)) {
+        (Some(_), Some(_)) => Err(ConfigError(format!("set {name} or {file_var}, not both"))),
+        (Some(value), None) => Ok(Some(value)),
+        (None, Some(path)) => std::fs::read_to_string(path.trim())
+            .map(|v| Some(v.trim().to_owned()))
+            .map_err(|e| ConfigError(format!("{file_var}={path:?}: {e}"))),
+        (None, None) => Ok(None),
+    }
 }
 
 fn var(name: &str) -> Option<String> {

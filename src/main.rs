@@ -6,7 +6,7 @@ use clap::{Parser, Subcommand};
 use orgauth::app::{self, Application};
 use orgauth::config::Config;
 use orgauth::domain::{ClientId, DisplayName, NewClientSecret, OrgId, RoleSet};
-use orgauth::service::{self, Actor, clients::NewClient, clients::Rotation};
+use orgauth::service::{self, Actor, clients::NewClient, clients::Rotation, signing_keys};
 use orgauth::token::{self, SigningAlg};
 
 #[derive(Parser)]
@@ -69,13 +69,14 @@ enum ClientCommand {
 
 #[derive(Subcommand)]
 enum KeysCommand {
-    /// Add a new signing key; it becomes the active one (restart the server to use it).
-    Generate {
+    /// Add a next signing key: published at once, signing after
+    /// ORGAUTH_KEY_ACTIVATION_DELAY_SECONDS, on every instance, without a restart.
+    Rotate {
         /// ES256, RS256 or EdDSA; defaults to ORGAUTH_SIGNING_ALG.
         #[arg(long)]
         alg: Option<SigningAlg>,
     },
-    /// List keys: kid, alg, created, active.
+    /// List keys as the servers see them: kid, alg, state (next, active, retired), times.
     List,
 }
 
@@ -171,19 +172,35 @@ fn run(command: Command, config: Config) -> Result<(), Error> {
             println!("client_secret={}", rotated.secret.into_plaintext());
             Ok(())
         }
-        Command::Keys(KeysCommand::Generate { alg }) => {
+        Command::Keys(KeysCommand::Rotate { alg }) => {
+            let (mut conn, kek) = keys_access(&config)?;
             let alg = alg.unwrap_or(config.signing_alg);
-            let info = token::generate_key(&config.keys_dir, alg)?;
-            println!("{} {} {}", info.kid, info.alg, info.path.display());
+            let key = signing_keys::rotate(&mut conn, &kek, alg, config.key_activation_delay)?;
+            println!(
+                "{} {} next; signs from {}",
+                key.kid,
+                key.alg,
+                key.activates_at.format("%Y-%m-%dT%H:%M:%SZ")
+            );
             Ok(())
         }
         Command::Keys(KeysCommand::List) => {
-            let keys = token::list_keys(&config.keys_dir)?;
-            println!("{:<45} {:<6} {:<27} active", "kid", "alg", "created");
-            for (i, key) in keys.iter().enumerate() {
-                let active = if i + 1 == keys.len() { "yes" } else { "no" };
-                let created = key.created.format("%Y-%m-%dT%H:%M:%SZ");
-                println!("{:<45} {:<6} {:<27} {active}", key.kid, key.alg, created);
+            let (mut conn, _) = keys_access(&config)?;
+            let time = |t: chrono::NaiveDateTime| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+            println!(
+                "{:<45} {:<6} {:<8} {:<21} {:<21} retires",
+                "kid", "alg", "state", "created", "activates"
+            );
+            for key in signing_keys::list(&mut conn, config.token_ttl)? {
+                println!(
+                    "{:<45} {:<6} {:<8} {:<21} {:<21} {}",
+                    key.kid,
+                    key.alg,
+                    key.state.as_str(),
+                    time(key.created_at),
+                    time(key.activates_at),
+                    key.retires_at.map_or_else(|| "-".to_owned(), time)
+                );
             }
             Ok(())
         }
@@ -231,6 +248,20 @@ fn serve(config: Config) -> Result<(), Error> {
         application.run_until_stopped().await?;
         Ok(())
     })
+}
+
+/// A connection and the key-encryption key, with the first signing key in place.
+fn keys_access(
+    config: &Config,
+) -> Result<(orgauth::store::DbConnection, token::KeyEncryptionKey), Error> {
+    token::check_key_permissions(&config.keys_dir)?;
+    let kek = token::KeyEncryptionKey::load_or_create(
+        config.key_encryption_key.as_deref(),
+        &config.keys_dir,
+    )?;
+    let mut conn = connection(config)?;
+    signing_keys::ensure_initial(&mut conn, &kek, &config.keys_dir, config.signing_alg)?;
+    Ok((conn, kek))
 }
 
 /// One migrated connection for a command: no pool, so no background thread outlives it.

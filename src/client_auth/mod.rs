@@ -80,15 +80,11 @@ pub enum AuthFailure {
 }
 
 pub struct AuthSettings {
-    /// Where to watch for changes made by other instances.
-    pub database_url: store::DatabaseUrl,
     pub argon2_concurrency: usize,
     pub argon2_queue_timeout: Duration,
     pub limiter: LimiterSettings,
     /// How old the last confirmation that no change was missed may be for memory to be used.
     pub max_staleness: Duration,
-    /// The bound on every wait for the database.
-    pub db_timeout: Duration,
 }
 
 pub struct ClientAuthenticator {
@@ -103,9 +99,6 @@ pub struct ClientAuthenticator {
 impl ClientAuthenticator {
     pub fn new(pool: Pool, hasher: &SecretHasher, settings: AuthSettings) -> Self {
         let clients = Arc::new(ClientRecords::new(settings.max_staleness));
-        let listener: std::sync::Weak<dyn store::changes::ChangeListener> =
-            Arc::downgrade(&clients) as _;
-        store::changes::watch(settings.database_url, settings.db_timeout, listener);
         Self {
             pool,
             clients,
@@ -204,6 +197,11 @@ impl ClientAuthenticator {
             self.clients.insert(ticket, creds.clone());
         }
         Ok(creds)
+    }
+
+    /// What must hear about changes made through other instances (`store::changes::watch`).
+    pub fn change_listener(&self) -> Arc<dyn store::changes::ChangeListener> {
+        self.clients.clone()
     }
 
     /// Drops what this instance remembers of `client_id`; call after a change commits.

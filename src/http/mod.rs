@@ -9,6 +9,8 @@ pub mod oauth;
 pub mod ops;
 
 use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::{HttpMessage, HttpRequest};
 
@@ -16,13 +18,19 @@ use crate::client_auth::ClientAuthenticator;
 use crate::domain::SecretHasher;
 use crate::last_used::LastUsedRecorder;
 use crate::store::Pool;
-use crate::token::{Audiences, TokenIssuer};
+use crate::store::changes::ChangeListener;
+use crate::token::{Audiences, KeyEncryptionKey, SigningAlg, TokenIssuer};
 
 /// Everything a handler may need, built once at start and shared by every worker.
 pub struct AppState {
     pub pool: Pool,
     pub authenticator: ClientAuthenticator,
-    pub issuer: TokenIssuer,
+    pub issuer: Arc<TokenIssuer>,
+    /// Opens the signing keys stored in the database.
+    pub kek: Arc<KeyEncryptionKey>,
+    /// Keeps the change watcher running (it stops when this is dropped).
+    pub changes: Arc<dyn ChangeListener>,
+    pub keys: KeySchedule,
     /// Values `audience`/`resource` may take.
     pub audiences: Audiences,
     pub hasher: SecretHasher,
@@ -43,6 +51,17 @@ impl AppState {
         }
         address
     }
+}
+
+/// How this instance schedules signing keys (`service::signing_keys::maintain`).
+#[derive(Clone, Copy, Debug)]
+pub struct KeySchedule {
+    /// The algorithm of keys generated here.
+    pub alg: SigningAlg,
+    /// How long a next key is published before it signs.
+    pub activation_delay: Duration,
+    /// Rotate when the active key is this old (`None`: never automatically).
+    pub rotation_interval: Option<Duration>,
 }
 
 /// The address the brute-force limiter used, for the request log line.

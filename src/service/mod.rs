@@ -9,6 +9,7 @@ pub mod clients;
 pub mod introspection;
 pub mod organizations;
 pub mod roles;
+pub mod signing_keys;
 
 use crate::domain::{ORG_ADMIN, OrgId, PLATFORM_ADMIN, RoleSet};
 use crate::store::StoreError;
@@ -28,6 +29,8 @@ pub enum ServiceError {
     Conflict(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Keys(#[from] crate::token::KeyError),
 }
 
 impl From<diesel::result::Error> for ServiceError {

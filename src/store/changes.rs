@@ -27,6 +27,7 @@ use super::schema::{change_log, change_version};
 use super::{DatabaseUrl, DbConnection};
 
 /// What a watcher hears.
+#[derive(Clone, Copy)]
 pub enum Change<'a> {
     /// This client changed.
     Client(&'a str),
@@ -39,6 +40,17 @@ pub enum Change<'a> {
 /// The side that consumes changes: the caches above the store.
 pub trait ChangeListener: Send + Sync {
     fn changed(&self, change: Change<'_>);
+}
+
+/// Hands every change to several listeners (the client records, the signing keys).
+pub struct Fanout(pub Vec<std::sync::Arc<dyn ChangeListener>>);
+
+impl ChangeListener for Fanout {
+    fn changed(&self, change: Change<'_>) {
+        for listener in &self.0 {
+            listener.changed(change);
+        }
+    }
 }
 
 /// How often the watcher polls; other instances see a change within about this long.

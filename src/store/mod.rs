@@ -15,6 +15,7 @@ pub mod organizations;
 pub mod revocations;
 pub mod roles;
 pub mod schema;
+pub mod signing_keys;
 
 use chrono::{NaiveDateTime, Timelike, Utc};
 use diesel::connection::SimpleConnection;
@@ -193,6 +194,18 @@ pub fn run_migrations(conn: &mut DbConnection) -> Result<usize, MigrationError> 
 /// Postgres advisory lock keys of the start-up steps that must run once across instances.
 const MIGRATION_LOCK: i64 = 0x6f72_6761_7574_6801; // "orgauth" + 1
 const BOOTSTRAP_LOCK: i64 = 0x6f72_6761_7574_6802;
+const SIGNING_KEYS_LOCK: i64 = 0x6f72_6761_7574_6803;
+
+/// Inside a write transaction: one instance at a time decides about signing keys (the first
+/// key, an automatic rotation).
+pub fn lock_for_signing_keys(conn: &mut DbConnection) -> QueryResult<()> {
+    if let DbConnection::Pg(pg) = conn {
+        pg.batch_execute(&format!(
+            "SELECT pg_advisory_xact_lock({SIGNING_KEYS_LOCK})"
+        ))?;
+    }
+    Ok(())
+}
 
 /// Inside a write transaction: waits until no other instance is bootstrapping, so that
 /// "the database holds no client" is decided by one of them (Postgres: a transaction-level

@@ -81,6 +81,16 @@ diesel::joinable!(client_roles -> clients (client_id));
 diesel::joinable!(client_roles -> roles (role_name));
 diesel::joinable!(clients -> organizations (org_id));
 
+diesel::table! {
+    signing_keys (kid) {
+        kid -> Text,
+        alg -> Text,
+        sealed_private_key -> Binary,
+        created_at -> Timestamp,
+        activates_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     change_log,
@@ -89,5 +99,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     clients,
     organizations,
     revoked_tokens,
-    roles
+    roles,
+    signing_keys
 );

@@ -3,6 +3,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use parking_lot::RwLock;
 use serde::{Deserialize, Serialize};
 
 use super::{Expiry, KeySet};
@@ -49,18 +50,31 @@ pub struct IssuedToken {
 
 /// Signs access tokens with the key set's active key.
 pub struct TokenIssuer {
-    keys: Arc<KeySet>,
+    /// Swapped whole when the keys change (another instance rotated): readers take an `Arc`.
+    keys: RwLock<Arc<KeySet>>,
     issuer: String,
     ttl: Duration,
 }
 
 impl TokenIssuer {
     pub fn new(keys: Arc<KeySet>, issuer: String, ttl: Duration) -> Self {
-        Self { keys, issuer, ttl }
+        Self {
+            keys: RwLock::new(keys),
+            issuer,
+            ttl,
+        }
     }
 
-    pub fn keys(&self) -> &KeySet {
-        &self.keys
+    pub fn keys(&self) -> Arc<KeySet> {
+        self.keys.read().clone()
+    }
+
+    pub fn replace_keys(&self, keys: Arc<KeySet>) {
+        *self.keys.write() = keys;
+    }
+
+    pub fn ttl(&self) -> Duration {
+        self.ttl
     }
 
     pub fn issuer(&self) -> &str {
@@ -74,7 +88,7 @@ impl TokenIssuer {
         leeway_seconds: u64,
         expiry: Expiry,
     ) -> Option<AccessTokenClaims> {
-        self.keys
+        self.keys()
             .verify(token, &self.issuer, leeway_seconds, expiry)
     }
 
@@ -85,8 +99,10 @@ impl TokenIssuer {
         audience: &str,
         roles: &[String],
     ) -> IssuedToken {
-        let key = self.keys.active();
-        let now = chrono::Utc::now().timestamp();
+        let keys = self.keys();
+        let at = chrono::Utc::now();
+        let key = keys.active_at(at.naive_utc());
+        let now = at.timestamp();
         let ttl = self.ttl.as_secs();
         let jti = random_base62(22);
         let scope = roles.join(" ");

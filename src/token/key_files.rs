@@ -6,9 +6,6 @@ use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
-use aws_lc_rs::encoding::AsDer;
-use aws_lc_rs::rsa::KeySize;
-use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair};
 use chrono::{DateTime, NaiveDateTime, Timelike, Utc};
 
 use super::signing_key::{SigningAlg, SigningKey};
@@ -29,6 +26,8 @@ pub enum KeyError {
     Generation,
     #[error("keys directory {0}: holds no signing key")]
     NoKeys(PathBuf),
+    #[error("{0}")]
+    Kek(String),
     #[error(
         "{} is group- or world-writable (mode {mode:o}): whoever can write there can plant \
          a signing key; fix it with `chmod go-w {}`", path.display(), path.display()
@@ -49,6 +48,20 @@ fn mode_of(path: &Path) -> Result<u32, KeyError> {
             path: path.to_owned(),
             source,
         })
+}
+
+/// Checks the keys directory (when it exists), its key files and the key-encryption key file
+/// as `check_directory` and `check_key_file` do: run at every start.
+pub fn check_key_permissions(dir: &Path) -> Result<(), KeyError> {
+    if !dir.exists() {
+        return Ok(());
+    }
+    key_files(dir)?;
+    let kek = dir.join("kek");
+    if kek.exists() {
+        check_key_file(&kek)?;
+    }
+    Ok(())
 }
 
 /// Refuses a keys directory that others may write: they could plant a key of their own, and
@@ -76,6 +89,22 @@ fn check_key_file(file: &Path) -> Result<(), KeyError> {
         return Err(KeyError::ReadableByOthers { path, mode });
     }
     Ok(())
+}
+
+/// The PKCS#8 DER of every key file in `dir`, with its creation time, oldest first (for the
+/// one-time import into the database).
+pub fn read_key_files(dir: &Path) -> Result<Vec<(Vec<u8>, NaiveDateTime)>, KeyError> {
+    let mut keys = Vec::new();
+    for path in key_files(dir)? {
+        let pem = fs::read_to_string(&path).map_err(|source| KeyError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let der = pem_to_der(&pem).ok_or_else(|| KeyError::Unreadable(path.clone()))?;
+        keys.push((der, created_from_file_name(&path)));
+    }
+    keys.sort_by_key(|(_, created)| *created);
+    Ok(keys)
 }
 
 /// Every key in `dir`, oldest first.
@@ -115,18 +144,7 @@ pub fn generate_key(dir: &Path, alg: SigningAlg) -> Result<KeyInfo, KeyError> {
         .mode(0o700)
         .create(dir)
         .map_err(io_err)?;
-    let der: Vec<u8> = match alg {
-        SigningAlg::Es256 => EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING)
-            .and_then(|k| k.to_pkcs8v1())
-            .map(|d| d.as_ref().to_vec()),
-        SigningAlg::EdDsa => Ed25519KeyPair::generate()
-            .and_then(|k| k.to_pkcs8v1())
-            .map(|d| d.as_ref().to_vec()),
-        SigningAlg::Rs256 => aws_lc_rs::rsa::KeyPair::generate(KeySize::Rsa2048)
-            .and_then(|k| AsDer::<aws_lc_rs::encoding::Pkcs8V1Der>::as_der(&k))
-            .map(|d| d.as_ref().to_vec()),
-    }
-    .map_err(|_| KeyError::Generation)?;
+    let der = super::signing_key::generate_pkcs8(alg).ok_or(KeyError::Generation)?;
 
     // Microseconds, as the file name keeps them.
     let now = Utc::now().naive_utc();

@@ -7,6 +7,7 @@
 
 mod grant;
 mod issuer;
+mod kek;
 mod key_files;
 mod key_set;
 mod signing_key;
@@ -14,7 +15,10 @@ mod verify;
 
 pub use grant::{Audiences, GrantError, granted_roles};
 pub use issuer::{AccessTokenClaims, IssuedToken, TokenIssuer};
-pub use key_files::{KeyError, KeyInfo, generate_key, list_keys};
-pub use key_set::KeySet;
-pub use signing_key::{SigningAlg, SigningKey};
+pub use kek::KeyEncryptionKey;
+pub use key_files::{
+    KeyError, KeyInfo, check_key_permissions, generate_key, list_keys, read_key_files,
+};
+pub use key_set::{KeySet, ScheduledKey};
+pub use signing_key::{SigningAlg, SigningKey, generate_pkcs8};
 pub use verify::Expiry;

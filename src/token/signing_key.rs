@@ -5,7 +5,9 @@
 use std::fmt;
 use std::str::FromStr;
 
+use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::rsa::KeySize;
 use aws_lc_rs::signature::{
     ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair, KeyPair, RSA_PKCS1_SHA256,
     RsaKeyPair, RsaPublicKeyComponents,
@@ -85,7 +87,8 @@ pub struct SigningKey {
 }
 
 impl SigningKey {
-    pub(super) fn from_pkcs8(der: &[u8], created: NaiveDateTime) -> Option<Self> {
+    /// Parses a PKCS#8 DER private key of one of the supported algorithms.
+    pub fn from_pkcs8(der: &[u8], created: NaiveDateTime) -> Option<Self> {
         let (alg, material, params) =
             if let Ok(k) = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der) {
                 let point = k.public_key().as_ref();
@@ -167,4 +170,20 @@ impl SigningKey {
             }
         }
     }
+}
+
+/// A new private key of `alg`, as PKCS#8 DER.
+pub fn generate_pkcs8(alg: SigningAlg) -> Option<Vec<u8>> {
+    match alg {
+        SigningAlg::Es256 => EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING)
+            .and_then(|k| k.to_pkcs8v1())
+            .map(|d| d.as_ref().to_vec()),
+        SigningAlg::EdDsa => Ed25519KeyPair::generate()
+            .and_then(|k| k.to_pkcs8v1())
+            .map(|d| d.as_ref().to_vec()),
+        SigningAlg::Rs256 => aws_lc_rs::rsa::KeyPair::generate(KeySize::Rsa2048)
+            .and_then(|k| AsDer::<aws_lc_rs::encoding::Pkcs8V1Der>::as_der(&k))
+            .map(|d| d.as_ref().to_vec()),
+    }
+    .ok()
 }

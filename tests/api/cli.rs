@@ -17,8 +17,17 @@ impl Cli<'_> {
     }
 
     fn run_with_status(&self, args: &[&str]) -> (std::process::ExitStatus, String, String) {
+        self.run_env(args, &[])
+    }
+
+    fn run_env(
+        &self,
+        args: &[&str],
+        envs: &[(&str, &str)],
+    ) -> (std::process::ExitStatus, String, String) {
         let out = Command::new(env!("CARGO_BIN_EXE_orgauth"))
             .args(args)
+            .envs(envs.iter().copied())
             .env("DATABASE_URL", &self.db.url)
             .env("ORGAUTH_KEYS_DIR", self.keys)
             .env("ORGAUTH_ARGON2_MEMORY_KIB", "4096")
@@ -116,30 +125,54 @@ on_both_backends!(
 );
 
 #[test]
-fn keys_generate_and_list() {
+fn keys_rotate_and_list_as_the_servers_see_them() {
     let db = TestDatabase::create(Backend::Sqlite);
     let keys = tempfile::tempdir().unwrap();
     let cli = Cli {
         db: &db,
         keys: keys.path(),
     };
-
-    let first = cli.ok(&["keys", "generate"]);
-    let second = cli.ok(&["keys", "generate", "--alg", "RS256"]);
-    let kid = |out: &str| out.split_whitespace().next().unwrap().to_owned();
-    assert!(first.contains("ES256") && second.contains("RS256"));
-
-    let list = cli.ok(&["keys", "list"]);
-    let rows: Vec<&str> = list.lines().skip(1).collect();
-    assert_eq!(rows.len(), 2, "{list}");
-    assert!(rows[0].starts_with(&kid(&first)) && rows[0].ends_with("no"));
-    assert!(
-        rows[1].starts_with(&kid(&second)) && rows[1].ends_with("yes"),
-        "the newest key is active"
+    let rows = |cli: &Cli| {
+        let list = cli.ok(&["keys", "list"]);
+        list.lines()
+            .skip(1)
+            .map(|l| l.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
+            .collect::<Vec<_>>()
+    };
+    let first = rows(&cli);
+    assert_eq!(first.len(), 1, "the first key is made on first use");
+    assert_eq!(
+        (first[0][1].as_str(), first[0][2].as_str()),
+        ("ES256", "active")
     );
 
-    let (ok, _, err) = cli.run(&["keys", "generate", "--alg", "HS256"]);
+    let later = [("ORGAUTH_KEY_ACTIVATION_DELAY_SECONDS", "3600")];
+    let (status, out, err) = cli.run_env(&["keys", "rotate"], &later);
+    assert!(status.success() && out.contains("next"), "{out}{err}");
+    let now = [("ORGAUTH_KEY_ACTIVATION_DELAY_SECONDS", "0")];
+    let (status, out, err) = cli.run_env(&["keys", "rotate", "--alg", "RS256"], &now);
+    assert!(status.success(), "{out}{err}");
+
+    let states: Vec<(String, String)> = rows(&cli)
+        .into_iter()
+        .map(|r| (r[1].clone(), r[2].clone()))
+        .collect();
+    assert_eq!(
+        states,
+        [
+            ("ES256".to_owned(), "retired".to_owned()),
+            ("RS256".to_owned(), "active".to_owned()),
+            ("ES256".to_owned(), "next".to_owned()),
+        ]
+    );
+    let (ok, _, err) = cli.run(&["keys", "rotate", "--alg", "HS256"]);
     assert!(!ok && err.contains("HS256"), "{err}");
+    // The private keys are in the database, sealed: nothing readable was written to keys/.
+    let files: Vec<String> = std::fs::read_dir(keys.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(files, ["kek"]);
 }
 
 #[test]

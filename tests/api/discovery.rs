@@ -1,4 +1,6 @@
-//! RFC 8414 metadata, the JWK set, and signing-key rotation across restarts.
+//! RFC 8414 metadata, the JWK set, and signing-key rotation on running instances.
+
+use std::time::{Duration, Instant};
 
 use crate::common::{Backend, TestDatabase, raw_header, spawn_with, test_config, verify_with};
 use serde_json::Value;
@@ -69,29 +71,29 @@ on_both_backends!(
 );
 
 on_both_backends!(
-    keys_generate_then_restart_keeps_old_tokens_valid,
+    keys_rotate_on_every_instance_without_a_restart_or_a_failed_verification,
     |backend: Backend| async move {
         let db = TestDatabase::create(backend);
         let keys = tempfile::tempdir().unwrap();
-        let config = test_config(&db, keys.path().to_owned());
+        let mut config = test_config(&db, keys.path().to_owned());
+        // Test-sized: a resource server caches the JWKS for 1.5 s; a next key is published
+        // 3 s before it signs (in production: max-age 300 s + 60 s).
+        let max_age = Duration::from_millis(1500);
+        config.key_activation_delay = Duration::from_secs(3);
+        let a = spawn_with(config.clone()).await;
+        let b = spawn_with(config).await;
+        let (id, secret) = (a.admin_id.clone(), a.admin_secret().to_owned());
+        let old_kid = raw_header(&a.access_token(&id, &secret).await)["kid"]
+            .as_str()
+            .unwrap()
+            .to_owned();
 
-        let first = spawn_with(config.clone()).await;
-        let (admin_id, admin_secret) = (first.admin_id.clone(), first.admin_secret().to_owned());
-        let old: Value = first
-            .token_basic(&admin_id, &admin_secret, &[])
-            .await
-            .json()
-            .await
-            .unwrap();
-        let old_token = old["access_token"].as_str().unwrap().to_owned();
-        let old_kid = raw_header(&old_token)["kid"].as_str().unwrap().to_owned();
-        first.stop();
-
-        // `orgauth keys generate --alg EdDSA`, as an operator would run it.
+        // `orgauth keys rotate --alg EdDSA`, as an operator would run it, beside the servers.
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_orgauth"))
-            .args(["keys", "generate", "--alg", "EdDSA"])
+            .args(["keys", "rotate", "--alg", "EdDSA"])
             .env("ORGAUTH_KEYS_DIR", keys.path())
             .env("DATABASE_URL", &db.url)
+            .env("ORGAUTH_KEY_ACTIVATION_DELAY_SECONDS", "3")
             .output()
             .unwrap();
         assert!(
@@ -100,35 +102,87 @@ on_both_backends!(
             String::from_utf8_lossy(&out.stderr)
         );
 
-        let second = spawn_with(config).await;
-        assert!(
-            second.admin_secret.is_none(),
-            "a restart bootstraps nothing"
-        );
-        let jwks = second.jwks().await;
-        assert_eq!(jwks.keys.len(), 2);
-        let new: Value = second
-            .token_basic(&admin_id, &admin_secret, &[])
-            .await
-            .json()
-            .await
-            .unwrap();
-        let new_token = new["access_token"].as_str().unwrap();
-        let header = raw_header(new_token);
-        assert_eq!(header["alg"], "EdDSA");
-        assert_ne!(header["kid"].as_str().unwrap(), old_kid);
-        // Both verify against the JWKS served after the rotation.
-        verify_with(
-            &jwks,
-            new_token,
-            "http://orgauth.test",
-            "http://orgauth.test",
-        );
-        verify_with(
-            &jwks,
-            &old_token,
-            "http://orgauth.test",
-            "http://orgauth.test",
-        );
+        // Tokens from both instances, round robin, verified by a resource server that refreshes
+        // its cached JWKS only when it is max-age old: not one may fail.
+        let mut cache = (a.jwks().await, Instant::now());
+        let (mut verified, mut kids) = (0, std::collections::BTreeSet::new());
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(5) {
+            for app in [&a, &b] {
+                if cache.1.elapsed() >= max_age {
+                    cache = (app.jwks().await, Instant::now());
+                }
+                let token = app.access_token(&id, &secret).await;
+                verify_with(
+                    &cache.0,
+                    &token,
+                    "http://orgauth.test",
+                    "http://orgauth.test",
+                );
+                kids.insert(raw_header(&token)["kid"].as_str().unwrap().to_owned());
+                verified += 1;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        assert_eq!(kids.len(), 2, "both keys signed during the run: {kids:?}");
+        assert!(kids.contains(&old_kid));
+        eprintln!("rolling rotation: {verified} tokens from 2 instances, 0 failed verifications");
+
+        // Both instances now sign with the new EdDSA key and publish both keys.
+        for app in [&a, &b] {
+            let header = raw_header(&app.access_token(&id, &secret).await);
+            assert_eq!(header["alg"], "EdDSA");
+            assert_ne!(header["kid"].as_str().unwrap(), old_kid);
+            assert_eq!(app.jwks().await.keys.len(), 2);
+        }
+    }
+);
+
+on_both_backends!(
+    keys_rotate_on_schedule_and_retired_keys_stay_published_for_a_token_lifetime,
+    |backend: Backend| async move {
+        use orgauth::service::signing_keys::{self, KeyState};
+        let db = TestDatabase::create(backend);
+        let keys = tempfile::tempdir().unwrap();
+        let app = spawn_with(test_config(&db, keys.path().to_owned())).await;
+        let kek = orgauth::token::KeyEncryptionKey::load_or_create(None, keys.path()).unwrap();
+        let mut conn = app.store();
+        let alg = orgauth::token::SigningAlg::Es256;
+        let ttl = Duration::from_secs(3600);
+        let delay = Duration::from_secs(600);
+
+        // Not due: nothing happens.
+        let week = Some(Duration::from_secs(7 * 24 * 3600));
+        assert!(!signing_keys::maintain(&mut conn, &kek, alg, delay, week, ttl).unwrap());
+        // Due (the active key is older than the interval): a next key, published, not signing.
+        let due = Some(Duration::from_millis(1));
+        assert!(signing_keys::maintain(&mut conn, &kek, alg, delay, due, ttl).unwrap());
+        let states: Vec<KeyState> = signing_keys::list(&mut conn, ttl)
+            .unwrap()
+            .iter()
+            .map(|k| k.state)
+            .collect();
+        assert_eq!(states, [KeyState::Active, KeyState::Next]);
+        // One next key at a time.
+        assert!(!signing_keys::maintain(&mut conn, &kek, alg, delay, due, ttl).unwrap());
+        let started = Instant::now();
+        while app.jwks().await.keys.len() != 2 {
+            assert!(
+                started.elapsed() < Duration::from_secs(1),
+                "not published within 1 s"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+
+        // A key that takes over at once retires the old one, which stays published for the
+        // token lifetime (+ 60 s), then is deleted.
+        signing_keys::rotate(&mut conn, &kek, alg, Duration::ZERO).unwrap();
+        let listed = signing_keys::list(&mut conn, ttl).unwrap();
+        let retired = &listed[0];
+        assert_eq!(retired.state, KeyState::Retired);
+        let window = retired.retires_at.unwrap() - listed[1].activates_at;
+        assert_eq!(window.num_seconds(), 3600 + 60);
+        assert!(!signing_keys::maintain(&mut conn, &kek, alg, delay, None, ttl).unwrap());
+        assert!(signing_keys::maintain(&mut conn, &kek, alg, delay, None, Duration::ZERO).is_ok());
     }
 );

@@ -222,15 +222,16 @@ async fn writable_key_directories_are_refused_and_sqlite_files_are_private() {
 
     std::fs::set_permissions(keys.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
     let app = spawn_with(test_config(&db, keys.path().to_owned())).await;
-    let key = std::fs::read_dir(keys.path())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.extension().is_some_and(|x| x == "pem"))
-        .expect("the generated key");
+    // The key-encryption key generated on first start is checked like a private key.
+    let key = keys.path().join("kek");
+    assert_eq!(
+        std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
     std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o666)).unwrap();
     let error = orgauth::app::Application::build(test_config(&db, keys.path().to_owned()))
         .err()
-        .expect("a group-writable key file is refused")
+        .expect("a group-writable key-encryption key is refused")
         .to_string();
     assert!(error.contains(&key.display().to_string()), "{error}");
     std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
@@ -252,4 +253,34 @@ async fn writable_key_directories_are_refused_and_sqlite_files_are_private() {
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600, "{path} has mode {mode:o}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pem_keys_of_an_existing_install_are_imported_with_their_kids() {
+    let db = TestDatabase::create(Backend::Sqlite);
+    let keys = tempfile::tempdir().unwrap();
+    let older =
+        orgauth::token::generate_key(keys.path(), orgauth::token::SigningAlg::Es256).unwrap();
+    let newer =
+        orgauth::token::generate_key(keys.path(), orgauth::token::SigningAlg::EdDsa).unwrap();
+    let app = spawn_with(test_config(&db, keys.path().to_owned())).await;
+    let jwks = app.jwks().await;
+    assert!(jwks.find(&older.kid).is_some() && jwks.find(&newer.kid).is_some());
+    let token = app.access_token(&app.admin_id, app.admin_secret()).await;
+    assert_eq!(
+        crate::common::raw_header(&token)["kid"],
+        newer.kid.as_str(),
+        "the newest file signs"
+    );
+    // A second start with another key-encryption key cannot open them: it says which variable.
+    let mut other = test_config(&db, keys.path().to_owned());
+    other.key_encryption_key = Some(base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        [9u8; 32],
+    ));
+    let error = orgauth::app::Application::build(other)
+        .err()
+        .expect("the wrong key-encryption key is refused")
+        .to_string();
+    assert!(error.contains("ORGAUTH_KEY_ENCRYPTION_KEY"), "{error}");
 }

@@ -29,17 +29,6 @@ async fn instances_started_together_migrate_bootstrap_and_key_once() {
         .collect();
     let bootstrapped = built.iter().filter(|a| a.bootstrapped.is_some()).count();
     assert_eq!(bootstrapped, 1, "exactly one instance bootstraps");
-    let pem_files = std::fs::read_dir(keys.path())
-        .unwrap()
-        .filter(|e| {
-            e.as_ref()
-                .unwrap()
-                .path()
-                .extension()
-                .is_some_and(|x| x == "pem")
-        })
-        .count();
-    assert_eq!(pem_files, 1, "exactly one first key");
     drop(built);
 
     #[derive(diesel::QueryableByName)]
@@ -57,6 +46,11 @@ async fn instances_started_together_migrate_bootstrap_and_key_once() {
         1
     );
     assert_eq!(count("SELECT count(*) AS n FROM clients", &mut conn), 1);
+    assert_eq!(
+        count("SELECT count(*) AS n FROM signing_keys", &mut conn),
+        1,
+        "exactly one first key"
+    );
     let migrations = count(
         "SELECT count(*) AS n FROM __diesel_schema_migrations",
         &mut conn,

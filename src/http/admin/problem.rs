@@ -99,6 +99,10 @@ impl From<ServiceError> for ApiError {
             ServiceError::NotFound(what) => Self::NotFound(format!("{what} not found")),
             ServiceError::Conflict(m) => Self::Conflict(m),
             ServiceError::Store(e) => e.into(),
+            ServiceError::Keys(e) => {
+                log::error!("admin API: {e}");
+                Self::Internal
+            }
         }
     }
 }

@@ -1,0 +1,284 @@
+//! Signing keys in the database, shared by every instance: the first key (imported from
+//! `keys/*.pem` once, so existing installs keep their kids, or generated), rotation — a *next*
+//! key published `activation_delay` before it signs, by hand or on a schedule —, retiring keys
+//! once no unexpired token can carry them, and reloading when another instance changed them.
+//!
+//! States, computed from the times: **next** (published, not signing yet), **active** (the last
+//! key whose activation time has come), **retired** (superseded; published until every token
+//! it signed has expired, then deleted).
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use chrono::NaiveDateTime;
+
+use super::ServiceError;
+use crate::store::changes::{self, Change, ChangeListener};
+use crate::store::signing_keys::{self, StoredKey};
+use crate::store::{self, DbConnection, Pool, StoreError};
+use crate::token::{
+    KeyEncryptionKey, KeyError, KeySet, ScheduledKey, SigningAlg, SigningKey, TokenIssuer,
+    generate_pkcs8, read_key_files,
+};
+
+/// The change-log subject of any change to the signing keys.
+pub const SUBJECT: &str = "signing-keys";
+
+/// How long a superseded key stays published beyond the token lifetime (clock skew).
+const RETIRE_MARGIN: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyState {
+    Next,
+    Active,
+    Retired,
+}
+
+impl KeyState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Next => "next",
+            Self::Active => "active",
+            Self::Retired => "retired",
+        }
+    }
+}
+
+/// A key as the servers see it.
+pub struct KeyStatus {
+    pub kid: String,
+    pub alg: String,
+    pub state: KeyState,
+    pub created_at: NaiveDateTime,
+    pub activates_at: NaiveDateTime,
+    /// For a retired key: when it stops being published.
+    pub retires_at: Option<NaiveDateTime>,
+}
+
+/// The stored keys with their states at `now` (the rows are in activation order).
+fn statuses(rows: &[StoredKey], now: NaiveDateTime, token_ttl: Duration) -> Vec<KeyStatus> {
+    let active = rows
+        .iter()
+        .rposition(|k| k.activates_at <= now)
+        .unwrap_or(0);
+    let ttl = chrono::TimeDelta::from_std(token_ttl).unwrap_or(chrono::TimeDelta::MAX);
+    rows.iter()
+        .enumerate()
+        .map(|(i, k)| {
+            let state = match i.cmp(&active) {
+                std::cmp::Ordering::Less => KeyState::Retired,
+                std::cmp::Ordering::Equal => KeyState::Active,
+                std::cmp::Ordering::Greater => KeyState::Next,
+            };
+            let retires_at = (state == KeyState::Retired)
+                .then(|| {
+                    rows.get(i + 1)
+                        .map(|n| n.activates_at + ttl + RETIRE_MARGIN)
+                })
+                .flatten();
+            KeyStatus {
+                kid: k.kid.clone(),
+                alg: k.alg.clone(),
+                state,
+                created_at: k.created_at,
+                activates_at: k.activates_at,
+                retires_at,
+            }
+        })
+        .collect()
+}
+
+fn seal(
+    kek: &KeyEncryptionKey,
+    der: &[u8],
+    activates_at: NaiveDateTime,
+) -> Result<StoredKey, KeyError> {
+    let now = store::now();
+    let key = SigningKey::from_pkcs8(der, now).ok_or(KeyError::Generation)?;
+    Ok(StoredKey {
+        sealed_private_key: kek.seal(&key.kid, der)?,
+        kid: key.kid,
+        alg: key.alg.as_str().to_owned(),
+        created_at: now,
+        activates_at,
+    })
+}
+
+/// On an empty key table: imports the PEM files in `keys_dir` (each active from its file's
+/// creation time, so the newest signs and kids are kept), or generates one key that signs at
+/// once. One instance decides; the others find the keys.
+pub fn ensure_initial(
+    conn: &mut DbConnection,
+    kek: &KeyEncryptionKey,
+    keys_dir: &Path,
+    alg: SigningAlg,
+) -> Result<(), ServiceError> {
+    store::write_transaction(conn, |conn| {
+        store::lock_for_signing_keys(conn)?;
+        if !signing_keys::list(conn)?.is_empty() {
+            return Ok(());
+        }
+        let files = read_key_files(keys_dir)?;
+        if files.is_empty() {
+            let der = generate_pkcs8(alg).ok_or(KeyError::Generation)?;
+            let key = seal(kek, &der, store::now())?;
+            log::info!("generated the first signing key {} ({alg})", key.kid);
+            signing_keys::insert(conn, &key)?;
+        }
+        for (der, created) in files {
+            let key = seal(kek, &der, store::truncate_to_micros(created))?;
+            log::info!(
+                "imported the signing key {} from {}",
+                key.kid,
+                keys_dir.display()
+            );
+            signing_keys::insert(conn, &key)?;
+        }
+        changes::record_change(conn, SUBJECT)?;
+        Ok(())
+    })
+}
+
+/// The published keys, opened with `kek`.
+pub fn load(conn: &mut DbConnection, kek: &KeyEncryptionKey) -> Result<KeySet, ServiceError> {
+    let mut keys = Vec::new();
+    for row in signing_keys::list(conn)? {
+        let der = kek.open(&row.kid, &row.sealed_private_key)?;
+        let key = SigningKey::from_pkcs8(&der, row.created_at).ok_or_else(|| {
+            KeyError::Kek(format!(
+                "the signing key {} in the database is unreadable",
+                row.kid
+            ))
+        })?;
+        keys.push(ScheduledKey {
+            key,
+            activates_at: row.activates_at,
+        });
+    }
+    Ok(KeySet::new(keys).ok_or(KeyError::Kek("the database holds no signing key".into()))?)
+}
+
+/// Adds a next key of `alg`, published now and signing after `delay`.
+pub fn rotate(
+    conn: &mut DbConnection,
+    kek: &KeyEncryptionKey,
+    alg: SigningAlg,
+    delay: Duration,
+) -> Result<StoredKey, ServiceError> {
+    let der = generate_pkcs8(alg).ok_or(KeyError::Generation)?;
+    let activates_at =
+        store::now() + chrono::TimeDelta::from_std(delay).unwrap_or(chrono::TimeDelta::MAX);
+    let key = seal(kek, &der, activates_at)?;
+    store::write_transaction(conn, |conn| {
+        signing_keys::insert(conn, &key)?;
+        changes::record_change(conn, SUBJECT)
+    })?;
+    Ok(key)
+}
+
+/// The scheduled work: rotates when the active key is `interval` old and no next key waits,
+/// and deletes retired keys no unexpired token can carry. Returns whether anything changed.
+pub fn maintain(
+    conn: &mut DbConnection,
+    kek: &KeyEncryptionKey,
+    alg: SigningAlg,
+    delay: Duration,
+    interval: Option<Duration>,
+    token_ttl: Duration,
+) -> Result<bool, ServiceError> {
+    let now = store::now();
+    let due = store::write_transaction(conn, |conn| {
+        store::lock_for_signing_keys(conn)?;
+        let rows = signing_keys::list(conn)?;
+        let mut changed = false;
+        for status in statuses(&rows, now, token_ttl) {
+            if status.retires_at.is_some_and(|at| at <= now) {
+                signing_keys::delete(conn, &status.kid)?;
+                changed = true;
+            }
+        }
+        if changed {
+            changes::record_change(conn, SUBJECT)?;
+        }
+        let waiting = rows.iter().any(|k| k.activates_at > now);
+        let newest = rows.last().map(|k| k.activates_at);
+        let due = interval.is_some_and(|every| {
+            let every = chrono::TimeDelta::from_std(every).unwrap_or(chrono::TimeDelta::MAX);
+            !waiting && newest.is_some_and(|at| at + every <= now)
+        });
+        Ok::<_, ServiceError>((due, changed))
+    })?;
+    if due.0 {
+        let key = rotate(conn, kek, alg, delay)?;
+        log::info!(
+            "scheduled rotation: signing key {} signs from {}",
+            key.kid,
+            key.activates_at
+        );
+    }
+    Ok(due.0 || due.1)
+}
+
+/// Every stored key with its state, as the servers see it now.
+pub fn list(conn: &mut DbConnection, token_ttl: Duration) -> Result<Vec<KeyStatus>, ServiceError> {
+    Ok(statuses(
+        &signing_keys::list(conn)?,
+        store::now(),
+        token_ttl,
+    ))
+}
+
+/// Reloads the issuer's keys when another instance changed them (or when changes may have been
+/// missed). Runs on the change watcher's thread.
+pub struct KeyReloader {
+    pool: Pool,
+    kek: Arc<KeyEncryptionKey>,
+    issuer: Weak<TokenIssuer>,
+    /// A reload failed: try again after the next successful poll.
+    pending: AtomicBool,
+}
+
+impl KeyReloader {
+    pub fn new(pool: Pool, kek: Arc<KeyEncryptionKey>, issuer: Weak<TokenIssuer>) -> Self {
+        Self {
+            pool,
+            kek,
+            issuer,
+            pending: AtomicBool::new(false),
+        }
+    }
+
+    fn reload(&self) {
+        let Some(issuer) = self.issuer.upgrade() else {
+            return;
+        };
+        let loaded = store::with_connection(&self.pool, |conn| {
+            load(conn, &self.kek).map_err(|e| match e {
+                ServiceError::Store(e) => e,
+                other => StoreError::Unavailable(other.to_string()),
+            })
+        });
+        match loaded {
+            Ok(keys) => {
+                issuer.replace_keys(Arc::new(keys));
+                self.pending.store(false, Ordering::SeqCst);
+            }
+            Err(e) => {
+                log::warn!("could not reload the signing keys (will retry): {e}");
+                self.pending.store(true, Ordering::SeqCst);
+            }
+        }
+    }
+}
+
+impl ChangeListener for KeyReloader {
+    fn changed(&self, change: Change<'_>) {
+        match change {
+            Change::Client(SUBJECT) | Change::Unknown => self.reload(),
+            Change::Confirmed(_) if self.pending.load(Ordering::SeqCst) => self.reload(),
+            Change::Client(_) | Change::Confirmed(_) => {}
+        }
+    }
+}

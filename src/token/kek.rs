@@ -1,0 +1,168 @@
+//! The key-encryption key: signing keys are stored in the database encrypted with AES-256-GCM
+//! under it, the key ID as associated data (a ciphertext cannot be moved to another key's row).
+//! It comes from `ORGAUTH_KEY_ENCRYPTION_KEY` (or `…_FILE`): 32 bytes, base64. Without one, it
+//! is generated once into `keys/kek` (0600) — fine for the embedded default; several instances
+//! must share it (the same secret, or the same keys volume).
+
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+
+use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
+use aws_lc_rs::rand::{SecureRandom, SystemRandom};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+
+use super::key_files::KeyError;
+
+pub const VARIABLE: &str = "ORGAUTH_KEY_ENCRYPTION_KEY";
+const FILE_NAME: &str = "kek";
+
+pub struct KeyEncryptionKey(LessSafeKey);
+
+impl std::fmt::Debug for KeyEncryptionKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("KeyEncryptionKey(…)")
+    }
+}
+
+impl KeyEncryptionKey {
+    /// From its base64 text (the variable or file content).
+    pub fn parse(text: &str) -> Result<Self, KeyError> {
+        let bytes = STANDARD
+            .decode(text.trim())
+            .ok()
+            .filter(|b| b.len() == 32)
+            .ok_or_else(|| {
+                KeyError::Kek(format!(
+                    "{VARIABLE} must be 32 bytes in base64 (e.g. `openssl rand -base64 32`)"
+                ))
+            })?;
+        let key = UnboundKey::new(&AES_256_GCM, &bytes)
+            .map_err(|_| KeyError::Kek("unusable key-encryption key".into()))?;
+        Ok(Self(LessSafeKey::new(key)))
+    }
+
+    /// The configured key, or the one in `keys_dir/kek`, generated there when missing.
+    pub fn load_or_create(configured: Option<&str>, keys_dir: &Path) -> Result<Self, KeyError> {
+        if let Some(text) = configured {
+            return Self::parse(text);
+        }
+        let path = keys_dir.join(FILE_NAME);
+        let io = |source| KeyError::Io {
+            path: path.clone(),
+            source,
+        };
+        match fs::read_to_string(&path) {
+            Ok(text) => return Self::parse(&text),
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(e)),
+            Err(_) => {}
+        }
+        let mut bytes = [0u8; 32];
+        SystemRandom::new()
+            .fill(&mut bytes)
+            .map_err(|_| KeyError::Generation)?;
+        let text = STANDARD.encode(bytes);
+        fs::create_dir_all(keys_dir).map_err(io)?;
+        // Written in full under a private name, then linked into place: an instance starting
+        // at the same moment either wins the link or reads the complete key of the one that did.
+        let staged = keys_dir.join(format!(
+            ".{FILE_NAME}.{}.{}",
+            std::process::id(),
+            crate::domain::random_base62(8)
+        ));
+        let mut file = fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&staged)
+            .map_err(io)?;
+        file.write_all(text.as_bytes()).map_err(io)?;
+        file.sync_all().map_err(io)?;
+        let linked = fs::hard_link(&staged, &path);
+        let _ = fs::remove_file(&staged);
+        match linked {
+            Ok(()) => {
+                log::info!(
+                    "generated the key-encryption key {} (set {VARIABLE} to share one)",
+                    path.display()
+                );
+                Self::parse(&text)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                Self::parse(&fs::read_to_string(&path).map_err(io)?)
+            }
+            Err(e) => Err(io(e)),
+        }
+    }
+
+    /// `nonce ‖ ciphertext ‖ tag`.
+    pub fn seal(&self, kid: &str, plaintext: &[u8]) -> Result<Vec<u8>, KeyError> {
+        let mut nonce = [0u8; NONCE_LEN];
+        SystemRandom::new()
+            .fill(&mut nonce)
+            .map_err(|_| KeyError::Generation)?;
+        let mut sealed = plaintext.to_vec();
+        self.0
+            .seal_in_place_append_tag(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(kid.as_bytes()),
+                &mut sealed,
+            )
+            .map_err(|_| KeyError::Generation)?;
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&sealed);
+        Ok(out)
+    }
+
+    pub fn open(&self, kid: &str, sealed: &[u8]) -> Result<Vec<u8>, KeyError> {
+        let cannot = || {
+            KeyError::Kek(format!(
+                "the signing key {kid} in the database cannot be opened with this {VARIABLE}: \
+                 every instance needs the key-encryption key the keys were stored with"
+            ))
+        };
+        if sealed.len() < NONCE_LEN {
+            return Err(cannot());
+        }
+        let (nonce, ciphertext) = sealed.split_at(NONCE_LEN);
+        let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| cannot())?;
+        let mut buffer = ciphertext.to_vec();
+        let plain = self
+            .0
+            .open_in_place(nonce, Aad::from(kid.as_bytes()), &mut buffer)
+            .map_err(|_| cannot())?;
+        Ok(plain.to_vec())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sealed_keys_open_only_with_the_same_kek_and_kid() {
+        let dir = tempfile::tempdir().unwrap();
+        let kek = KeyEncryptionKey::load_or_create(None, dir.path()).unwrap();
+        let sealed = kek.seal("kid-1", b"private").unwrap();
+        assert_eq!(kek.open("kid-1", &sealed).unwrap(), b"private");
+        assert!(kek.open("kid-2", &sealed).is_err(), "bound to its kid");
+        let again = KeyEncryptionKey::load_or_create(None, dir.path()).unwrap();
+        assert_eq!(
+            again.open("kid-1", &sealed).unwrap(),
+            b"private",
+            "kept in keys/kek"
+        );
+        let other = KeyEncryptionKey::parse(&STANDARD.encode([7u8; 32])).unwrap();
+        assert!(
+            other
+                .open("kid-1", &sealed)
+                .unwrap_err()
+                .to_string()
+                .contains(VARIABLE)
+        );
+        assert!(KeyEncryptionKey::parse("short").is_err());
+    }
+}
