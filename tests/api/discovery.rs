@@ -71,7 +71,7 @@ on_both_backends!(
 );
 
 on_both_backends!(
-    keys_rotate_on_every_instance_without_a_restart_or_a_failed_verification,
+    keys_rotate_across_instances_restarted_one_by_one_without_a_failed_verification,
     |backend: Backend| async move {
         let db = TestDatabase::create(backend);
         let keys = tempfile::tempdir().unwrap();
@@ -80,10 +80,12 @@ on_both_backends!(
         // 3 s before it signs (in production: max-age 300 s + 60 s).
         let max_age = Duration::from_millis(1500);
         config.key_activation_delay = Duration::from_secs(3);
-        let a = spawn_with(config.clone()).await;
-        let b = spawn_with(config).await;
-        let (id, secret) = (a.admin_id.clone(), a.admin_secret().to_owned());
-        let old_kid = raw_header(&a.access_token(&id, &secret).await)["kid"]
+        let mut apps = Vec::new();
+        for _ in 0..3 {
+            apps.push(spawn_with(config.clone()).await);
+        }
+        let (id, secret) = (apps[0].admin_id.clone(), apps[0].admin_secret().to_owned());
+        let old_kid = raw_header(&apps[0].access_token(&id, &secret).await)["kid"]
             .as_str()
             .unwrap()
             .to_owned();
@@ -102,13 +104,20 @@ on_both_backends!(
             String::from_utf8_lossy(&out.stderr)
         );
 
-        // Tokens from both instances, round robin, verified by a resource server that refreshes
-        // its cached JWKS only when it is max-age old: not one may fail.
-        let mut cache = (a.jwks().await, Instant::now());
+        // Tokens from every instance, round robin, while the instances are restarted one by
+        // one, each verified by a resource server that refreshes its cached JWKS only when it
+        // is max-age old: not one request may fail and not one token may fail to verify.
+        let mut cache = (apps[0].jwks().await, Instant::now());
         let (mut verified, mut kids) = (0, std::collections::BTreeSet::new());
         let started = Instant::now();
-        while started.elapsed() < Duration::from_secs(5) {
-            for app in [&a, &b] {
+        let mut restarted = 0;
+        while started.elapsed() < Duration::from_secs(6) {
+            if restarted < 3 && started.elapsed() >= Duration::from_secs(1 + restarted as u64) {
+                let old = std::mem::replace(&mut apps[restarted], spawn_with(config.clone()).await);
+                old.stop_gracefully().await;
+                restarted += 1;
+            }
+            for app in &apps {
                 if cache.1.elapsed() >= max_age {
                     cache = (app.jwks().await, Instant::now());
                 }
@@ -124,12 +133,16 @@ on_both_backends!(
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
+        assert_eq!(restarted, 3);
         assert_eq!(kids.len(), 2, "both keys signed during the run: {kids:?}");
         assert!(kids.contains(&old_kid));
-        eprintln!("rolling rotation: {verified} tokens from 2 instances, 0 failed verifications");
+        eprintln!(
+            "rolling rotation: {verified} tokens from 3 instances restarted one by one, \
+             0 failed requests, 0 failed verifications"
+        );
 
-        // Both instances now sign with the new EdDSA key and publish both keys.
-        for app in [&a, &b] {
+        // Every instance now signs with the new EdDSA key and publishes both keys.
+        for app in &apps {
             let header = raw_header(&app.access_token(&id, &secret).await);
             assert_eq!(header["alg"], "EdDSA");
             assert_ne!(header["kid"].as_str().unwrap(), old_kid);
