@@ -191,13 +191,15 @@ pub fn build_state(
     );
     // One watcher hears every change made through other instances, for the client records
     // and the signing keys alike; it lives as long as this state does.
+    let key_reloader = Arc::new(signing_keys::KeyReloader::new(
+        pool.clone(),
+        kek.clone(),
+        Arc::downgrade(&issuer),
+        config.max_staleness,
+    ));
     let changes: Arc<dyn ChangeListener> = Arc::new(Fanout(vec![
         authenticator.change_listener(),
-        Arc::new(signing_keys::KeyReloader::new(
-            pool.clone(),
-            kek.clone(),
-            Arc::downgrade(&issuer),
-        )),
+        key_reloader.clone(),
     ]));
     store::changes::watch(
         config.database_url.clone(),
@@ -209,6 +211,7 @@ pub fn build_state(
         issuer,
         kek,
         changes,
+        key_reloader,
         keys: KeySchedule {
             alg: config.signing_alg,
             activation_delay: config.key_activation_delay,
@@ -282,6 +285,7 @@ pub fn migrated_connection(config: &Config) -> Result<store::DbConnection, Start
     let mut conn = store::ConnectionManager::new(config.database_url.clone(), config.db_timeout)
         .connect()
         .map_err(|e| StartupError::Database(e.into()))?;
+    store::allow_long_statements(&mut conn).map_err(|e| StartupError::Database(e.into()))?;
     let ran = store::run_migrations(&mut conn).map_err(StartupError::Migrations)?;
     if ran > 0 {
         log::info!(

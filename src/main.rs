@@ -185,7 +185,8 @@ fn run(command: Command, config: Config) -> Result<(), Error> {
             Ok(())
         }
         Command::Keys(KeysCommand::List) => {
-            let (mut conn, _) = keys_access(&config)?;
+            // Read-only: needs no key-encryption key and creates nothing.
+            let mut conn = connection(&config)?;
             let time = |t: chrono::NaiveDateTime| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
             println!(
                 "{:<45} {:<6} {:<8} {:<21} {:<21} retires",
@@ -250,16 +251,29 @@ fn serve(config: Config) -> Result<(), Error> {
     })
 }
 
-/// A connection and the key-encryption key, with the first signing key in place.
+/// A connection and the key-encryption key, with the first signing key in place. Rotation
+/// refuses a key-encryption key that cannot open the keys already stored.
 fn keys_access(
     config: &Config,
 ) -> Result<(orgauth::store::DbConnection, token::KeyEncryptionKey), Error> {
     token::check_key_permissions(&config.keys_dir)?;
+    let mut conn = connection(config)?;
+    let kek_file = config.keys_dir.join("kek");
+    if config.key_encryption_key.is_none()
+        && !kek_file.exists()
+        && !orgauth::store::signing_keys::list(&mut conn)?.is_empty()
+    {
+        return Err(format!(
+            "the database holds signing keys, but ORGAUTH_KEY_ENCRYPTION_KEY is not set and {} \
+             does not exist: set the key-encryption key the servers use",
+            kek_file.display()
+        )
+        .into());
+    }
     let kek = token::KeyEncryptionKey::load_or_create(
         config.key_encryption_key.as_deref(),
         &config.keys_dir,
     )?;
-    let mut conn = connection(config)?;
     signing_keys::ensure_initial(&mut conn, &kek, &config.keys_dir, config.signing_alg)?;
     Ok((conn, kek))
 }

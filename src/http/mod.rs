@@ -30,6 +30,8 @@ pub struct AppState {
     pub kek: Arc<KeyEncryptionKey>,
     /// Keeps the change watcher running (it stops when this is dropped).
     pub changes: Arc<dyn ChangeListener>,
+    /// Reloads the signing keys on change; says whether they are known to be current.
+    pub key_reloader: Arc<crate::service::signing_keys::KeyReloader>,
     pub keys: KeySchedule,
     /// Values `audience`/`resource` may take.
     pub audiences: Audiences,

@@ -8,9 +8,9 @@
 //! it signed has expired, then deleted).
 
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::NaiveDateTime;
 
@@ -167,19 +167,43 @@ pub fn rotate(
     alg: SigningAlg,
     delay: Duration,
 ) -> Result<StoredKey, ServiceError> {
-    let der = generate_pkcs8(alg).ok_or(KeyError::Generation)?;
-    let activates_at =
-        store::now() + chrono::TimeDelta::from_std(delay).unwrap_or(chrono::TimeDelta::MAX);
-    let key = seal(kek, &der, activates_at)?;
+    let key = new_key(kek, alg, delay)?;
     store::write_transaction(conn, |conn| {
-        signing_keys::insert(conn, &key)?;
-        changes::record_change(conn, SUBJECT)
+        store::lock_for_signing_keys(conn)?;
+        insert_sealed_with(conn, kek, &key)
     })?;
     Ok(key)
 }
 
-/// The scheduled work: rotates when the active key is `interval` old and no next key waits,
-/// and deletes retired keys no unexpired token can carry. Returns whether anything changed.
+fn new_key(
+    kek: &KeyEncryptionKey,
+    alg: SigningAlg,
+    delay: Duration,
+) -> Result<StoredKey, ServiceError> {
+    let der = generate_pkcs8(alg).ok_or(KeyError::Generation)?;
+    let activates_at =
+        store::now() + chrono::TimeDelta::from_std(delay).unwrap_or(chrono::TimeDelta::MAX);
+    Ok(seal(kek, &der, activates_at)?)
+}
+
+/// Inserts `key` once `kek` is proven to open the keys already stored: a key sealed under
+/// another key-encryption key would stop every instance at its next start.
+fn insert_sealed_with(
+    conn: &mut DbConnection,
+    kek: &KeyEncryptionKey,
+    key: &StoredKey,
+) -> Result<(), ServiceError> {
+    if let Some(existing) = signing_keys::list(conn)?.last() {
+        kek.open(&existing.kid, &existing.sealed_private_key)?;
+    }
+    signing_keys::insert(conn, key)?;
+    changes::record_change(conn, SUBJECT)?;
+    Ok(())
+}
+
+/// The scheduled work: rotates when the active key is `interval` old and no next key waits
+/// (decided and done under one lock, so instances never add two), and deletes retired keys
+/// no unexpired token can carry. Returns whether anything changed.
 pub fn maintain(
     conn: &mut DbConnection,
     kek: &KeyEncryptionKey,
@@ -189,7 +213,7 @@ pub fn maintain(
     token_ttl: Duration,
 ) -> Result<bool, ServiceError> {
     let now = store::now();
-    let due = store::write_transaction(conn, |conn| {
+    store::write_transaction(conn, |conn| {
         store::lock_for_signing_keys(conn)?;
         let rows = signing_keys::list(conn)?;
         let mut changed = false;
@@ -208,17 +232,17 @@ pub fn maintain(
             let every = chrono::TimeDelta::from_std(every).unwrap_or(chrono::TimeDelta::MAX);
             !waiting && newest.is_some_and(|at| at + every <= now)
         });
-        Ok::<_, ServiceError>((due, changed))
-    })?;
-    if due.0 {
-        let key = rotate(conn, kek, alg, delay)?;
-        log::info!(
-            "scheduled rotation: signing key {} signs from {}",
-            key.kid,
-            key.activates_at
-        );
-    }
-    Ok(due.0 || due.1)
+        if due {
+            let key = new_key(kek, alg, delay)?;
+            insert_sealed_with(conn, kek, &key)?;
+            log::info!(
+                "scheduled rotation: signing key {} signs from {}",
+                key.kid,
+                key.activates_at
+            );
+        }
+        Ok(changed || due)
+    })
 }
 
 /// Every stored key with its state, as the servers see it now.
@@ -238,16 +262,38 @@ pub struct KeyReloader {
     issuer: Weak<TokenIssuer>,
     /// A reload failed: try again after the next successful poll.
     pending: AtomicBool,
+    /// When the watcher last confirmed every key change was applied (ms after `started`).
+    confirmed_ms: AtomicU64,
+    started: Instant,
+    max_staleness: Duration,
 }
 
 impl KeyReloader {
-    pub fn new(pool: Pool, kek: Arc<KeyEncryptionKey>, issuer: Weak<TokenIssuer>) -> Self {
+    pub fn new(
+        pool: Pool,
+        kek: Arc<KeyEncryptionKey>,
+        issuer: Weak<TokenIssuer>,
+        max_staleness: Duration,
+    ) -> Self {
         Self {
             pool,
             kek,
             issuer,
             pending: AtomicBool::new(false),
+            confirmed_ms: AtomicU64::new(0),
+            started: Instant::now(),
+            max_staleness,
         }
+    }
+
+    /// Whether the keys in memory are known to be the latest (confirmed within the staleness
+    /// bound, and no reload pending).
+    pub fn is_current(&self) -> bool {
+        let confirmed = self.confirmed_ms.load(Ordering::SeqCst);
+        confirmed != 0
+            && !self.pending.load(Ordering::SeqCst)
+            && self.started.elapsed().as_millis()
+                <= u128::from(confirmed) + self.max_staleness.as_millis()
     }
 
     fn reload(&self) {
@@ -277,8 +323,15 @@ impl ChangeListener for KeyReloader {
     fn changed(&self, change: Change<'_>) {
         match change {
             Change::Client(SUBJECT) | Change::Unknown => self.reload(),
-            Change::Confirmed(_) if self.pending.load(Ordering::SeqCst) => self.reload(),
-            Change::Client(_) | Change::Confirmed(_) => {}
+            Change::Confirmed(at) => {
+                if self.pending.load(Ordering::SeqCst) {
+                    self.reload();
+                }
+                let ms = at.saturating_duration_since(self.started).as_millis();
+                let ms = u64::try_from(ms).unwrap_or(u64::MAX).max(1);
+                self.confirmed_ms.fetch_max(ms, Ordering::SeqCst);
+            }
+            Change::Client(_) => {}
         }
     }
 }

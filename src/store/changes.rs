@@ -75,8 +75,15 @@ pub fn record_change(conn: &mut DbConnection, subject: &str) -> QueryResult<()> 
             change_log::subject.eq(subject),
             change_log::changed_at.eq(super::now()),
         ))
-        .execute(conn)
-        .map(drop)
+        .execute(conn)?;
+    // For instances of the previous release during a rolling upgrade, which still LISTEN on
+    // this channel (remove once no such instance can be running).
+    if let DbConnection::Pg(pg) = conn {
+        diesel::sql_query("SELECT pg_notify('orgauth_client_changed', $1)")
+            .bind::<diesel::sql_types::Text, _>(subject)
+            .execute(pg)?;
+    }
+    Ok(())
 }
 
 /// Drops records older than `before`: a watcher that far behind starts over (`Unknown`).
@@ -151,6 +158,9 @@ fn run_watcher(url: &DatabaseUrl, timeout: Duration, listener: &Weak<dyn ChangeL
                     log::warn!("change watcher lost the database (reconnecting): {e}");
                 }
                 conn = None;
+                // The database behind the next connection may be another one (a promoted
+                // standby that lost the last commits and reused their versions): start over.
+                seen = None;
             }
         }
         drop(live);

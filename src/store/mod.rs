@@ -128,16 +128,7 @@ pub fn with_connection<T, E>(
 where
     E: From<StoreError> + Transient,
 {
-    let started = std::time::Instant::now();
-    let mut conn = pool.get().map_err(StoreError::from)?;
-    crate::metrics::observe_pool_wait(started.elapsed());
-    let result = f(&mut conn);
-    if let Err(e) = &result
-        && e.is_transient()
-    {
-        conn.broken = true;
-    }
-    result
+    with_connection_within(pool, pool.connection_timeout(), f)
 }
 
 /// `with_connection` on the blocking thread pool, for async callers, waiting at most the
@@ -153,8 +144,17 @@ where
     E: From<StoreError> + Transient + Send + 'static,
 {
     let bound = pool.connection_timeout();
+    // One deadline for the whole call, set now: a task that only starts after it (the blocking
+    // pool was busy) does nothing, so an answer of 503 is never followed by the write.
+    let deadline = std::time::Instant::now() + bound;
     let pool = pool.clone();
-    let task = tokio::task::spawn_blocking(move || with_connection(&pool, f));
+    let task = tokio::task::spawn_blocking(move || {
+        let remaining = deadline.saturating_duration_since(std::time::Instant::now());
+        if remaining.is_zero() {
+            return Err(StoreError::Unavailable("the call waited past its deadline".into()).into());
+        }
+        with_connection_within(&pool, remaining, f)
+    });
     match tokio::time::timeout(bound, task).await {
         Ok(done) => done.map_err(|e| StoreError::Unavailable(format!("store task failed: {e}")))?,
         Err(_) => Err(StoreError::Unavailable(format!(
@@ -163,6 +163,36 @@ where
         ))
         .into()),
     }
+}
+
+/// `with_connection`, waiting at most `timeout` for the pooled connection.
+fn with_connection_within<T, E>(
+    pool: &Pool,
+    timeout: std::time::Duration,
+    f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<StoreError> + Transient,
+{
+    let started = std::time::Instant::now();
+    let mut conn = pool.get_timeout(timeout).map_err(StoreError::from)?;
+    crate::metrics::observe_pool_wait(started.elapsed());
+    let result = f(&mut conn);
+    if let Err(e) = &result
+        && e.is_transient()
+    {
+        conn.broken = true;
+    }
+    result
+}
+
+/// Lifts `statement_timeout` on a connection that runs migrations (which may take long, and
+/// may wait for another instance's migrations under the advisory lock).
+pub fn allow_long_statements(conn: &mut DbConnection) -> QueryResult<()> {
+    if let DbConnection::Pg(pg) = conn {
+        pg.batch_execute("SET statement_timeout = 0")?;
+    }
+    Ok(())
 }
 
 /// Initializes OpenSSL (used by libpq for `sslmode`) without its exit-time cleanup: otherwise

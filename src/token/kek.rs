@@ -64,7 +64,14 @@ impl KeyEncryptionKey {
             .fill(&mut bytes)
             .map_err(|_| KeyError::Generation)?;
         let text = STANDARD.encode(bytes);
-        fs::create_dir_all(keys_dir).map_err(io)?;
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(keys_dir)
+                .map_err(io)?;
+        }
         // Written in full under a private name, then linked into place: an instance starting
         // at the same moment either wins the link or reads the complete key of the one that did.
         let staged = keys_dir.join(format!(

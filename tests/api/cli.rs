@@ -139,16 +139,20 @@ fn keys_rotate_and_list_as_the_servers_see_them() {
             .map(|l| l.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
             .collect::<Vec<_>>()
     };
-    let first = rows(&cli);
-    assert_eq!(first.len(), 1, "the first key is made on first use");
-    assert_eq!(
-        (first[0][1].as_str(), first[0][2].as_str()),
-        ("ES256", "active")
+    assert!(
+        rows(&cli).is_empty(),
+        "listing is read-only: it creates no key"
     );
 
     let later = [("ORGAUTH_KEY_ACTIVATION_DELAY_SECONDS", "3600")];
     let (status, out, err) = cli.run_env(&["keys", "rotate"], &later);
     assert!(status.success() && out.contains("next"), "{out}{err}");
+    let states: Vec<String> = rows(&cli).into_iter().map(|r| r[2].clone()).collect();
+    assert_eq!(
+        states,
+        ["active", "next"],
+        "the first key, then the next one"
+    );
     let now = [("ORGAUTH_KEY_ACTIVATION_DELAY_SECONDS", "0")];
     let (status, out, err) = cli.run_env(&["keys", "rotate", "--alg", "RS256"], &now);
     assert!(status.success(), "{out}{err}");
@@ -225,3 +229,39 @@ on_both_backends!(
         assert!(!ok && err.contains("not found"), "{err}");
     }
 );
+
+#[test]
+fn a_rotation_with_the_wrong_key_encryption_key_is_refused_and_stores_nothing() {
+    let db = TestDatabase::create(Backend::Sqlite);
+    let keys = tempfile::tempdir().unwrap();
+    let cli = Cli {
+        db: &db,
+        keys: keys.path(),
+    };
+    cli.ok(&["keys", "rotate"]);
+    let count = |cli: &Cli| cli.ok(&["keys", "list"]).lines().count() - 1;
+    assert_eq!(count(&cli), 2);
+
+    // Run from another directory, without the key the keys were sealed with.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let stranger = Cli {
+        db: &db,
+        keys: elsewhere.path(),
+    };
+    let (ok, _, err) = stranger.run(&["keys", "rotate"]);
+    assert!(!ok && err.contains("ORGAUTH_KEY_ENCRYPTION_KEY"), "{err}");
+    assert!(
+        !elsewhere.path().join("kek").exists(),
+        "no stray key-encryption key"
+    );
+    let wrong = [(
+        "ORGAUTH_KEY_ENCRYPTION_KEY",
+        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+    )];
+    let (status, _, err) = stranger.run_env(&["keys", "rotate"], &wrong);
+    assert!(
+        !status.success() && err.contains("cannot be opened"),
+        "{err}"
+    );
+    assert_eq!(count(&cli), 2, "nothing was stored");
+}

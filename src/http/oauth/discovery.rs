@@ -29,13 +29,18 @@ pub async fn metadata(state: web::Data<AppState>) -> Result<HttpResponse, OAuthE
     })))
 }
 
-/// RFC 7517 JWK set of every key, retired ones included, serialized once at start.
+/// RFC 7517 JWK set of every published key (next, active, retired), serialized once per key
+/// change. Cacheable for 5 minutes only while this instance knows its keys are current: an
+/// instance that cannot confirm it has seen the latest key change (a partition) says
+/// `no-store`, so no resource server caches a set that may lack a next key.
 pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {
+    let caching = if state.key_reloader.is_current() {
+        vec![CacheDirective::Public, CacheDirective::MaxAge(300)]
+    } else {
+        vec![CacheDirective::NoStore]
+    };
     HttpResponse::Ok()
         .insert_header(ContentType::json())
-        .insert_header(CacheControl(vec![
-            CacheDirective::Public,
-            CacheDirective::MaxAge(300),
-        ]))
+        .insert_header(CacheControl(caching))
         .body(state.issuer.keys().jwks_json().to_vec())
 }
