@@ -17,6 +17,9 @@
 //!   per address, never per client ID alone: no lockout lever), then waits at most
 //!   `argon2_queue_timeout` for one of `argon2_concurrency` argon2 slots (as many dedicated
 //!   threads), so a flood of wrong secrets can take neither all cores nor unbounded memory.
+//! - Single flight: concurrent requests presenting the same secret for the same client share
+//!   one verification (and one limiter attempt), so a fleet reconnecting after a restart or a
+//!   rotation costs one argon2 check per client, not one per request.
 //! - A failure costs two argon2 verifications whatever the state: unknown client (twice the
 //!   dummy hash), wrong secret without a grace period (current hash, then the dummy), wrong
 //!   secret during one (current, then the grace hash). So timing tells neither whether a client
@@ -29,6 +32,7 @@ mod verified_secrets;
 
 pub use limiter::LimiterSettings;
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -87,7 +91,20 @@ pub struct AuthSettings {
     pub max_staleness: Duration,
 }
 
+/// What one verification concluded, shared by every request of its flight.
+#[derive(Clone)]
+enum Outcome {
+    Verified(Arc<ClientCredentials>),
+    Rejected,
+    RateLimited(Duration),
+    Overloaded,
+}
+
+type Flight = Arc<tokio::sync::OnceCell<Outcome>>;
+
 pub struct ClientAuthenticator {
+    /// Verifications under way, by (client, MAC of the presented secret).
+    in_flight: parking_lot::Mutex<HashMap<(String, verified_secrets::Mac), Flight>>,
     pool: Pool,
     clients: Arc<ClientRecords>,
     cache: VerifiedSecrets,
@@ -100,6 +117,7 @@ impl ClientAuthenticator {
     pub fn new(pool: Pool, hasher: &SecretHasher, settings: AuthSettings) -> Self {
         let clients = Arc::new(ClientRecords::new(settings.max_staleness));
         Self {
+            in_flight: parking_lot::Mutex::default(),
             pool,
             clients,
             cache: VerifiedSecrets::new(),
@@ -135,17 +153,54 @@ impl ClientAuthenticator {
             return Ok(authenticated(creds));
         }
 
-        let attempt = self
-            .limiter
-            .begin(client_id.as_str(), source)
-            .map_err(|retry_after| AuthFailure::RateLimited { retry_after })?;
+        // Single flight: concurrent requests presenting the same secret for the same client
+        // (a fleet after a restart or a rotation) wait for one verification, not one each.
+        let key = (client_id.as_str().to_owned(), mac);
+        let flight = self
+            .in_flight
+            .lock()
+            .entry(key.clone())
+            .or_default()
+            .clone();
+        let outcome = flight
+            .get_or_init(|| self.verify_fresh(client_id, secret, source, creds, mac, now))
+            .await
+            .clone();
+        {
+            let mut in_flight = self.in_flight.lock();
+            if in_flight.get(&key).is_some_and(|f| Arc::ptr_eq(f, &flight)) {
+                in_flight.remove(&key);
+            }
+        }
+        match outcome {
+            Outcome::Verified(creds) => Ok(authenticated(creds)),
+            Outcome::Rejected => Err(AuthFailure::Rejected),
+            Outcome::RateLimited(retry_after) => Err(AuthFailure::RateLimited { retry_after }),
+            Outcome::Overloaded => Err(AuthFailure::Overloaded),
+        }
+    }
+
+    /// The argon2 path, run once per flight.
+    async fn verify_fresh(
+        &self,
+        client_id: &ClientId,
+        secret: &ClientSecret,
+        source: Option<IpAddr>,
+        creds: Option<Arc<ClientCredentials>>,
+        mac: verified_secrets::Mac,
+        now: chrono::NaiveDateTime,
+    ) -> Outcome {
+        let attempt = match self.limiter.begin(client_id.as_str(), source) {
+            Ok(attempt) => attempt,
+            Err(retry_after) => return Outcome::RateLimited(retry_after),
+        };
 
         // A failure always costs two verifications, whether or not a grace period is running
         // and whether or not the client exists, so timing tells an outsider neither. One
         // argon2 slot covers both.
         let Ok(slot) = self.argon2.slot().await else {
             attempt.not_checked();
-            return Err(AuthFailure::Overloaded);
+            return Outcome::Overloaded;
         };
         let verify = |hash: &str| {
             METRICS
@@ -158,7 +213,7 @@ impl ClientAuthenticator {
         let Some(creds) = creds else {
             verify(dummy).await;
             verify(dummy).await;
-            return Err(AuthFailure::Rejected);
+            return Outcome::Rejected;
         };
         let grace = creds
             .previous_secret
@@ -173,13 +228,13 @@ impl ClientAuthenticator {
             grace.filter(|_| verified)
         };
         let Some(hash) = matched else {
-            return Err(AuthFailure::Rejected);
+            return Outcome::Rejected;
         };
         attempt.succeeded();
         let hash = hash.to_owned();
         self.cache
             .insert(client_id, mac, hash, |h| accepts(&creds, h, now));
-        Ok(authenticated(creds))
+        Outcome::Verified(creds)
     }
 
     async fn load(

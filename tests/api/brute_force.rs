@@ -169,8 +169,11 @@ async fn a_concurrent_burst_gets_no_more_verifications_than_the_limit() {
     let s = spawn_app_with(Backend::Sqlite, |c| c.limiter.max_failures_per_client = 3).await;
     let app = &s;
     let (id, _) = app.create_client(&[]);
-    let wrong = NewClientSecret::generate().into_plaintext();
-    let burst = (0..30).map(|_| app.token_basic(&id, &wrong, &[]));
+    // Thirty different wrong secrets (the same one would share a single verification).
+    let wrong: Vec<String> = (0..30)
+        .map(|_| NewClientSecret::generate().into_plaintext())
+        .collect();
+    let burst = wrong.iter().map(|w| app.token_basic(&id, w, &[]));
     let statuses: Vec<u16> = futures_util::future::join_all(burst)
         .await
         .into_iter()
@@ -359,4 +362,37 @@ async fn a_wrong_secret_costs_the_same_whether_or_not_a_rotation_is_under_way() 
     assert_eq!(rotated.status(), 200);
     let during_grace = cost_of_failure(svc.clone()).await;
     assert_eq!((no_grace, unknown, during_grace), (2.0, 2.0, 2.0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_herd_presenting_a_just_rotated_secret_shares_one_verification() {
+    // One argon2 slot, a verification slower than the queue timeout: the herd arrives while
+    // the first verification runs, and each request that had to wait for its own would be 503.
+    let s = spawn_app_with(Backend::Sqlite, |c| {
+        c.argon2_concurrency = 1;
+        c.argon2_queue_timeout = Duration::from_millis(50);
+        c.argon2 = orgauth::config::Argon2Cost {
+            memory_kib: 65_536,
+            iterations: 3,
+            parallelism: 1,
+        };
+    })
+    .await;
+    let app = &s;
+    let admin = app.platform_admin().await;
+    let (id, _) = admin.create_client(&app.org_id, "fleet", &[]).await;
+    let rotated = admin
+        .post(
+            &format!("/organizations/{}/clients/{id}/secret", app.org_id),
+            serde_json::json!({}),
+        )
+        .await;
+    let secret = rotated.body["client_secret"].as_str().unwrap().to_owned();
+    let herd = (0..96).map(|_| app.token_basic(&id, &secret, &[]));
+    let statuses: Vec<u16> = futures_util::future::join_all(herd)
+        .await
+        .into_iter()
+        .map(|r| r.status().as_u16())
+        .collect();
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
 }
