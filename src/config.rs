@@ -87,9 +87,10 @@ impl Config {
             pool_size: 10,
             db_timeout: Duration::from_millis(5000),
             max_staleness: Duration::from_millis(1000),
+            // A cost for 256-bit random secrets, not passwords (README, "Secrets and keys").
             argon2: Argon2Cost {
-                memory_kib: 19_456,
-                iterations: 2,
+                memory_kib: 1024,
+                iterations: 1,
                 parallelism: 1,
             },
             argon2_concurrency: cores,

@@ -103,6 +103,8 @@ enum Outcome {
 type Flight = Arc<tokio::sync::OnceCell<Outcome>>;
 
 pub struct ClientAuthenticator {
+    /// Re-hashes secrets stored at another cost.
+    hasher: SecretHasher,
     /// Verifications under way, by (client, MAC of the presented secret).
     in_flight: parking_lot::Mutex<HashMap<(String, verified_secrets::Mac), Flight>>,
     pool: Pool,
@@ -117,6 +119,7 @@ impl ClientAuthenticator {
     pub fn new(pool: Pool, hasher: &SecretHasher, settings: AuthSettings) -> Self {
         let clients = Arc::new(ClientRecords::new(settings.max_staleness));
         Self {
+            hasher: hasher.clone(),
             in_flight: parking_lot::Mutex::default(),
             pool,
             clients,
@@ -231,10 +234,46 @@ impl ClientAuthenticator {
             return Outcome::Rejected;
         };
         attempt.succeeded();
+        if hash == current
+            && self
+                .hasher
+                .needs_rehash(&SecretHash::from_stored(hash.to_owned()))
+        {
+            self.upgrade_hash(client_id, secret, hash);
+        }
         let hash = hash.to_owned();
         self.cache
             .insert(client_id, mac, hash, |h| accepts(&creds, h, now));
         Outcome::Verified(creds)
+    }
+
+    /// Re-hashes a verified secret at the configured cost, in the background: existing
+    /// installs move to a new cost as their clients next authenticate. The change is recorded
+    /// so every instance reloads the record (and verifies once more, at the new cost).
+    fn upgrade_hash(&self, client_id: &ClientId, secret: &ClientSecret, old: &str) {
+        let (pool, hasher) = (self.pool.clone(), self.hasher.clone());
+        let (id, secret, old) = (
+            client_id.as_str().to_owned(),
+            secret.clone(),
+            old.to_owned(),
+        );
+        tokio::spawn(async move {
+            let upgraded = store::run(&pool, move |conn| {
+                let new = hasher.hash(&secret);
+                store::write_transaction(conn, |conn| {
+                    let done = store::clients::upgrade_secret_hash(conn, &id, &old, &new)?;
+                    if done {
+                        store::changes::record_change(conn, &id)?;
+                    }
+                    Ok::<_, diesel::result::Error>(done)
+                })
+                .map_err(StoreError::Query)
+            })
+            .await;
+            if let Err(e) = upgraded {
+                log::warn!("could not re-hash a secret at the new cost (will retry later): {e}");
+            }
+        });
     }
 
     async fn load(

@@ -147,6 +147,7 @@ impl fmt::Debug for SecretHash {
 #[derive(Clone)]
 pub struct SecretHasher {
     argon2: Argon2<'static>,
+    params: Params,
 }
 
 impl SecretHasher {
@@ -154,8 +155,24 @@ impl SecretHasher {
         let params = Params::new(memory_kib, iterations, parallelism, None)
             .map_err(|e| format!("invalid argon2 parameters: {e}"))?;
         Ok(Self {
-            argon2: Argon2::new(Algorithm::Argon2id, Version::V0x13, params),
+            argon2: Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone()),
+            params,
         })
+    }
+
+    /// Whether `hash` was made with another algorithm or cost than this hasher's: it is then
+    /// replaced on the secret's next successful verification.
+    pub fn needs_rehash(&self, hash: &SecretHash) -> bool {
+        let Ok(parsed) = PasswordHash::new(&hash.0) else {
+            return false;
+        };
+        let same_algorithm = parsed.algorithm == Algorithm::Argon2id.ident();
+        let same_cost = Params::try_from(&parsed).is_ok_and(|p| {
+            p.m_cost() == self.params.m_cost()
+                && p.t_cost() == self.params.t_cost()
+                && p.p_cost() == self.params.p_cost()
+        });
+        !(same_algorithm && same_cost)
     }
 
     pub fn hash(&self, secret: &ClientSecret) -> SecretHash {
@@ -172,6 +189,18 @@ impl SecretHasher {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hashes_of_another_cost_need_a_rehash() {
+        let secret = NewClientSecret::generate();
+        let old = SecretHasher::new(4096, 2, 1).unwrap();
+        let new = SecretHasher::new(1024, 1, 1).unwrap();
+        let hash = old.hash(secret.secret());
+        assert!(new.needs_rehash(&hash));
+        assert!(!old.needs_rehash(&hash));
+        assert!(!new.needs_rehash(&new.hash(secret.secret())));
+        assert!(hash.verify(secret.secret()), "old hashes still verify");
+    }
 
     #[test]
     fn the_documented_example_secret_is_not_a_valid_one() {

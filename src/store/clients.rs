@@ -249,6 +249,24 @@ pub fn lock(conn: &mut DbConnection, org_id: &str, client_id: &str) -> QueryResu
     Ok(touched == 1)
 }
 
+/// Replaces the current secret hash by a re-hash of the same secret (new cost), unless the
+/// secret changed meanwhile. Returns whether it did.
+pub fn upgrade_secret_hash(
+    conn: &mut DbConnection,
+    client_id: &str,
+    old: &str,
+    new: &SecretHash,
+) -> QueryResult<bool> {
+    let updated = diesel::update(
+        clients::table
+            .find(client_id)
+            .filter(clients::secret_hash.eq(old)),
+    )
+    .set(clients::secret_hash.eq(new.as_str()))
+    .execute(conn)?;
+    Ok(updated == 1)
+}
+
 /// Revokes the client's tokens issued up to `cutoff` (see `revokes_token_issued_at`).
 pub fn set_tokens_not_before(
     conn: &mut DbConnection,

@@ -396,3 +396,50 @@ async fn a_herd_presenting_a_just_rotated_secret_shares_one_verification() {
         .collect();
     assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
 }
+
+on_both_backends!(
+    secrets_hashed_at_another_cost_are_rehashed_on_their_next_use,
+    |backend: Backend| async move {
+        use diesel::prelude::*;
+        use orgauth::store::schema::clients;
+        let db = TestDatabase::create(backend);
+        let keys = tempfile::tempdir().unwrap();
+        let mut config = crate::common::test_config(&db, keys.path().to_owned());
+        config.argon2 = orgauth::config::Argon2Cost {
+            memory_kib: 4096,
+            iterations: 2,
+            parallelism: 1,
+        };
+        let before = crate::common::spawn_with(config.clone()).await;
+        let (id, secret) = before.create_client(&[]);
+        let stored = |app: &crate::common::TestApp| -> String {
+            let mut conn = app.store();
+            clients::table
+                .find(&id)
+                .select(clients::secret_hash)
+                .first(&mut **conn)
+                .unwrap()
+        };
+        assert!(stored(&before).contains("m=4096,t=2"));
+        before.stop_gracefully().await;
+
+        // Restarted with the cheaper cost: the next successful use re-hashes the secret.
+        config.argon2 = orgauth::config::Argon2Cost {
+            memory_kib: 1024,
+            iterations: 1,
+            parallelism: 1,
+        };
+        let after = crate::common::spawn_with(config).await;
+        assert_eq!(after.token_basic(&id, &secret, &[]).await.status(), 200);
+        let started = std::time::Instant::now();
+        while !stored(&after).contains("m=1024,t=1") {
+            assert!(started.elapsed() < Duration::from_secs(2), "not re-hashed");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        // The same secret keeps working against the new hash; a wrong one still fails.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(after.token_basic(&id, &secret, &[]).await.status(), 200);
+        let wrong = NewClientSecret::generate().into_plaintext();
+        assert_eq!(after.token_basic(&id, &wrong, &[]).await.status(), 401);
+    }
+);
