@@ -145,6 +145,13 @@ pub fn build_state(
     config: &Config,
 ) -> Result<(web::Data<AppState>, Option<Bootstrapped>), StartupError> {
     token::check_key_permissions(&config.keys_dir)?;
+    if config.key_activation_delay < Duration::from_secs(360) {
+        log::warn!(
+            "ORGAUTH_KEY_ACTIVATION_DELAY_SECONDS={} is shorter than the JWKS max-age (300 s) + 60 s: \
+             a resource server may meet a token signed by a key its cached JWKS does not know yet",
+            config.key_activation_delay.as_secs()
+        );
+    }
     let kek = Arc::new(KeyEncryptionKey::load_or_create(
         config.key_encryption_key.as_deref(),
         &config.keys_dir,

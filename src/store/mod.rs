@@ -215,8 +215,22 @@ pub fn run_migrations(conn: &mut DbConnection) -> Result<usize, MigrationError> 
             Ok(ran?)
         }
         DbConnection::Sqlite(c) => {
+            use diesel::connection::{AnsiTransactionManager, TransactionManager};
             c.batch_execute("PRAGMA journal_mode = WAL;")?;
-            Ok(c.run_pending_migrations(SQLITE_MIGRATIONS)?.len())
+            // Processes sharing the file take turns, as instances on Postgres do under the
+            // advisory lock: an exclusive transaction around all of it (each migration's own
+            // transaction becomes a savepoint inside), waiting in busy_timeout.
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN EXCLUSIVE")?;
+            match c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()) {
+                Ok(ran) => {
+                    AnsiTransactionManager::commit_transaction(c)?;
+                    Ok(ran)
+                }
+                Err(e) => {
+                    let _ = AnsiTransactionManager::rollback_transaction(c);
+                    Err(e)
+                }
+            }
         }
     }
 }

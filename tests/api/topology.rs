@@ -8,6 +8,24 @@ use crate::common::{Backend, TestDatabase, spawn_with, test_config};
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instances_sharing_a_sqlite_file_start_together() {
+    let db = TestDatabase::create(Backend::Sqlite);
+    let keys = tempfile::tempdir().unwrap();
+    let config = test_config(&db, keys.path().to_owned());
+    let starts: Vec<_> = (0..3)
+        .map(|_| {
+            let config = config.clone();
+            std::thread::spawn(move || orgauth::app::Application::build(config))
+        })
+        .collect();
+    let built: Vec<_> = starts
+        .into_iter()
+        .map(|t| t.join().unwrap().expect("every instance starts"))
+        .collect();
+    assert_eq!(built.iter().filter(|a| a.bootstrapped.is_some()).count(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn instances_started_together_migrate_bootstrap_and_key_once() {
     if !crate::common::postgres_available() {
         return;
