@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use crate::common::process::{free_port, server_command, wait_until_up};
 use crate::common::{Backend, TestDatabase, spawn_app, spawn_app_with};
 use orgauth::domain::NewClientSecret;
 use orgauth::http::client_address::ClientAddressResolver;
@@ -245,32 +246,15 @@ impl Drop for ServerProcess {
 async fn server_process(admin_secret: &str) -> ServerProcess {
     let db = TestDatabase::create(Backend::Sqlite);
     let keys = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_orgauth"))
-        .env("DATABASE_URL", &db.url)
-        .env("ORGAUTH_KEYS_DIR", keys.path())
-        .env("ORGAUTH_BIND", format!("127.0.0.1:{port}"))
-        .env("ORGAUTH_BOOTSTRAP_CLIENT_ID", "ops-admin")
-        .env("ORGAUTH_BOOTSTRAP_CLIENT_SECRET", admin_secret)
-        .env("ORGAUTH_ARGON2_MEMORY_KIB", "4096")
-        .env("ORGAUTH_ARGON2_ITERATIONS", "1")
+    let port = free_port();
+    let child = server_command(&db, keys.path(), port, admin_secret)
         .env("RUST_LOG", "warn")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
     let base = format!("http://127.0.0.1:{port}");
-    let http = reqwest::Client::new();
-    for _ in 0..200 {
-        if http.get(format!("{base}/healthz")).send().await.is_ok() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_until_up(&base).await;
     ServerProcess {
         child,
         base,

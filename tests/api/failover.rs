@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use crate::common::process::free_port;
 use crate::common::{spawn_with, test_config};
 use serde_json::json;
 
@@ -17,14 +18,6 @@ const PG_BIN: &str = "/usr/lib/postgresql/15/bin";
 struct Cluster {
     dir: PathBuf,
     port: u16,
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn as_postgres(program: &str, args: &[&str]) {

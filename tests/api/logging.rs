@@ -3,8 +3,8 @@
 
 use std::io::Read;
 use std::process::{Command, Stdio};
-use std::time::Duration;
 
+use crate::common::process::{free_port, server_command, wait_until_up};
 use crate::common::{Backend, TestDatabase};
 use orgauth::domain::NewClientSecret;
 use serde_json::{Value, json};
@@ -13,20 +13,9 @@ use serde_json::{Value, json};
 async fn a_whole_session_logs_no_secret_or_token_and_sigterm_exits_cleanly() {
     let db = TestDatabase::create(Backend::Sqlite);
     let keys = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let admin_secret = NewClientSecret::generate().into_plaintext();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_orgauth"))
-        .env("DATABASE_URL", &db.url)
-        .env("ORGAUTH_KEYS_DIR", keys.path())
-        .env("ORGAUTH_BIND", format!("127.0.0.1:{port}"))
-        .env("ORGAUTH_BOOTSTRAP_CLIENT_ID", "ops-admin")
-        .env("ORGAUTH_BOOTSTRAP_CLIENT_SECRET", &admin_secret)
-        .env("ORGAUTH_ARGON2_MEMORY_KIB", "4096")
-        .env("ORGAUTH_ARGON2_ITERATIONS", "1")
+    let mut child = server_command(&db, keys.path(), port, &admin_secret)
         .env("RUST_LOG", "debug")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -34,12 +23,7 @@ async fn a_whole_session_logs_no_secret_or_token_and_sigterm_exits_cleanly() {
         .unwrap();
     let base = format!("http://127.0.0.1:{port}");
     let http = reqwest::Client::new();
-    for _ in 0..100 {
-        if http.get(format!("{base}/healthz")).send().await.is_ok() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_until_up(&base).await;
 
     let mut secrets = vec![admin_secret.clone()];
     let mut tokens = Vec::new();

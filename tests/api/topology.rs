@@ -1,4 +1,4 @@
-//! Several instances on one Postgres, run the way production runs them: started together on
+//! Several instances on one database, run the way production runs them: started together on
 //! an empty database, and one of them cut off from the database by a silent partition.
 
 use std::time::{Duration, Instant};
@@ -7,21 +7,25 @@ use crate::common::proxy::CuttableProxy;
 use crate::common::{Backend, TestDatabase, spawn_with, test_config};
 use serde_json::json;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn instances_sharing_a_sqlite_file_start_together() {
-    let db = TestDatabase::create(Backend::Sqlite);
-    let keys = tempfile::tempdir().unwrap();
-    let config = test_config(&db, keys.path().to_owned());
-    let starts: Vec<_> = (0..3)
+/// Builds `n` instances at the same moment, as replicas of one deployment start.
+fn start_together(config: &orgauth::config::Config, n: usize) -> Vec<orgauth::app::Application> {
+    let starts: Vec<_> = (0..n)
         .map(|_| {
             let config = config.clone();
             std::thread::spawn(move || orgauth::app::Application::build(config))
         })
         .collect();
-    let built: Vec<_> = starts
+    starts
         .into_iter()
         .map(|t| t.join().unwrap().expect("every instance starts"))
-        .collect();
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instances_sharing_a_sqlite_file_start_together() {
+    let db = TestDatabase::create(Backend::Sqlite);
+    let keys = tempfile::tempdir().unwrap();
+    let built = start_together(&test_config(&db, keys.path().to_owned()), 3);
     assert_eq!(built.iter().filter(|a| a.bootstrapped.is_some()).count(), 1);
 }
 
@@ -35,16 +39,7 @@ async fn instances_started_together_migrate_bootstrap_and_key_once() {
     let keys = tempfile::tempdir().unwrap();
     let config = test_config(&db, keys.path().to_owned());
     // Three builds at once on an empty database and an empty shared keys directory.
-    let starts: Vec<_> = (0..3)
-        .map(|_| {
-            let config = config.clone();
-            std::thread::spawn(move || orgauth::app::Application::build(config))
-        })
-        .collect();
-    let built: Vec<_> = starts
-        .into_iter()
-        .map(|t| t.join().unwrap().expect("every instance starts"))
-        .collect();
+    let built = start_together(&config, 3);
     let bootstrapped = built.iter().filter(|a| a.bootstrapped.is_some()).count();
     assert_eq!(bootstrapped, 1, "exactly one instance bootstraps");
 
