@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use parking_lot::RwLock;
 
-use crate::store::changes::{Change, ChangeListener};
+use crate::store::changes::{Change, ChangeListener, Freshness};
 use crate::store::clients::ClientCredentials;
 
 /// Past this many cached clients the cache starts over (the cost is one query per client).
@@ -26,11 +26,8 @@ const MAX_CACHED_CLIENTS: usize = 100_000;
 pub struct ClientRecords {
     entries: RwLock<HashMap<String, Arc<ClientCredentials>>>,
     epoch: AtomicU64,
-    /// When the watcher last confirmed it had applied every change committed before then, as
-    /// nanoseconds after `started` (0: never).
-    confirmed: AtomicU64,
-    started: Instant,
-    max_staleness: Duration,
+    /// Whether the watcher confirmed recently that no change made elsewhere was missed.
+    freshness: Freshness,
 }
 
 /// Proof that a load started at a given epoch.
@@ -41,18 +38,12 @@ impl ClientRecords {
         Self {
             entries: RwLock::default(),
             epoch: AtomicU64::new(0),
-            confirmed: AtomicU64::new(0),
-            started: Instant::now(),
-            max_staleness,
+            freshness: Freshness::new(max_staleness),
         }
     }
 
-    /// Whether the watcher confirmed recently enough for memory to be trusted.
     fn fresh(&self) -> bool {
-        let confirmed = self.confirmed.load(Ordering::SeqCst);
-        confirmed != 0
-            && self.started.elapsed().as_nanos()
-                <= u128::from(confirmed) + self.max_staleness.as_nanos()
+        self.freshness.is_fresh()
     }
 
     pub fn get(&self, client_id: &str) -> Option<Arc<ClientCredentials>> {
@@ -88,9 +79,7 @@ impl ClientRecords {
 
     /// Called by the watcher: every change committed before `at` has been applied.
     pub fn confirm(&self, at: Instant) {
-        let nanos = at.saturating_duration_since(self.started).as_nanos();
-        let nanos = u64::try_from(nanos).unwrap_or(u64::MAX).max(1);
-        self.confirmed.fetch_max(nanos, Ordering::SeqCst);
+        self.freshness.confirm(at);
     }
 
     pub fn clear(&self) {

@@ -8,14 +8,14 @@
 //! it signed has expired, then deleted).
 
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::NaiveDateTime;
 
 use super::ServiceError;
-use crate::store::changes::{self, Change, ChangeListener};
+use crate::store::changes::{self, Change, ChangeListener, Freshness};
 use crate::store::signing_keys::{self, StoredKey};
 use crate::store::{self, DbConnection, Pool, StoreError};
 use crate::token::{
@@ -262,10 +262,8 @@ pub struct KeyReloader {
     issuer: Weak<TokenIssuer>,
     /// A reload failed: try again after the next successful poll.
     pending: AtomicBool,
-    /// When the watcher last confirmed every key change was applied (ms after `started`).
-    confirmed_ms: AtomicU64,
-    started: Instant,
-    max_staleness: Duration,
+    /// Whether the watcher confirmed recently that no key change was missed.
+    freshness: Freshness,
 }
 
 impl KeyReloader {
@@ -280,20 +278,14 @@ impl KeyReloader {
             kek,
             issuer,
             pending: AtomicBool::new(false),
-            confirmed_ms: AtomicU64::new(0),
-            started: Instant::now(),
-            max_staleness,
+            freshness: Freshness::new(max_staleness),
         }
     }
 
     /// Whether the keys in memory are known to be the latest (confirmed within the staleness
     /// bound, and no reload pending).
     pub fn is_current(&self) -> bool {
-        let confirmed = self.confirmed_ms.load(Ordering::SeqCst);
-        confirmed != 0
-            && !self.pending.load(Ordering::SeqCst)
-            && self.started.elapsed().as_millis()
-                <= u128::from(confirmed) + self.max_staleness.as_millis()
+        self.freshness.is_fresh() && !self.pending.load(Ordering::SeqCst)
     }
 
     fn reload(&self) {
@@ -327,9 +319,7 @@ impl ChangeListener for KeyReloader {
                 if self.pending.load(Ordering::SeqCst) {
                     self.reload();
                 }
-                let ms = at.saturating_duration_since(self.started).as_millis();
-                let ms = u64::try_from(ms).unwrap_or(u64::MAX).max(1);
-                self.confirmed_ms.fetch_max(ms, Ordering::SeqCst);
+                self.freshness.confirm(at);
             }
             Change::Client(_) => {}
         }

@@ -18,6 +18,7 @@
 //! The watching thread ends when the listener it serves is gone.
 
 use std::sync::Weak;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDateTime;
@@ -40,6 +41,39 @@ pub enum Change<'a> {
 /// The side that consumes changes: the caches above the store.
 pub trait ChangeListener: Send + Sync {
     fn changed(&self, change: Change<'_>);
+}
+
+/// When a listener last heard `Confirmed`, and whether that is recent enough for what it
+/// keeps in memory to be trusted (fail closed: never confirmed is never fresh).
+pub struct Freshness {
+    /// Nanoseconds after `started` of the latest confirmation (0: never).
+    confirmed: AtomicU64,
+    started: Instant,
+    max_staleness: Duration,
+}
+
+impl Freshness {
+    pub fn new(max_staleness: Duration) -> Self {
+        Self {
+            confirmed: AtomicU64::new(0),
+            started: Instant::now(),
+            max_staleness,
+        }
+    }
+
+    /// Every change committed before `at` has been applied.
+    pub fn confirm(&self, at: Instant) {
+        let nanos = at.saturating_duration_since(self.started).as_nanos();
+        let nanos = u64::try_from(nanos).unwrap_or(u64::MAX).max(1);
+        self.confirmed.fetch_max(nanos, Ordering::SeqCst);
+    }
+
+    pub fn is_fresh(&self) -> bool {
+        let confirmed = self.confirmed.load(Ordering::SeqCst);
+        confirmed != 0
+            && self.started.elapsed().as_nanos()
+                <= u128::from(confirmed) + self.max_staleness.as_nanos()
+    }
 }
 
 /// Hands every change to several listeners (the client records, the signing keys).

@@ -182,24 +182,6 @@ pub fn generate_key(dir: &Path, alg: SigningAlg) -> Result<KeyInfo, KeyError> {
     })
 }
 
-/// Every key in `dir`, oldest first; the last one is active.
-pub fn list_keys(dir: &Path) -> Result<Vec<KeyInfo>, KeyError> {
-    let paths = key_files(dir)?;
-    Ok(load_keys(dir)?
-        .iter()
-        .map(|k| KeyInfo {
-            kid: k.kid.clone(),
-            alg: k.alg,
-            created: k.created,
-            path: paths
-                .iter()
-                .find(|p| created_from_file_name(p) == k.created)
-                .cloned()
-                .unwrap_or_default(),
-        })
-        .collect())
-}
-
 fn key_files(dir: &Path) -> Result<Vec<PathBuf>, KeyError> {
     let entries = match fs::read_dir(dir) {
         Ok(entries) => entries,
