@@ -1,6 +1,7 @@
 //! What introspection (RFC 7662) may say about a verified access token, and to whom.
 
 use crate::domain::{PLATFORM_ADMIN, RoleSet};
+use crate::store::clients::ClientCredentials;
 use crate::store::{self, DbConnection, StoreError};
 use crate::token::AccessTokenClaims;
 
@@ -8,6 +9,34 @@ use crate::token::AccessTokenClaims;
 pub struct Introspector<'a> {
     pub org_id: &'a str,
     pub roles: &'a RoleSet,
+}
+
+/// Whether a token with a valid signature still speaks for its client: one rule for
+/// introspection and the admin API alike.
+pub enum Standing {
+    /// Not revoked, the client exists and has not had its tokens revoked since: the client as
+    /// it is now.
+    Live(ClientCredentials),
+    /// Revoked by `jti`, or issued before the client's tokens were revoked.
+    Revoked,
+    /// Its client was deleted.
+    ClientGone,
+}
+
+pub fn standing(
+    conn: &mut DbConnection,
+    claims: &AccessTokenClaims,
+) -> Result<Standing, StoreError> {
+    if store::revocations::is_revoked(conn, &claims.jti)? {
+        return Ok(Standing::Revoked);
+    }
+    Ok(
+        match store::clients::find_credentials(conn, &claims.client_id)? {
+            None => Standing::ClientGone,
+            Some(client) if client.revokes_token_issued_at(claims.iat) => Standing::Revoked,
+            Some(client) => Standing::Live(client),
+        },
+    )
 }
 
 /// Active only for a token visible to the caller, not revoked, whose client still exists and
@@ -19,15 +48,12 @@ pub fn introspect(
     mut claims: AccessTokenClaims,
 ) -> Result<Option<AccessTokenClaims>, StoreError> {
     let visible = caller.org_id == claims.org_id || caller.roles.contains(PLATFORM_ADMIN);
-    if !visible || store::revocations::is_revoked(conn, &claims.jti)? {
+    if !visible {
         return Ok(None);
     }
-    let Some(client) = store::clients::find_credentials(conn, &claims.client_id)? else {
+    let Standing::Live(client) = standing(conn, &claims)? else {
         return Ok(None);
     };
-    if client.revokes_token_issued_at(claims.iat) {
-        return Ok(None);
-    }
     claims.roles.retain(|r| client.roles.contains(r));
     claims.scope = claims
         .scope

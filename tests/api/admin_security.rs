@@ -42,6 +42,11 @@ on_both_backends!(
             ),
             (reqwest::Method::DELETE, client_path.clone(), None),
             (
+                reqwest::Method::POST,
+                format!("{client_path}/revoke-tokens"),
+                None,
+            ),
+            (
                 reqwest::Method::GET,
                 format!("/organizations/{org_b}/audit-events"),
                 None,
@@ -68,6 +73,10 @@ on_both_backends!(
         );
         let b = platform.get(&client_path).await;
         assert_eq!(b.body["name"], "b-service");
+        assert!(
+            b.body["tokens_not_before"].is_null(),
+            "its tokens were not revoked"
+        );
         let b_list = platform
             .get(&format!("/organizations/{org_b}/clients"))
             .await;

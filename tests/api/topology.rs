@@ -117,6 +117,7 @@ async fn a_silently_partitioned_instance_refuses_rather_than_serving_stale_state
     let a_admin = a.admin_api(&b.admin_id, b.admin_secret()).await;
 
     proxy.blackhole();
+    let blackholed = Instant::now();
     let deleted = admin
         .delete(&format!("/organizations/{org}/clients/{id}"))
         .await;
@@ -137,7 +138,10 @@ async fn a_silently_partitioned_instance_refuses_rather_than_serving_stale_state
     let refused_after = started.elapsed();
     eprintln!("partitioned instance refused the deleted client after {refused_after:?}");
 
-    // Its JWKS may lack a key added meanwhile: served, but not to be cached.
+    // Its JWKS may lack a key added meanwhile: once the staleness bound (1 s) has passed
+    // without a confirmation, it is served, but not to be cached. (The deleted client may be
+    // refused before that, when its record had to be read from the database anyway.)
+    tokio::time::sleep_until((blackholed + Duration::from_millis(1200)).into()).await;
     let jwks = a.get("/.well-known/jwks.json").await;
     assert_eq!(jwks.headers()["cache-control"], "no-store");
     let healthy = b.get("/.well-known/jwks.json").await;

@@ -15,8 +15,9 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use super::problem::ApiError;
 use crate::domain::{ORG_ADMIN, PLATFORM_ADMIN};
 use crate::http::{AppState, LoggedClient};
+use crate::service::introspection::{self, Standing};
 use crate::service::{Actor, Caller};
-use crate::store::{self, StoreError};
+use crate::store;
 use crate::token::Expiry;
 
 /// Seconds of clock skew tolerated on `exp` and `nbf`.
@@ -58,26 +59,23 @@ impl FromRequest for AdminCaller {
                 )));
             }
 
-            let (client_id, jti) = (claims.client_id.clone(), claims.jti.clone());
-            let (revoked, current) = store::run(&state.pool, move |conn| {
-                let revoked = store::revocations::is_revoked(conn, &jti)?;
-                let current = store::clients::find_credentials(conn, &client_id)?;
-                Ok::<_, StoreError>((revoked, current))
+            let (claims, standing) = store::run(&state.pool, move |conn| {
+                introspection::standing(conn, &claims).map(|s| (claims, s))
             })
             .await?;
-            if revoked {
-                return Err(ApiError::Unauthorized(
-                    "the access token has been revoked".into(),
-                ));
-            }
-            let current = current.ok_or_else(|| {
-                ApiError::Unauthorized("the client of this token no longer exists".into())
-            })?;
-            if current.revokes_token_issued_at(claims.iat) {
-                return Err(ApiError::Unauthorized(
-                    "the access token has been revoked".into(),
-                ));
-            }
+            let current = match standing {
+                Standing::Live(current) => current,
+                Standing::Revoked => {
+                    return Err(ApiError::Unauthorized(
+                        "the access token has been revoked".into(),
+                    ));
+                }
+                Standing::ClientGone => {
+                    return Err(ApiError::Unauthorized(
+                        "the client of this token no longer exists".into(),
+                    ));
+                }
+            };
             req.extensions_mut()
                 .insert(LoggedClient(current.id.clone()));
 
