@@ -1,5 +1,7 @@
 -- wrk script: POST /oauth/token cycling through the Basic credentials in $CREDS_FILE (one
--- base64 id:secret per line), each thread starting at a random offset.
+-- base64 id:secret per line), each thread starting at a random offset; prints the answers by
+-- status at the end.
+dofile("bench/counting.lua")
 local creds = {}
 local i = 0
 

@@ -18,6 +18,7 @@ use crate::http::KeySchedule;
 use crate::http::client_address::ClientAddressResolver;
 use crate::http::{self, AppState};
 use crate::last_used::{Flush, LastUsedRecorder};
+use crate::revoked_tokens::RevokedTokens;
 use crate::service::bootstrap::{self, Bootstrapped};
 use crate::service::signing_keys;
 use crate::store::changes::{ChangeListener, Fanout};
@@ -204,9 +205,11 @@ pub fn build_state(
         Arc::downgrade(&issuer),
         config.max_staleness,
     ));
+    let revoked_tokens = Arc::new(RevokedTokens::new(pool.clone(), config.max_staleness));
     let changes: Arc<dyn ChangeListener> = Arc::new(Fanout(vec![
         authenticator.change_listener(),
         key_reloader.clone(),
+        revoked_tokens.clone(),
     ]));
     store::changes::watch(
         config.database_url.clone(),
@@ -215,6 +218,8 @@ pub fn build_state(
     );
     let state = web::Data::new(AppState {
         authenticator,
+        revoked_tokens,
+        tarpit: http::oauth::tarpit::Tarpit::new(&config.tarpit),
         issuer,
         kek,
         changes,
@@ -251,6 +256,8 @@ async fn flush_last_used(state: &web::Data<AppState>, mode: Flush) {
 /// keys no unexpired token can carry.
 async fn prune_revocations(state: &web::Data<AppState>) {
     let now = store::now();
+    // Tokens are judged with at most a minute of leeway: older revocations can go.
+    state.revoked_tokens.prune(now.and_utc().timestamp() - 60);
     let maintained = {
         let state = state.clone();
         store::run(&state.pool.clone(), move |conn| {

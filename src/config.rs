@@ -12,6 +12,7 @@ use ipnet::IpNet;
 use crate::client_auth::LimiterSettings;
 use crate::domain::{ClientId, ClientSecret};
 use crate::http::client_address::ClientAddressResolver;
+use crate::http::oauth::tarpit::TarpitSettings;
 use crate::store::DatabaseUrl;
 use crate::token::SigningAlg;
 
@@ -56,6 +57,7 @@ pub struct Config {
     /// How long a request waits for an argon2 slot before it is answered 503.
     pub argon2_queue_timeout: Duration,
     pub limiter: LimiterSettings,
+    pub tarpit: TarpitSettings,
     /// Behind a reverse proxy: the header holding the caller's address (e.g. X-Forwarded-For).
     pub trusted_proxy_header: Option<HeaderName>,
     /// Peers whose forwarding header is believed, and hops skipped in it.
@@ -100,6 +102,10 @@ impl Config {
                 max_failures_per_client: 10,
                 max_failures_per_address: 100,
                 window: Duration::from_secs(60),
+            },
+            tarpit: TarpitSettings {
+                delay: Duration::from_millis(1000),
+                max_held: 1024,
             },
             trusted_proxy_header: None,
             trusted_proxies: Vec::new(),
@@ -198,6 +204,10 @@ impl Config {
                 )?,
                 window: seconds("ORGAUTH_AUTH_FAILURE_WINDOW_SECONDS", d.limiter.window)?
                     .max(Duration::from_secs(1)),
+            },
+            tarpit: TarpitSettings {
+                delay: millis("ORGAUTH_RATE_LIMIT_DELAY_MS", d.tarpit.delay)?,
+                max_held: parse_var("ORGAUTH_RATE_LIMIT_MAX_HELD", d.tarpit.max_held)?,
             },
             trusted_proxy_header: trusted_proxy_header(&trusted_proxies)?,
             trusted_proxies,

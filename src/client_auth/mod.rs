@@ -138,7 +138,7 @@ impl ClientAuthenticator {
     ) -> Result<AuthenticatedClient, AuthFailure> {
         let creds = match self.clients.get(client_id.as_str()) {
             Some(creds) => Some(creds),
-            None => self.load(client_id).await?,
+            None => self.load(client_id.as_str()).await?,
         };
 
         let now = store::now();
@@ -276,12 +276,21 @@ impl ClientAuthenticator {
         });
     }
 
-    async fn load(
+    /// A client as it is now: from memory when fresh (the token path's records), else from
+    /// the database. Introspection judges tokens by it.
+    pub async fn client(
         &self,
-        client_id: &ClientId,
+        client_id: &str,
     ) -> Result<Option<Arc<ClientCredentials>>, StoreError> {
+        match self.clients.get(client_id) {
+            Some(creds) => Ok(Some(creds)),
+            None => self.load(client_id).await,
+        }
+    }
+
+    async fn load(&self, client_id: &str) -> Result<Option<Arc<ClientCredentials>>, StoreError> {
         let ticket = self.clients.begin_load();
-        let id = client_id.as_str().to_owned();
+        let id = client_id.to_owned();
         let creds = store::run(&self.pool, move |conn| {
             store::clients::find_credentials(conn, &id).map_err(StoreError::Query)
         })

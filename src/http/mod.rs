@@ -25,6 +25,10 @@ use crate::token::{Audiences, KeyEncryptionKey, SigningAlg, TokenIssuer};
 pub struct AppState {
     pub pool: Pool,
     pub authenticator: ClientAuthenticator,
+    /// Unexpired revocations, in memory (introspection).
+    pub revoked_tokens: Arc<crate::revoked_tokens::RevokedTokens>,
+    /// Holds back the answers to addresses over their failure limit.
+    pub tarpit: oauth::tarpit::Tarpit,
     pub issuer: Arc<TokenIssuer>,
     /// Opens the signing keys stored in the database.
     pub kek: Arc<KeyEncryptionKey>,

@@ -1,5 +1,7 @@
 //! What introspection (RFC 7662) may say about a verified access token, and to whom.
 
+use std::sync::Arc;
+
 use crate::domain::{PLATFORM_ADMIN, RoleSet};
 use crate::store::clients::ClientCredentials;
 use crate::store::{self, DbConnection, StoreError};
@@ -16,13 +18,28 @@ pub struct Introspector<'a> {
 pub enum Standing {
     /// Not revoked, the client exists and has not had its tokens revoked since: the client as
     /// it is now.
-    Live(ClientCredentials),
+    Live(Arc<ClientCredentials>),
     /// Revoked by `jti`, or issued before the client's tokens were revoked.
     Revoked,
     /// Its client was deleted.
     ClientGone,
 }
 
+/// The rule, given whether the token's `jti` is revoked and its client as it is now.
+pub fn judge(
+    claims: &AccessTokenClaims,
+    jti_revoked: bool,
+    client: Option<Arc<ClientCredentials>>,
+) -> Standing {
+    match client {
+        _ if jti_revoked => Standing::Revoked,
+        None => Standing::ClientGone,
+        Some(client) if client.revokes_token_issued_at(claims.iat) => Standing::Revoked,
+        Some(client) => Standing::Live(client),
+    }
+}
+
+/// The standing of a token, read from the database (the admin API).
 pub fn standing(
     conn: &mut DbConnection,
     claims: &AccessTokenClaims,
@@ -30,29 +47,30 @@ pub fn standing(
     if store::revocations::is_revoked(conn, &claims.jti)? {
         return Ok(Standing::Revoked);
     }
-    Ok(
-        match store::clients::find_credentials(conn, &claims.client_id)? {
-            None => Standing::ClientGone,
-            Some(client) if client.revokes_token_issued_at(claims.iat) => Standing::Revoked,
-            Some(client) => Standing::Live(client),
-        },
-    )
+    let client = store::clients::find_credentials(conn, &claims.client_id)?;
+    Ok(judge(claims, false, client.map(Arc::new)))
 }
 
-/// Active only for a token visible to the caller, not revoked, whose client still exists and
-/// has not had its tokens revoked since. The answer is about the client as it is now: the
-/// roles and scope are narrowed to those it still holds. `None` means `{"active": false}`.
+/// Whether the caller may learn anything about a token: its own organization's, or any for a
+/// platform admin.
+pub fn visible(caller: &Introspector<'_>, claims: &AccessTokenClaims) -> bool {
+    caller.org_id == claims.org_id || caller.roles.contains(PLATFORM_ADMIN)
+}
+
+/// Active only for a token visible to the caller (`visible`), not revoked, whose client still
+/// exists and has not had its tokens revoked since (`judge`). The answer is about the client
+/// as it is now: the roles and scope are narrowed to those it still holds. `None` means
+/// `{"active": false}`.
 pub fn introspect(
-    conn: &mut DbConnection,
     caller: &Introspector<'_>,
     mut claims: AccessTokenClaims,
-) -> Result<Option<AccessTokenClaims>, StoreError> {
-    let visible = caller.org_id == claims.org_id || caller.roles.contains(PLATFORM_ADMIN);
-    if !visible {
-        return Ok(None);
+    standing: Standing,
+) -> Option<AccessTokenClaims> {
+    if !visible(caller, &claims) {
+        return None;
     }
-    let Standing::Live(client) = standing(conn, &claims)? else {
-        return Ok(None);
+    let Standing::Live(client) = standing else {
+        return None;
     };
     claims.roles.retain(|r| client.roles.contains(r));
     claims.scope = claims
@@ -61,5 +79,5 @@ pub fn introspect(
         .filter(|s| client.roles.contains(s))
         .collect::<Vec<_>>()
         .join(" ");
-    Ok(Some(claims))
+    Some(claims)
 }

@@ -6,11 +6,12 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use parking_lot::RwLock;
 use serde::{Deserialize, Serialize};
 
+use super::verified_tokens::{self, VerifiedTokens};
 use super::{Expiry, KeySet};
 use crate::domain::random_base62;
 
 /// RFC 9068 access-token claims.
-#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct AccessTokenClaims {
     pub iss: String,
     pub sub: String,
@@ -54,6 +55,8 @@ pub struct TokenIssuer {
     keys: RwLock<Arc<KeySet>>,
     issuer: String,
     ttl: Duration,
+    /// Tokens verified before (by their hash), so that each is verified once.
+    verified: VerifiedTokens,
 }
 
 impl TokenIssuer {
@@ -62,6 +65,7 @@ impl TokenIssuer {
             keys: RwLock::new(keys),
             issuer,
             ttl,
+            verified: VerifiedTokens::default(),
         }
     }
 
@@ -81,15 +85,27 @@ impl TokenIssuer {
         &self.issuer
     }
 
-    /// One of our access tokens, verified against our keys and issuer (`KeySet::verify`).
+    /// One of our access tokens, verified against our keys and issuer (`KeySet::verify`). A
+    /// token within its lifetime has its signature checked once per key set
+    /// (`verified_tokens`); its time window is checked on every call.
     pub fn verify(
         &self,
         token: &str,
         leeway_seconds: u64,
         expiry: Expiry,
     ) -> Option<AccessTokenClaims> {
-        self.keys()
-            .verify(token, &self.issuer, leeway_seconds, expiry)
+        let keys = self.keys();
+        if expiry == Expiry::Ignore {
+            return keys.verify(token, &self.issuer, leeway_seconds, expiry);
+        }
+        let hash = verified_tokens::hash(token);
+        let now = chrono::Utc::now().timestamp();
+        if let Some(claims) = self.verified.get(&hash, &keys, now, leeway_seconds) {
+            return Some(claims);
+        }
+        let claims = keys.verify(token, &self.issuer, leeway_seconds, expiry)?;
+        self.verified.insert(hash, &keys, &claims);
+        Some(claims)
     }
 
     pub fn issue(

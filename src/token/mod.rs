@@ -11,6 +11,7 @@ mod kek;
 mod key_files;
 mod key_set;
 mod signing_key;
+mod verified_tokens;
 mod verify;
 
 pub use grant::{Audiences, GrantError, granted_roles};

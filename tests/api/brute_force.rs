@@ -427,3 +427,85 @@ on_both_backends!(
         assert_eq!(after.token_basic(&id, &wrong, &[]).await.status(), 401);
     }
 );
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_address_over_its_limit_is_held_back_and_past_the_cap_disconnected() {
+    use std::time::Instant;
+    let delay = Duration::from_millis(600);
+    let s = spawn_app_with(Backend::Sqlite, |c| {
+        c.limiter.max_failures_per_client = 1;
+        c.tarpit = orgauth::http::oauth::tarpit::TarpitSettings { delay, max_held: 2 };
+    })
+    .await;
+    let app = &s;
+    let (id, _) = app.create_client(&[]);
+    let (owner, owner_secret) = app.create_client(&[]);
+    assert_eq!(
+        app.token_basic(&owner, &owner_secret, &[]).await.status(),
+        200
+    );
+    let wrong = || NewClientSecret::generate().into_plaintext();
+    assert_eq!(app.token_basic(&id, &wrong(), &[]).await.status(), 401);
+
+    // Over the limit: the 429 comes after the delay, on a connection that stays open.
+    let started = Instant::now();
+    let res = app.token_basic(&id, &wrong(), &[]).await;
+    assert_eq!(res.status(), 429);
+    assert!(started.elapsed() >= delay, "{:?}", started.elapsed());
+    assert!(res.headers().get("connection").is_none());
+
+    // Six at once, each on a connection of its own: two are held, the other four are answered
+    // at once and disconnected. Meanwhile another client's owner is not slowed.
+    // A raw HTTP/1.1 exchange, to see whether the server closes the connection after it.
+    let address = app.base_url.trim_start_matches("http://").to_owned();
+    let id = &id;
+    let address = &address;
+    let timed = |secret: String| async move {
+        use base64::Engine;
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let basic = base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"));
+        let body = "grant_type=client_credentials";
+        let request = format!(
+            "POST /oauth/token HTTP/1.1\r\nHost: {address}\r\nAuthorization: Basic {basic}\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+        let started = Instant::now();
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut answer = Vec::new();
+        let mut buf = [0; 4096];
+        // Until the JSON body's end; then whether the server hangs up within 200 ms.
+        while !answer.ends_with(b"}") {
+            let n = stream.read(&mut buf).await.unwrap();
+            assert!(n > 0, "closed before the answer");
+            answer.extend_from_slice(&buf[..n]);
+        }
+        let took = started.elapsed();
+        let read_more = tokio::time::timeout(Duration::from_millis(200), stream.read(&mut buf));
+        let closed = matches!(read_more.await, Ok(Ok(0)) | Ok(Err(_)));
+        let status: u16 = String::from_utf8_lossy(&answer[9..12]).parse().unwrap();
+        (status, took, closed)
+    };
+    let flood = futures_util::future::join_all((0..6).map(|_| timed(wrong())));
+    let owner_token = async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let started = Instant::now();
+        let status = app.token_basic(&owner, &owner_secret, &[]).await.status();
+        (status, started.elapsed())
+    };
+    let (answers, (owner_status, owner_took)) = tokio::join!(flood, owner_token);
+    assert!(
+        answers.iter().all(|(status, _, _)| *status == 429),
+        "{answers:?}"
+    );
+    let held = answers
+        .iter()
+        .filter(|(_, took, closed)| *took >= delay && !closed);
+    let dropped = answers
+        .iter()
+        .filter(|(_, took, closed)| *took < delay / 2 && *closed);
+    assert_eq!((held.count(), dropped.count()), (2, 4), "{answers:?}");
+    assert_eq!(owner_status, 200);
+    assert!(owner_took < delay / 2, "the owner waited {owner_took:?}");
+}

@@ -127,3 +127,89 @@ async fn a_change_made_while_the_watcher_is_down_is_not_missed() {
         .await;
     refused_within_a_second(&b, &id, &old).await;
 }
+
+/// Whether `token` is active for the resource server `(rs, rs_secret)` asking `app`.
+async fn active(app: &TestApp, rs: &str, rs_secret: &str, token: &str) -> bool {
+    let res = app
+        .http
+        .post(app.url("/oauth/introspect"))
+        .basic_auth(rs, Some(rs_secret))
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let body: serde_json::Value = res.json().await.unwrap();
+    body["active"].as_bool().unwrap()
+}
+
+/// Polls `app` until the token is inactive; panics if it still is after 1 s.
+async fn inactive_within_a_second(app: &TestApp, rs: &str, rs_secret: &str, token: &str) {
+    let started = Instant::now();
+    while active(app, rs, rs_secret, token).await {
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "still active after 1 s"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+on_both_backends!(
+    introspection_from_memory_hears_revocations_and_deletions_on_every_instance,
+    |backend: Backend| async move {
+        let db = TestDatabase::create(backend);
+        let keys = tempfile::tempdir().unwrap();
+        let config = test_config(&db, keys.path().to_owned());
+        let a = spawn_with(config.clone()).await;
+        let b = spawn_with(config).await;
+        let admin = a.platform_admin().await;
+        let org = a.org_id.clone();
+        let (rs, rs_secret) = admin.create_client(&org, "resource-server", &[]).await;
+        let (id, secret) = admin.create_client(&org, "svc", &[]).await;
+
+        // Both instances have answered for the tokens (signature checked, state in memory).
+        let revoked = a.access_token(&id, &secret).await;
+        let kept = a.access_token(&id, &secret).await;
+        for app in [&a, &b] {
+            for _ in 0..3 {
+                assert!(active(app, &rs, &rs_secret, &revoked).await);
+                assert!(active(app, &rs, &rs_secret, &kept).await);
+            }
+        }
+
+        // Revoked through one instance: inactive there at once, on the other within 1 s, and
+        // only that token.
+        let res = a
+            .http
+            .post(a.url("/oauth/revoke"))
+            .basic_auth(&id, Some(&secret))
+            .form(&[("token", revoked.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        assert!(!active(&a, &rs, &rs_secret, &revoked).await);
+        inactive_within_a_second(&b, &rs, &rs_secret, &revoked).await;
+        assert!(active(&a, &rs, &rs_secret, &kept).await);
+        assert!(active(&b, &rs, &rs_secret, &kept).await);
+
+        // A restarted instance loads the revocations it did not hear of.
+        let config = b.config.clone();
+        b.stop_gracefully().await;
+        let c = spawn_with(config).await;
+        assert!(!active(&c, &rs, &rs_secret, &revoked).await);
+        assert!(active(&c, &rs, &rs_secret, &kept).await);
+
+        // The client deleted through one instance: its tokens die everywhere.
+        assert_eq!(
+            admin
+                .delete(&format!("/organizations/{org}/clients/{id}"))
+                .await
+                .status,
+            204
+        );
+        assert!(!active(&a, &rs, &rs_secret, &kept).await);
+        inactive_within_a_second(&c, &rs, &rs_secret, &kept).await;
+    }
+);

@@ -90,8 +90,8 @@ impl FromRequest for AdminCaller {
                 ));
             }
             Ok(Self(Caller {
-                client_id: current.id,
-                org_id: current.org_id,
+                client_id: current.id.clone(),
+                org_id: current.org_id.clone(),
                 roles,
             }))
         })

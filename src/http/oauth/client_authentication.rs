@@ -10,6 +10,7 @@ use percent_encoding::percent_decode_str;
 
 use super::OAuthError;
 use super::form::Form;
+use super::tarpit::Connection;
 use crate::client_auth::{AuthFailure, AuthenticatedClient};
 use crate::domain::{ClientId, ClientSecret};
 use crate::http::{AppState, LoggedClient};
@@ -29,22 +30,31 @@ pub async fn authenticate(
     state: &AppState,
 ) -> Result<AuthenticatedClient, OAuthError> {
     let credentials = extract(req, form)?;
-    let client = state
+    let authenticated = state
         .authenticator
         .authenticate(
             &credentials.client_id,
             &credentials.secret,
             state.source_address(req),
         )
-        .await
-        .map_err(|e| match e {
-            AuthFailure::Rejected => OAuthError::InvalidClient {
+        .await;
+    let client = match authenticated {
+        Ok(client) => client,
+        Err(AuthFailure::Rejected) => {
+            return Err(OAuthError::InvalidClient {
                 basic: credentials.basic,
-            },
-            AuthFailure::RateLimited { retry_after } => OAuthError::RateLimited(retry_after),
-            AuthFailure::Overloaded => OAuthError::Unavailable,
-            AuthFailure::Store(e) => e.into(),
-        })?;
+            });
+        }
+        Err(AuthFailure::RateLimited { retry_after }) => {
+            let connection = state.tarpit.hold(retry_after).await;
+            return Err(OAuthError::RateLimited {
+                retry_after,
+                close: connection == Connection::Close,
+            });
+        }
+        Err(AuthFailure::Overloaded) => return Err(OAuthError::Unavailable),
+        Err(AuthFailure::Store(e)) => return Err(e.into()),
+    };
     req.extensions_mut()
         .insert(LoggedClient(client.id().to_owned()));
     Ok(client)

@@ -25,8 +25,12 @@ pub enum OAuthError {
     PayloadTooLarge(usize),
     #[error("the request body did not arrive within {} seconds", .0.as_secs())]
     BodyTimeout(std::time::Duration),
-    #[error("too many failed client authentications; retry after {} seconds", .0.as_secs())]
-    RateLimited(std::time::Duration),
+    /// After the tarpit (`tarpit`): `close` when it had no place left.
+    #[error("too many failed client authentications; retry after {} seconds", retry_after.as_secs())]
+    RateLimited {
+        retry_after: std::time::Duration,
+        close: bool,
+    },
     #[error("the service is temporarily unavailable, retry shortly")]
     Unavailable,
 }
@@ -47,14 +51,14 @@ impl OAuthError {
             Self::UnsupportedGrantType => "unsupported_grant_type",
             Self::InvalidScope(_) => "invalid_scope",
             Self::InvalidTarget(_) => "invalid_target",
-            Self::RateLimited(_) | Self::Unavailable => "temporarily_unavailable",
+            Self::RateLimited { .. } | Self::Unavailable => "temporarily_unavailable",
         }
     }
 
     /// The `outcome` label of the token-request metric.
     pub fn outcome(&self) -> &'static str {
         match self {
-            Self::RateLimited(_) => "rate_limited",
+            Self::RateLimited { .. } => "rate_limited",
             Self::Unavailable => "unavailable",
             Self::PayloadTooLarge(_) | Self::BodyTimeout(_) => "invalid_request",
             other => other.code(),
@@ -84,7 +88,7 @@ impl ResponseError for OAuthError {
             Self::InvalidClient { .. } => StatusCode::UNAUTHORIZED,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::BodyTimeout(_) => StatusCode::REQUEST_TIMEOUT,
-            Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::BAD_REQUEST,
         }
@@ -95,16 +99,19 @@ impl ResponseError for OAuthError {
         super::add_no_store(&mut res);
         match self {
             Self::BodyTimeout(_) => {
-                res.insert_header((header::CONNECTION, "close"));
+                res.force_close();
             }
             Self::InvalidClient { basic: true } => {
                 res.insert_header((header::WWW_AUTHENTICATE, r#"Basic realm="orgauth""#));
             }
-            Self::RateLimited(retry_after) => {
+            Self::RateLimited { retry_after, close } => {
                 res.insert_header((
                     header::RETRY_AFTER,
                     retry_after.as_secs().max(1).to_string(),
                 ));
+                if *close {
+                    res.force_close();
+                }
             }
             Self::Unavailable => {
                 res.insert_header((header::RETRY_AFTER, "1"));

@@ -8,6 +8,7 @@ mod error;
 mod form;
 mod introspect;
 mod revoke;
+pub mod tarpit;
 mod token;
 
 pub use client_authentication::decode_basic;

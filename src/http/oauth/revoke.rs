@@ -25,11 +25,15 @@ pub async fn revoke(
     if let Some(claims) = claims {
         let expires_at = chrono::DateTime::from_timestamp(claims.exp, 0).map(|t| t.naive_utc());
         if let Some(expires_at) = expires_at.filter(|exp| *exp > now) {
+            let jti = claims.jti.clone();
             store::run(&state.pool, move |conn| {
                 store::revocations::revoke(conn, &claims.jti, &claims.client_id, expires_at, now)
                     .map_err(StoreError::Query)
             })
             .await?;
+            state
+                .revoked_tokens
+                .add(&jti, expires_at.and_utc().timestamp());
         }
     }
     Ok(no_store().finish())

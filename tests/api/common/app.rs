@@ -35,6 +35,11 @@ pub fn test_config(db: &TestDatabase, keys_dir: PathBuf) -> Config {
             ..Config::defaults().limiter
         },
         trusted_proxies: Vec::new(),
+        // Rate-limited answers are held back only briefly here (brute_force tests the delay).
+        tarpit: orgauth::http::oauth::tarpit::TarpitSettings {
+            delay: Duration::from_millis(20),
+            max_held: 64,
+        },
         ..Config::defaults()
     }
 }
