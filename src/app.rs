@@ -37,6 +37,8 @@ pub enum StartupError {
     Bootstrap(#[source] crate::service::ServiceError),
     #[error("{0}")]
     Config(String),
+    #[error("TLS (ORGAUTH_TLS_CERT_FILE, ORGAUTH_TLS_KEY_FILE)")]
+    Tls(#[source] http::tls::TlsError),
     #[error("cannot listen on {addr}")]
     Bind {
         addr: String,
@@ -52,6 +54,9 @@ impl From<crate::service::ServiceError> for StartupError {
         }
     }
 }
+
+/// How many client records a starting instance loads in one go (the most recently used).
+const PRELOAD_CLIENTS: usize = 20_000;
 
 pub struct Application {
     port: u16,
@@ -70,6 +75,12 @@ impl Application {
             addr: config.bind.clone(),
             source,
         })?;
+        let tls = config
+            .tls
+            .as_ref()
+            .map(http::tls::server_config)
+            .transpose()
+            .map_err(StartupError::Tls)?;
         let (state, bootstrapped) = build_state(&config)?;
 
         let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
@@ -86,8 +97,11 @@ impl Application {
                 .configure(http::admin::routes)
                 .into_app()
         })
-        .workers(config.workers.max(1))
-        .listen(listener)
+        .workers(config.workers.max(1));
+        let server = match tls {
+            Some(tls) => server.listen_rustls_0_23(listener, tls),
+            None => server.listen(listener),
+        }
         .map_err(|source| StartupError::Bind {
             addr: config.bind.clone(),
             source,
@@ -114,6 +128,21 @@ impl Application {
     /// Serves until SIGTERM/SIGINT, then stops accepting, finishes in-flight requests and
     /// writes the pending `last_used_at` times.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let preloading = self.state.clone();
+        tokio::spawn(async move {
+            let preloaded = preloading
+                .authenticator
+                .preload(PRELOAD_CLIENTS, Duration::from_secs(5))
+                .await;
+            match preloaded {
+                Ok(used) => {
+                    log::debug!("preloaded the records of {} used clients", used.len());
+                    // Their next use is not a first use: no urgent last_used_at write.
+                    preloading.last_used.already_recorded(used);
+                }
+                Err(e) => log::warn!("could not preload client records (they load on use): {e}"),
+            }
+        });
         let state = self.state.clone();
         let every = self.last_used_flush;
         let flusher = tokio::spawn(async move {

@@ -31,6 +31,8 @@ pub struct Argon2Cost {
 pub struct Config {
     pub database_url: DatabaseUrl,
     pub bind: String,
+    /// Serve HTTPS with this certificate chain and key (PEM), reloaded when the files change.
+    pub tls: Option<TlsFiles>,
     /// The `iss` of every token and the base of the discovery document's URLs.
     pub issuer: String,
     pub keys_dir: PathBuf,
@@ -75,6 +77,7 @@ impl Config {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let bind = "127.0.0.1:8080".to_owned();
         Self {
+            tls: None,
             database_url: DatabaseUrl::parse("orgauth.db"),
             issuer: format!("http://{bind}"),
             bind,
@@ -91,7 +94,7 @@ impl Config {
             max_staleness: Duration::from_millis(1000),
             // A cost for 256-bit random secrets, not passwords (README, "Secrets and keys").
             argon2: Argon2Cost {
-                memory_kib: 1024,
+                memory_kib: 256,
                 iterations: 1,
                 parallelism: 1,
             },
@@ -120,7 +123,35 @@ impl Config {
         let _ = dotenvy::dotenv();
         let d = Self::defaults();
         let bind = var("ORGAUTH_BIND").unwrap_or(d.bind);
-        let issuer = var("ORGAUTH_ISSUER").unwrap_or_else(|| format!("http://{bind}"));
+        let tls = match (var("ORGAUTH_TLS_CERT_FILE"), var("ORGAUTH_TLS_KEY_FILE")) {
+            (Some(cert), Some(key)) => Some(TlsFiles {
+                cert: cert.into(),
+                key: key.into(),
+            }),
+            (None, None) => None,
+            _ => {
+                return Err(ConfigError(
+                    "set both ORGAUTH_TLS_CERT_FILE and ORGAUTH_TLS_KEY_FILE, or neither".into(),
+                ));
+            }
+        };
+        let issuer = match var("ORGAUTH_ISSUER") {
+            Some(issuer) => issuer,
+            // On a loopback address the bind address is the URL clients use; anywhere else it
+            // is not (0.0.0.0, a pod IP), and every token would carry a wrong `iss`.
+            None if is_loopback(&bind) => {
+                let scheme = if tls.is_some() { "https" } else { "http" };
+                format!("{scheme}://{bind}")
+            }
+            None => {
+                return Err(ConfigError(format!(
+                    "ORGAUTH_ISSUER must be set when ORGAUTH_BIND ({bind}) is not a loopback \
+                     address: it is the `iss` of every token and the base of the discovery \
+                     document, the URL clients reach this server at (e.g. \
+                     ORGAUTH_ISSUER=https://auth.example.com)"
+                )));
+            }
+        };
         let signing_alg = match var("ORGAUTH_SIGNING_ALG") {
             Some(s) => s.parse().map_err(ConfigError)?,
             None => d.signing_alg,
@@ -138,7 +169,7 @@ impl Config {
             .map(|s| ClientId::parse(&s))
             .transpose()
             .map_err(|e| ConfigError(format!("ORGAUTH_BOOTSTRAP_CLIENT_ID: {e}")))?;
-        let bootstrap_client_secret = var("ORGAUTH_BOOTSTRAP_CLIENT_SECRET")
+        let bootstrap_client_secret = secret_var("ORGAUTH_BOOTSTRAP_CLIENT_SECRET")?
             .map(|s| ClientSecret::parse(&s))
             .transpose()
             .map_err(|e| {
@@ -162,8 +193,9 @@ impl Config {
             Ok(Duration::from_secs(parse_var(name, default.as_secs())?))
         };
         Ok(Self {
-            database_url: var("DATABASE_URL")
+            database_url: secret_var("DATABASE_URL")?
                 .map_or(d.database_url, |url| DatabaseUrl::parse(&url)),
+            tls,
             issuer: issuer.trim_end_matches('/').to_owned(),
             bind,
             keys_dir: var("ORGAUTH_KEYS_DIR").map_or(d.keys_dir, PathBuf::from),
@@ -219,6 +251,13 @@ impl Config {
     }
 }
 
+/// PEM files of the server's certificate chain and private key.
+#[derive(Clone, Debug)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
 /// The forwarding header, if set: an `X-Forwarded-For`-style list, believed only from named
 /// proxies.
 fn trusted_proxy_header(trusted_proxies: &[IpNet]) -> Result<Option<HeaderName>, ConfigError> {
@@ -248,7 +287,18 @@ fn trusted_proxy_header(trusted_proxies: &[IpNet]) -> Result<Option<HeaderName>,
     Ok(Some(name))
 }
 
-/// A secret from `NAME` or from the file named by `NAME_FILE` (not both).
+/// Whether `bind` (`host:port`) listens on a loopback address only.
+fn is_loopback(bind: &str) -> bool {
+    let host = bind.rsplit_once(':').map_or(bind, |(host, _)| host);
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// A secret from `NAME` or from the file named by `NAME_FILE` (not both), as the official
+/// Postgres image does: the file suits container secrets, which are never in the environment.
 fn secret_var(name: &str) -> Result<Option<String>, ConfigError> {
     let file_var = format!("{name}_FILE");
     match (var(name), var(&file_var)) {

@@ -4,6 +4,7 @@ pub mod app;
 pub mod client_auth;
 pub mod config;
 pub mod domain;
+pub mod healthcheck;
 pub mod http;
 pub mod last_used;
 pub mod metrics;

@@ -38,6 +38,9 @@ enum Command {
     /// Client secret helpers.
     #[command(subcommand)]
     Secret(SecretCommand),
+    /// Exit 0 if the server configured here answers /readyz with 200 (for container health
+    /// checks: the image has no curl).
+    Healthcheck,
 }
 
 #[derive(Subcommand)]
@@ -123,6 +126,10 @@ type Error = Box<dyn std::error::Error>;
 fn run(command: Command, config: Config) -> Result<(), Error> {
     match command {
         Command::Serve => serve(config),
+        Command::Healthcheck => {
+            orgauth::healthcheck::probe(&config, std::time::Duration::from_secs(3))?;
+            Ok(())
+        }
         Command::Migrate => {
             app::migrated_connection(&config)?;
             println!("migrations are up to date");

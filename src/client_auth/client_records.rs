@@ -71,6 +71,25 @@ impl ClientRecords {
         entries.insert(creds.id.clone(), creds);
     }
 
+    /// Caches many rows read since `ticket` (see `insert`); false if none could be.
+    pub fn insert_many(&self, ticket: LoadTicket, many: Vec<ClientCredentials>) -> bool {
+        let mut entries = self.entries.write();
+        if self.epoch.load(Ordering::SeqCst) != ticket.0 || !self.fresh() {
+            return false;
+        }
+        for creds in many
+            .into_iter()
+            .take(MAX_CACHED_CLIENTS - entries.len().min(MAX_CACHED_CLIENTS))
+        {
+            entries.insert(creds.id.clone(), Arc::new(creds));
+        }
+        true
+    }
+
+    pub fn is_fresh(&self) -> bool {
+        self.fresh()
+    }
+
     pub fn forget(&self, client_id: &str) {
         let mut entries = self.entries.write();
         self.epoch.fetch_add(1, Ordering::SeqCst);

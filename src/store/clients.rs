@@ -122,6 +122,61 @@ pub fn find_credentials(
     }))
 }
 
+/// The credentials of up to `limit` clients, the most recently used first, each with whether
+/// it was ever used: what a starting instance loads in one go instead of one query per client
+/// as each comes back.
+pub fn recently_used_credentials(
+    conn: &mut DbConnection,
+    limit: i64,
+) -> QueryResult<Vec<(ClientCredentials, bool)>> {
+    type Row = (
+        String,
+        String,
+        String,
+        Option<String>,
+        Option<NaiveDateTime>,
+        Option<NaiveDateTime>,
+        Option<NaiveDateTime>,
+    );
+    let rows: Vec<Row> = clients::table
+        .select((
+            clients::id,
+            clients::org_id,
+            clients::secret_hash,
+            clients::previous_secret_hash,
+            clients::previous_secret_expires_at,
+            clients::tokens_not_before,
+            clients::last_used_at,
+        ))
+        // Never-used clients last, on both backends (they sort NULLs differently).
+        .order((
+            clients::last_used_at.is_null().asc(),
+            clients::last_used_at.desc(),
+            clients::id,
+        ))
+        .limit(limit)
+        .load(conn)?;
+    let mut credentials = Vec::with_capacity(rows.len());
+    for chunk in rows.chunks(1000) {
+        let ids: Vec<String> = chunk.iter().map(|row| row.0.clone()).collect();
+        let mut roles = roles_of_many(conn, &ids)?;
+        for (id, org_id, secret_hash, previous_hash, previous_expires, tokens_not_before, used) in
+            chunk.iter().cloned()
+        {
+            let creds = ClientCredentials {
+                roles: RoleSet::from_stored(roles.remove(&id).unwrap_or_default()),
+                id,
+                org_id,
+                secret_hash,
+                previous_secret: previous_hash.zip(previous_expires),
+                tokens_not_before,
+            };
+            credentials.push((creds, used.is_some()));
+        }
+    }
+    Ok(credentials)
+}
+
 pub fn find_in_org(
     conn: &mut DbConnection,
     org_id: &str,

@@ -15,6 +15,7 @@ mod brute_force;
 mod cli;
 mod coherence;
 mod console;
+mod deploy;
 mod discovery;
 mod failover;
 mod lifecycle;
