@@ -47,13 +47,13 @@ impl LastUsedRecorder {
         }
     }
 
-    /// Writes every pending time (blocking). On failure the times are kept for the next try.
     /// These clients' `last_used_at` is already set in the database (a starting instance
     /// read it): their next use can wait for the periodic flush.
     pub fn already_recorded(&self, client_ids: Vec<String>) {
         self.state.lock().written.extend(client_ids);
     }
 
+    /// Writes every pending time (blocking). On failure the times are kept for the next try.
     pub fn flush(&self, pool: &Pool, mode: Flush) -> Result<usize, StoreError> {
         let batch = {
             let mut state = self.state.lock();

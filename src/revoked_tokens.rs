@@ -8,12 +8,14 @@
 //! on first use and again after the watcher lost track (`Change::Unknown`); a load that raced
 //! with a loss of track is discarded, and revocations heard during a load are kept (the load
 //! is merged in, never swapped over them). It fails closed: the set answers only while the
-//! watcher confirmed recently that no change was missed; otherwise (and if there are more
-//! than `MAX_IN_MEMORY` revocations) each question goes to the database.
+//! watcher confirmed recently that no change was missed; otherwise each question goes to the
+//! database. So does each question for `OVERFLOW_BACKOFF` after the set grew past
+//! `MAX_IN_MEMORY` (a client revoking its tokens as fast as it can), instead of loading a set
+//! that large again and again.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use parking_lot::RwLock;
 
@@ -21,8 +23,10 @@ use crate::store::changes::{Change, ChangeListener, Freshness};
 use crate::store::revocations::{self, parse_change_subject};
 use crate::store::{self, Pool, StoreError};
 
-/// More unexpired revocations than this and every question goes to the database.
-const MAX_IN_MEMORY: usize = 1_000_000;
+/// More kept revocations than this and questions go to the database (~100 bytes each).
+const MAX_IN_MEMORY: usize = 200_000;
+/// How long after an overflow the set is not loaded again.
+const OVERFLOW_BACKOFF: Duration = Duration::from_secs(30);
 
 #[derive(Default)]
 struct Memory {
@@ -30,6 +34,8 @@ struct Memory {
     loaded: bool,
     /// jti → the token's `exp` (Unix seconds), to forget it once the token is expired anyway.
     expires_at: HashMap<String, i64>,
+    /// After an overflow: no load before then.
+    no_load_until: Option<Instant>,
 }
 
 pub struct RevokedTokens {
@@ -58,9 +64,11 @@ impl RevokedTokens {
             if let Some(answer) = self.remembered(jti) {
                 return Ok(answer);
             }
-            self.load().await?;
-            if let Some(answer) = self.remembered(jti) {
-                return Ok(answer);
+            if self.may_load() {
+                self.load().await?;
+                if let Some(answer) = self.remembered(jti) {
+                    return Ok(answer);
+                }
             }
         }
         let jti = jti.to_owned();
@@ -75,6 +83,11 @@ impl RevokedTokens {
         (memory.loaded && self.freshness.is_fresh()).then(|| memory.expires_at.contains_key(jti))
     }
 
+    fn may_load(&self) -> bool {
+        let memory = self.memory.read();
+        memory.no_load_until.is_none_or(|t| Instant::now() >= t)
+    }
+
     async fn load(&self) -> Result<(), StoreError> {
         let _loading = self.loading.lock().await;
         if self.memory.read().loaded {
@@ -87,10 +100,11 @@ impl RevokedTokens {
             revocations::unexpired(conn, now, limit).map_err(StoreError::Query)
         })
         .await?;
+        let mut memory = self.memory.write();
         if rows.len() > MAX_IN_MEMORY {
+            memory.no_load_until = Some(Instant::now() + OVERFLOW_BACKOFF);
             return Ok(());
         }
-        let mut memory = self.memory.write();
         if self.epoch.load(Ordering::SeqCst) != epoch {
             return Ok(());
         }
@@ -109,20 +123,28 @@ impl RevokedTokens {
         if memory.expires_at.len() >= MAX_IN_MEMORY {
             memory.expires_at.clear();
             memory.loaded = false;
+            memory.no_load_until = Some(Instant::now() + OVERFLOW_BACKOFF);
             self.epoch.fetch_add(1, Ordering::SeqCst);
         }
         memory.expires_at.insert(jti.to_owned(), expires_at);
     }
 
-    /// Forgets revocations of tokens expired before `now` (Unix seconds) anyway.
-    pub fn prune(&self, now: i64) {
-        self.memory.write().expires_at.retain(|_, exp| *exp >= now);
+    /// Forgets revocations of tokens that expired before `before` (Unix seconds).
+    pub fn prune(&self, before: i64) {
+        self.memory
+            .write()
+            .expires_at
+            .retain(|_, exp| *exp >= before);
     }
 
     fn forget_everything(&self) {
         let mut memory = self.memory.write();
         self.epoch.fetch_add(1, Ordering::SeqCst);
-        *memory = Memory::default();
+        let no_load_until = memory.no_load_until;
+        *memory = Memory {
+            no_load_until,
+            ..Memory::default()
+        };
     }
 }
 

@@ -19,6 +19,7 @@ use parking_lot::RwLock;
 
 use crate::store::changes::{Change, ChangeListener, Freshness};
 use crate::store::clients::ClientCredentials;
+use crate::store::revocations::CHANGE_PREFIX;
 
 /// Past this many cached clients the cache starts over (the cost is one query per client).
 const MAX_CACHED_CLIENTS: usize = 100_000;
@@ -111,6 +112,8 @@ impl ClientRecords {
 impl ChangeListener for ClientRecords {
     fn changed(&self, change: Change<'_>) {
         match change {
+            // A revocation (`revoked_tokens`): nothing about any client record.
+            Change::Client(subject) if subject.starts_with(CHANGE_PREFIX) => {}
             Change::Client(id) => self.forget(id),
             Change::Unknown => self.clear(),
             Change::Confirmed(at) => self.confirm(at),

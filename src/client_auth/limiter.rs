@@ -184,7 +184,7 @@ impl FailureLimiter {
 }
 
 /// IPv6 addresses count per /64; IPv4-mapped IPv6 addresses as the IPv4 address.
-fn counted_address(address: IpAddr) -> IpAddr {
+pub fn counted_address(address: IpAddr) -> IpAddr {
     match address {
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
             Some(v4) => IpAddr::V4(v4),

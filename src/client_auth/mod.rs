@@ -30,7 +30,7 @@ mod client_records;
 mod limiter;
 mod verified_secrets;
 
-pub use limiter::LimiterSettings;
+pub use limiter::{LimiterSettings, counted_address};
 
 use std::collections::HashMap;
 use std::net::IpAddr;

@@ -434,7 +434,8 @@ async fn an_address_over_its_limit_is_held_back_and_past_the_cap_disconnected() 
     let delay = Duration::from_millis(600);
     let s = spawn_app_with(Backend::Sqlite, |c| {
         c.limiter.max_failures_per_client = 1;
-        c.tarpit = orgauth::http::oauth::tarpit::TarpitSettings { delay, max_held: 2 };
+        // Eight places, a quarter of them (two) for any one address.
+        c.tarpit = orgauth::http::oauth::tarpit::TarpitSettings { delay, max_held: 8 };
     })
     .await;
     let app = &s;

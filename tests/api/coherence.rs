@@ -213,3 +213,40 @@ on_both_backends!(
         inactive_within_a_second(&c, &rs, &rs_secret, &kept).await;
     }
 );
+
+on_both_backends!(
+    a_revocation_written_by_any_release_reaches_introspection_from_memory,
+    |backend: Backend| async move {
+        use diesel::RunQueryDsl;
+        let db = TestDatabase::create(backend);
+        let keys = tempfile::tempdir().unwrap();
+        let a = spawn_with(test_config(&db, keys.path().to_owned())).await;
+        let admin = a.platform_admin().await;
+        let org = a.org_id.clone();
+        let (rs, rs_secret) = admin.create_client(&org, "resource-server", &[]).await;
+        let (id, secret) = admin.create_client(&org, "svc", &[]).await;
+        let token = a.access_token(&id, &secret).await;
+        assert!(active(&a, &rs, &rs_secret, &token).await);
+
+        // The row alone, as the previous release writes it (no change record of its own): the
+        // database's trigger records the change, and the running instance hears it.
+        let (_, claims) = a.verify(&token, "http://orgauth.test").await;
+        let mut conn = a.store();
+        diesel::sql_query(
+            "INSERT INTO revoked_tokens (jti, client_id, expires_at, revoked_at) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind::<diesel::sql_types::Text, _>(&claims.jti)
+        .bind::<diesel::sql_types::Text, _>(&id)
+        .bind::<diesel::sql_types::Timestamp, _>(
+            chrono::DateTime::from_timestamp(claims.exp, 0)
+                .unwrap()
+                .naive_utc(),
+        )
+        .bind::<diesel::sql_types::Timestamp, _>(orgauth::store::now())
+        .execute(&mut **conn)
+        .unwrap();
+        drop(conn);
+        inactive_within_a_second(&a, &rs, &rs_secret, &token).await;
+    }
+);

@@ -30,13 +30,10 @@ pub async fn authenticate(
     state: &AppState,
 ) -> Result<AuthenticatedClient, OAuthError> {
     let credentials = extract(req, form)?;
+    let source = state.source_address(req);
     let authenticated = state
         .authenticator
-        .authenticate(
-            &credentials.client_id,
-            &credentials.secret,
-            state.source_address(req),
-        )
+        .authenticate(&credentials.client_id, &credentials.secret, source)
         .await;
     let client = match authenticated {
         Ok(client) => client,
@@ -46,7 +43,7 @@ pub async fn authenticate(
             });
         }
         Err(AuthFailure::RateLimited { retry_after }) => {
-            let connection = state.tarpit.hold(retry_after).await;
+            let connection = state.tarpit.hold(retry_after, source).await;
             return Err(OAuthError::RateLimited {
                 retry_after,
                 close: connection == Connection::Close,

@@ -24,7 +24,9 @@ pub async fn revoke(
     let now = store::now();
     if let Some(claims) = claims {
         let expires_at = chrono::DateTime::from_timestamp(claims.exp, 0).map(|t| t.naive_utc());
-        if let Some(expires_at) = expires_at.filter(|exp| *exp > now) {
+        // A token a check could still accept within its leeway is worth recording.
+        let kept_from = now - store::revocations::KEPT_PAST_EXPIRY;
+        if let Some(expires_at) = expires_at.filter(|exp| *exp > kept_from) {
             let jti = claims.jti.clone();
             store::run(&state.pool, move |conn| {
                 store::revocations::revoke(conn, &claims.jti, &claims.client_id, expires_at, now)

@@ -2,13 +2,20 @@
 //! is held back for a while on a timer (holding no worker and no argon2 slot — an actix
 //! worker serves thousands of such connections), so a flooding client sends a request per
 //! connection per delay instead of as many as the server can answer. The number of held
-//! answers is capped; past the cap the `429` goes out at once and the connection is closed,
+//! answers is capped, in all and per address (a quarter of the places: one address cannot
+//! take them all); past the cap the `429` goes out at once and the connection is closed
+//! (HTTP/1.1; an HTTP/2 connection over native TLS gets the immediate `429` on its stream),
 //! so holding can never cost unbounded memory or file descriptors.
 
+use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use parking_lot::Mutex;
 use tokio::sync::Semaphore;
+
+use crate::client_auth::counted_address;
 
 #[derive(Clone, Debug)]
 pub struct TarpitSettings {
@@ -21,6 +28,27 @@ pub struct TarpitSettings {
 pub struct Tarpit {
     delay: Duration,
     held: Arc<Semaphore>,
+    /// Answers held per address (IPv6 per /64), at most `per_address`.
+    by_address: Mutex<HashMap<IpAddr, usize>>,
+    per_address: usize,
+}
+
+/// A held place of one address; given back on drop.
+struct AddressPlace<'a> {
+    tarpit: &'a Tarpit,
+    address: IpAddr,
+}
+
+impl Drop for AddressPlace<'_> {
+    fn drop(&mut self) {
+        let mut by_address = self.tarpit.by_address.lock();
+        if let Some(n) = by_address.get_mut(&self.address) {
+            *n -= 1;
+            if *n == 0 {
+                by_address.remove(&self.address);
+            }
+        }
+    }
 }
 
 /// What to do with the connection once the `429` is sent.
@@ -35,15 +63,37 @@ impl Tarpit {
         Self {
             delay: settings.delay,
             held: Arc::new(Semaphore::new(settings.max_held)),
+            by_address: Mutex::default(),
+            per_address: (settings.max_held / 4).max(1),
         }
     }
 
+    fn take_address_place(&self, address: Option<IpAddr>) -> Option<Option<AddressPlace<'_>>> {
+        let Some(address) = address.map(counted_address) else {
+            return Some(None);
+        };
+        let mut by_address = self.by_address.lock();
+        let n = by_address.entry(address).or_insert(0);
+        if *n >= self.per_address {
+            return None;
+        }
+        *n += 1;
+        Some(Some(AddressPlace {
+            tarpit: self,
+            address,
+        }))
+    }
+
     /// Waits out the delay if a place is free (the connection may then stay open); with
-    /// every place taken, returns at once and the connection should be closed.
-    pub async fn hold(&self, retry_after: Duration) -> Connection {
+    /// every place taken (or every place this address may have), returns at once and the
+    /// connection should be closed.
+    pub async fn hold(&self, retry_after: Duration, address: Option<IpAddr>) -> Connection {
         if self.delay.is_zero() {
             return Connection::KeepAlive;
         }
+        let Some(_address_place) = self.take_address_place(address) else {
+            return Connection::Close;
+        };
         let Ok(_place) = self.held.try_acquire() else {
             return Connection::Close;
         };

@@ -1,0 +1,2 @@
+DROP TRIGGER revoked_tokens_changed ON revoked_tokens;
+DROP FUNCTION orgauth_revocation_changed();

@@ -1,0 +1,1 @@
+DROP TRIGGER revoked_tokens_changed;
