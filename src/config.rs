@@ -120,7 +120,7 @@ impl Config {
 
     /// The defaults, overridden by the environment (and a `.env` file, read first if present).
     pub fn from_env() -> Result<Self, ConfigError> {
-        let _ = dotenvy::dotenv();
+        read_dotenv()?;
         let d = Self::defaults();
         let bind = var("ORGAUTH_BIND").unwrap_or(d.bind);
         let tls = match (var("ORGAUTH_TLS_CERT_FILE"), var("ORGAUTH_TLS_KEY_FILE")) {
@@ -136,7 +136,7 @@ impl Config {
             }
         };
         let issuer = match var("ORGAUTH_ISSUER") {
-            Some(issuer) => issuer,
+            Some(issuer) => issuer_url(&issuer)?,
             // On a loopback address the bind address is the URL clients use; anywhere else it
             // is not (0.0.0.0, a pod IP), and every token would carry a wrong `iss`.
             None if is_loopback(&bind) => {
@@ -183,18 +183,22 @@ impl Config {
                 .map_err(|e| ConfigError(format!("ORGAUTH_TRUSTED_PROXIES: {e}")))?,
             None => d.trusted_proxies,
         };
-        let millis = |name, default: Duration| -> Result<Duration, ConfigError> {
-            Ok(Duration::from_millis(parse_var(
-                name,
-                default.as_millis() as u64,
-            )?))
+        // Durations within [min, max] (in the variable's unit).
+        let millis = |name, default: Duration, min: u64, max: u64| {
+            let value = bounded(name, default.as_millis() as u64, min, max)?;
+            Ok::<_, ConfigError>(Duration::from_millis(value))
         };
-        let seconds = |name, default: Duration| -> Result<Duration, ConfigError> {
-            Ok(Duration::from_secs(parse_var(name, default.as_secs())?))
+        let seconds = |name, default: Duration, min: u64, max: u64| {
+            let value = bounded(name, default.as_secs(), min, max)?;
+            Ok::<_, ConfigError>(Duration::from_secs(value))
         };
+        const DAY: u64 = 24 * 3600;
         Ok(Self {
-            database_url: secret_var("DATABASE_URL")?
-                .map_or(d.database_url, |url| DatabaseUrl::parse(&url)),
+            database_url: match secret_var("DATABASE_URL")? {
+                Some(url) => DatabaseUrl::parse_setting(&url)
+                    .map_err(|accepted| ConfigError(format!("DATABASE_URL: {accepted}")))?,
+                None => d.database_url,
+            },
             tls,
             issuer: issuer.trim_end_matches('/').to_owned(),
             bind,
@@ -203,52 +207,214 @@ impl Config {
             key_activation_delay: seconds(
                 "ORGAUTH_KEY_ACTIVATION_DELAY_SECONDS",
                 d.key_activation_delay,
+                0,
+                7 * DAY,
             )?,
-            key_rotation_interval: match parse_var("ORGAUTH_KEY_ROTATION_DAYS", 90u64)? {
+            key_rotation_interval: match bounded("ORGAUTH_KEY_ROTATION_DAYS", 90u64, 0, 3650)? {
                 0 => None,
                 days => Some(Duration::from_secs(days.saturating_mul(24 * 3600))),
             },
             signing_alg,
-            token_ttl: seconds("ORGAUTH_TOKEN_TTL_SECONDS", d.token_ttl)?,
+            token_ttl: seconds("ORGAUTH_TOKEN_TTL_SECONDS", d.token_ttl, 60, DAY)?,
             audiences,
-            pool_size: parse_var("ORGAUTH_DB_POOL_SIZE", d.pool_size)?,
-            db_timeout: millis("ORGAUTH_DB_TIMEOUT_MS", d.db_timeout)?,
-            max_staleness: millis("ORGAUTH_MAX_STALENESS_MS", d.max_staleness)?,
+            pool_size: bounded("ORGAUTH_DB_POOL_SIZE", d.pool_size, 1, 1000)?,
+            db_timeout: millis("ORGAUTH_DB_TIMEOUT_MS", d.db_timeout, 1, 600_000)?,
+            max_staleness: millis("ORGAUTH_MAX_STALENESS_MS", d.max_staleness, 1, 600_000)?,
             argon2: Argon2Cost {
-                memory_kib: parse_var("ORGAUTH_ARGON2_MEMORY_KIB", d.argon2.memory_kib)?,
-                iterations: parse_var("ORGAUTH_ARGON2_ITERATIONS", d.argon2.iterations)?,
-                parallelism: parse_var("ORGAUTH_ARGON2_PARALLELISM", d.argon2.parallelism)?,
+                memory_kib: bounded("ORGAUTH_ARGON2_MEMORY_KIB", d.argon2.memory_kib, 8, 4 << 20)?,
+                iterations: bounded("ORGAUTH_ARGON2_ITERATIONS", d.argon2.iterations, 1, 100)?,
+                parallelism: bounded("ORGAUTH_ARGON2_PARALLELISM", d.argon2.parallelism, 1, 64)?,
             },
-            argon2_concurrency: parse_var("ORGAUTH_ARGON2_CONCURRENCY", d.argon2_concurrency)?,
-            workers: parse_var("ORGAUTH_WORKERS", d.workers)?,
+            argon2_concurrency: bounded(
+                "ORGAUTH_ARGON2_CONCURRENCY",
+                d.argon2_concurrency,
+                1,
+                1024,
+            )?,
+            workers: bounded("ORGAUTH_WORKERS", d.workers, 1, 1024)?,
             argon2_queue_timeout: millis(
                 "ORGAUTH_ARGON2_QUEUE_TIMEOUT_MS",
                 d.argon2_queue_timeout,
+                1,
+                60_000,
             )?,
             limiter: LimiterSettings {
-                max_failures_per_client: parse_var(
+                max_failures_per_client: bounded(
                     "ORGAUTH_MAX_AUTH_FAILURES_PER_CLIENT",
                     d.limiter.max_failures_per_client,
+                    1,
+                    1_000_000,
                 )?,
-                max_failures_per_address: parse_var(
+                max_failures_per_address: bounded(
                     "ORGAUTH_MAX_AUTH_FAILURES_PER_ADDRESS",
                     d.limiter.max_failures_per_address,
+                    1,
+                    1_000_000,
                 )?,
-                window: seconds("ORGAUTH_AUTH_FAILURE_WINDOW_SECONDS", d.limiter.window)?
-                    .max(Duration::from_secs(1)),
+                window: seconds(
+                    "ORGAUTH_AUTH_FAILURE_WINDOW_SECONDS",
+                    d.limiter.window,
+                    1,
+                    DAY,
+                )?,
             },
             tarpit: TarpitSettings {
-                delay: millis("ORGAUTH_RATE_LIMIT_DELAY_MS", d.tarpit.delay)?,
-                max_held: parse_var("ORGAUTH_RATE_LIMIT_MAX_HELD", d.tarpit.max_held)?,
+                delay: millis("ORGAUTH_RATE_LIMIT_DELAY_MS", d.tarpit.delay, 0, 60_000)?,
+                max_held: bounded("ORGAUTH_RATE_LIMIT_MAX_HELD", d.tarpit.max_held, 1, 100_000)?,
             },
             trusted_proxy_header: trusted_proxy_header(&trusted_proxies)?,
             trusted_proxies,
-            last_used_flush: seconds("ORGAUTH_LAST_USED_FLUSH_SECONDS", d.last_used_flush)?
-                .max(Duration::from_secs(1)),
+            last_used_flush: seconds("ORGAUTH_LAST_USED_FLUSH_SECONDS", d.last_used_flush, 1, DAY)?,
             bootstrap_client_id,
             bootstrap_client_secret,
         })
     }
+}
+
+impl Config {
+    /// The effective configuration, one `(variable, value)` per setting, secrets redacted:
+    /// what `orgauth config check` prints.
+    pub fn describe(&self) -> Vec<(&'static str, String)> {
+        let ms = |d: Duration| d.as_millis().to_string();
+        let secs = |d: Duration| d.as_secs().to_string();
+        let set = |present: bool, otherwise: &str| {
+            if present {
+                "(set, not shown)".to_owned()
+            } else {
+                otherwise.to_owned()
+            }
+        };
+        let database_url = match &self.database_url {
+            DatabaseUrl::Postgres(url) => redact_password(url),
+            DatabaseUrl::Sqlite(path) => path.clone(),
+        };
+        vec![
+            ("DATABASE_URL", database_url),
+            ("ORGAUTH_BIND", self.bind.clone()),
+            ("ORGAUTH_ISSUER", self.issuer.clone()),
+            (
+                "ORGAUTH_TLS_CERT_FILE",
+                self.tls.as_ref().map_or("(unset: plain HTTP)".into(), |t| {
+                    t.cert.display().to_string()
+                }),
+            ),
+            (
+                "ORGAUTH_TLS_KEY_FILE",
+                self.tls
+                    .as_ref()
+                    .map_or("(unset)".into(), |t| t.key.display().to_string()),
+            ),
+            ("ORGAUTH_KEYS_DIR", self.keys_dir.display().to_string()),
+            (
+                "ORGAUTH_KEY_ENCRYPTION_KEY",
+                set(
+                    self.key_encryption_key.is_some(),
+                    &format!("(unset: {}/kek)", self.keys_dir.display()),
+                ),
+            ),
+            (
+                "ORGAUTH_KEY_ACTIVATION_DELAY_SECONDS",
+                secs(self.key_activation_delay),
+            ),
+            (
+                "ORGAUTH_KEY_ROTATION_DAYS",
+                self.key_rotation_interval
+                    .map_or("0".into(), |d| (d.as_secs() / 86_400).to_string()),
+            ),
+            ("ORGAUTH_SIGNING_ALG", self.signing_alg.to_string()),
+            ("ORGAUTH_TOKEN_TTL_SECONDS", secs(self.token_ttl)),
+            ("ORGAUTH_AUDIENCES", self.audiences.join(",")),
+            ("ORGAUTH_DB_POOL_SIZE", self.pool_size.to_string()),
+            ("ORGAUTH_DB_TIMEOUT_MS", ms(self.db_timeout)),
+            ("ORGAUTH_MAX_STALENESS_MS", ms(self.max_staleness)),
+            (
+                "ORGAUTH_ARGON2_MEMORY_KIB",
+                self.argon2.memory_kib.to_string(),
+            ),
+            (
+                "ORGAUTH_ARGON2_ITERATIONS",
+                self.argon2.iterations.to_string(),
+            ),
+            (
+                "ORGAUTH_ARGON2_PARALLELISM",
+                self.argon2.parallelism.to_string(),
+            ),
+            (
+                "ORGAUTH_ARGON2_CONCURRENCY",
+                self.argon2_concurrency.to_string(),
+            ),
+            (
+                "ORGAUTH_ARGON2_QUEUE_TIMEOUT_MS",
+                ms(self.argon2_queue_timeout),
+            ),
+            (
+                "ORGAUTH_MAX_AUTH_FAILURES_PER_CLIENT",
+                self.limiter.max_failures_per_client.to_string(),
+            ),
+            (
+                "ORGAUTH_MAX_AUTH_FAILURES_PER_ADDRESS",
+                self.limiter.max_failures_per_address.to_string(),
+            ),
+            (
+                "ORGAUTH_AUTH_FAILURE_WINDOW_SECONDS",
+                secs(self.limiter.window),
+            ),
+            ("ORGAUTH_RATE_LIMIT_DELAY_MS", ms(self.tarpit.delay)),
+            (
+                "ORGAUTH_RATE_LIMIT_MAX_HELD",
+                self.tarpit.max_held.to_string(),
+            ),
+            (
+                "ORGAUTH_TRUSTED_PROXY_HEADER",
+                self.trusted_proxy_header
+                    .as_ref()
+                    .map_or(String::new(), |h| h.to_string()),
+            ),
+            (
+                "ORGAUTH_TRUSTED_PROXIES",
+                self.trusted_proxies
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(","),
+            ),
+            ("ORGAUTH_WORKERS", self.workers.to_string()),
+            (
+                "ORGAUTH_LAST_USED_FLUSH_SECONDS",
+                secs(self.last_used_flush),
+            ),
+            (
+                "ORGAUTH_BOOTSTRAP_CLIENT_ID",
+                self.bootstrap_client_id
+                    .as_ref()
+                    .map_or("(generated on first start)".into(), ToString::to_string),
+            ),
+            (
+                "ORGAUTH_BOOTSTRAP_CLIENT_SECRET",
+                set(
+                    self.bootstrap_client_secret.is_some(),
+                    "(generated on first start)",
+                ),
+            ),
+        ]
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`; also hides a
+/// `password=` query parameter.
+fn redact_password(url: &str) -> String {
+    let mut out = url.to_owned();
+    if let Some((scheme, rest)) = url.split_once("://")
+        && let Some((userinfo, host)) = rest.split_once('@')
+        && let Some((user, _)) = userinfo.split_once(':')
+    {
+        out = format!("{scheme}://{user}:***@{host}");
+    }
+    if let Some(at) = out.find("password=") {
+        let end = out[at..].find('&').map_or(out.len(), |e| at + e);
+        out.replace_range(at + "password=".len()..end, "***");
+    }
+    out
 }
 
 /// PEM files of the server's certificate chain and private key.
@@ -313,6 +479,64 @@ fn secret_var(name: &str) -> Result<Option<String>, ConfigError> {
 
 fn var(name: &str) -> Option<String> {
     env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// A number within `[min, max]`, or an error naming the variable and the bounds.
+fn bounded<T: FromStr + PartialOrd + std::fmt::Display + Copy>(
+    name: &str,
+    default: T,
+    min: T,
+    max: T,
+) -> Result<T, ConfigError> {
+    let value = parse_var(name, default)?;
+    if value < min || value > max {
+        return Err(ConfigError(format!(
+            "{name}={value} is out of bounds: it must be between {min} and {max}"
+        )));
+    }
+    Ok(value)
+}
+
+/// An absolute `http(s)` URL without query or fragment, without a trailing slash.
+fn issuer_url(value: &str) -> Result<String, ConfigError> {
+    let value = value.trim().trim_end_matches('/');
+    let host = value
+        .strip_prefix("https://")
+        .or_else(|| value.strip_prefix("http://"));
+    let valid = host.is_some_and(|rest| {
+        let authority = rest.split('/').next().unwrap_or_default();
+        !authority.is_empty()
+            && !authority.contains('@')
+            && !rest.contains(['?', '#'])
+            && !rest.chars().any(char::is_whitespace)
+    });
+    if !valid {
+        return Err(ConfigError(format!(
+            "ORGAUTH_ISSUER={value:?} must be an absolute http:// or https:// URL without a \
+             query or fragment, e.g. https://auth.example.com"
+        )));
+    }
+    Ok(value.to_owned())
+}
+
+/// Reads `.env` from the working directory if there is one; a line it cannot parse is an
+/// error naming the line (not a silent stop that drops every later line).
+fn read_dotenv() -> Result<(), ConfigError> {
+    match dotenvy::dotenv() {
+        Ok(_) => Ok(()),
+        Err(e) if e.not_found() => Ok(()),
+        Err(dotenvy::Error::LineParse(line, at)) => {
+            let number = std::fs::read_to_string(".env")
+                .ok()
+                .and_then(|text| text.lines().position(|l| l.trim() == line.trim()))
+                .map_or_else(|| "?".to_owned(), |i| (i + 1).to_string());
+            Err(ConfigError(format!(
+                ".env, line {number}: cannot parse it (at character {}); expected NAME=value",
+                at + 1
+            )))
+        }
+        Err(e) => Err(ConfigError(format!(".env: {e}"))),
+    }
 }
 
 fn parse_var<T: FromStr>(name: &str, default: T) -> Result<T, ConfigError> {

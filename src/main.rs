@@ -41,6 +41,16 @@ enum Command {
     /// Exit 0 if the server configured here answers /readyz with 200 (for container health
     /// checks: the image has no curl).
     Healthcheck,
+    /// Configuration helpers.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Validate the configuration (environment and .env) and print the effective settings,
+    /// secrets redacted; exits non-zero on any error, creating nothing.
+    Check,
 }
 
 #[derive(Subcommand)]
@@ -126,6 +136,12 @@ type Error = Box<dyn std::error::Error>;
 fn run(command: Command, config: Config) -> Result<(), Error> {
     match command {
         Command::Serve => serve(config),
+        Command::Config(ConfigCommand::Check) => {
+            for (name, value) in config.describe() {
+                println!("{name}={value}");
+            }
+            Ok(())
+        }
         Command::Healthcheck => {
             orgauth::healthcheck::probe(&config, std::time::Duration::from_secs(3))?;
             Ok(())
@@ -286,6 +302,17 @@ fn keys_access(
 }
 
 /// One migrated connection for a command: no pool, so no background thread outlives it.
+/// The database of an admin command: it must exist already (run in the wrong directory, a
+/// command must not create a new, empty SQLite database and act on that).
 fn connection(config: &Config) -> Result<orgauth::store::DbConnection, Error> {
+    if let orgauth::store::DatabaseUrl::Sqlite(path) = &config.database_url
+        && !std::path::Path::new(path).exists()
+    {
+        return Err(format!(
+            "no database at {path} (DATABASE_URL): check the variable and the working \
+             directory, or create it with `orgauth migrate`"
+        )
+        .into());
+    }
     Ok(app::migrated_connection(config)?)
 }

@@ -55,6 +55,40 @@ impl DatabaseUrl {
         }
     }
 
+    /// `DATABASE_URL` as an operator writes it: `postgres://…`, `postgresql://…`,
+    /// `sqlite://PATH`, or a path ending in `.db`, `.sqlite` or `.sqlite3`. Anything else (a
+    /// libpq keyword string, a typo in the scheme) is an error, never a new SQLite file named
+    /// after it. The error does not repeat the value (it may hold a password).
+    pub fn parse_setting(url: &str) -> Result<Self, String> {
+        let url = url.trim();
+        let lower = url.to_ascii_lowercase();
+        let sqlite_path = |path: &str| {
+            let path = path.to_ascii_lowercase();
+            !path.is_empty()
+                && !path.contains('=')
+                && [".db", ".sqlite", ".sqlite3"]
+                    .iter()
+                    .any(|e| path.ends_with(e))
+        };
+        if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
+            Ok(Self::Postgres(url.to_owned()))
+        } else if let Some(path) = url.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                Err("sqlite:// needs a file path".into())
+            } else {
+                Ok(Self::Sqlite(path.to_owned()))
+            }
+        } else if !url.contains("://") && sqlite_path(url) {
+            Ok(Self::Sqlite(url.to_owned()))
+        } else {
+            Err(
+                "not a database URL orgauth accepts: use postgres://…, postgresql://…, \
+                 sqlite://PATH, or a file path ending in .db, .sqlite or .sqlite3"
+                    .into(),
+            )
+        }
+    }
+
     pub fn backend_name(&self) -> &'static str {
         match self {
             Self::Postgres(_) => "postgres",
@@ -215,22 +249,39 @@ pub fn run_migrations(conn: &mut DbConnection) -> Result<usize, MigrationError> 
             Ok(ran?)
         }
         DbConnection::Sqlite(c) => {
-            use diesel::connection::{AnsiTransactionManager, TransactionManager};
-            c.batch_execute("PRAGMA journal_mode = WAL;")?;
-            // Processes sharing the file take turns, as instances on Postgres do under the
-            // advisory lock: an exclusive transaction around all of it (each migration's own
-            // transaction becomes a savepoint inside), waiting in busy_timeout.
-            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN EXCLUSIVE")?;
-            match c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()) {
-                Ok(ran) => {
-                    AnsiTransactionManager::commit_transaction(c)?;
-                    Ok(ran)
-                }
-                Err(e) => {
-                    let _ = AnsiTransactionManager::rollback_transaction(c);
+            // SQLite answers "database is locked" at once, without waiting in busy_timeout,
+            // in some of these steps (switching to WAL while another process does): retry.
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            loop {
+                match migrate_sqlite(c) {
                     Err(e)
+                        if e.to_string().contains("database is locked")
+                            && std::time::Instant::now() < deadline =>
+                    {
+                        std::thread::sleep(std::time::Duration::from_millis(50));
+                    }
+                    done => return done,
                 }
             }
+        }
+    }
+}
+
+fn migrate_sqlite(c: &mut SqliteConnection) -> Result<usize, MigrationError> {
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    c.batch_execute("PRAGMA journal_mode = WAL;")?;
+    // Processes sharing the file take turns, as instances on Postgres do under the advisory
+    // lock: an exclusive transaction around all of it (each migration's own transaction
+    // becomes a savepoint inside), waiting in busy_timeout.
+    AnsiTransactionManager::begin_transaction_sql(c, "BEGIN EXCLUSIVE")?;
+    match c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()) {
+        Ok(ran) => {
+            AnsiTransactionManager::commit_transaction(c)?;
+            Ok(ran)
+        }
+        Err(e) => {
+            let _ = AnsiTransactionManager::rollback_transaction(c);
+            Err(e)
         }
     }
 }

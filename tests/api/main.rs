@@ -14,6 +14,7 @@ mod bootstrap;
 mod brute_force;
 mod cli;
 mod coherence;
+mod configuration;
 mod console;
 mod deploy;
 mod discovery;

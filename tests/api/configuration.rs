@@ -1,0 +1,181 @@
+//! Configuration that refuses mistakes before anything is created: every bad value is an
+//! error naming its variable, and `orgauth config check` shows the effective settings with
+//! secrets redacted.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// `orgauth ARGS` in `dir` with only `env` (and PATH) in its environment.
+fn orgauth_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_orgauth"))
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(env.iter().copied())
+        .output()
+        .unwrap()
+}
+
+fn nothing_created(dir: &Path) {
+    let left: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name != ".env")
+        .collect();
+    assert!(left.is_empty(), "created: {left:?}");
+}
+
+#[test]
+fn each_bad_value_is_refused_naming_its_variable_and_nothing_is_created() {
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "DATABASE_URL",
+            "host=db dbname=orgauth",
+            "DATABASE_URL: not a database URL",
+        ),
+        (
+            "DATABASE_URL",
+            "postgress://db/orgauth",
+            "DATABASE_URL: not a database URL",
+        ),
+        (
+            "DATABASE_URL",
+            "orgauth",
+            "DATABASE_URL: not a database URL",
+        ),
+        (
+            "ORGAUTH_DB_POOL_SIZE",
+            "0",
+            "ORGAUTH_DB_POOL_SIZE=0 is out of bounds",
+        ),
+        (
+            "ORGAUTH_DB_TIMEOUT_MS",
+            "0",
+            "ORGAUTH_DB_TIMEOUT_MS=0 is out of bounds",
+        ),
+        (
+            "ORGAUTH_TOKEN_TTL_SECONDS",
+            "18446744073709551615",
+            "ORGAUTH_TOKEN_TTL_SECONDS=18446744073709551615 is out of bounds",
+        ),
+        (
+            "ORGAUTH_TOKEN_TTL_SECONDS",
+            "9223372036854775807",
+            "ORGAUTH_TOKEN_TTL_SECONDS=9223372036854775807 is out of bounds",
+        ),
+        (
+            "ORGAUTH_TOKEN_TTL_SECONDS",
+            "ten",
+            "ORGAUTH_TOKEN_TTL_SECONDS=\"ten\" is not a valid number",
+        ),
+        (
+            "ORGAUTH_ISSUER",
+            "auth.example.com",
+            "ORGAUTH_ISSUER=\"auth.example.com\" must be an absolute",
+        ),
+        (
+            "ORGAUTH_ISSUER",
+            "https://auth.example.com/?x=1",
+            "ORGAUTH_ISSUER=",
+        ),
+        (
+            "ORGAUTH_ISSUER",
+            "ftp://auth.example.com",
+            "ORGAUTH_ISSUER=",
+        ),
+        (
+            "ORGAUTH_ARGON2_MEMORY_KIB",
+            "1",
+            "ORGAUTH_ARGON2_MEMORY_KIB=1 is out of bounds",
+        ),
+        ("ORGAUTH_WORKERS", "0", "ORGAUTH_WORKERS=0 is out of bounds"),
+        ("ORGAUTH_TLS_CERT_FILE", "cert.pem", "ORGAUTH_TLS_KEY_FILE"),
+    ];
+    for (name, value, expected) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        for command in [
+            &["serve"][..],
+            &["config", "check"],
+            &["org", "create", "acme"],
+        ] {
+            let out = orgauth_in(dir.path(), command, &[(name, value)]);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                !out.status.success(),
+                "{name}={value} accepted by {command:?}"
+            );
+            assert!(stderr.contains(expected), "{name}={value}: {stderr}");
+            nothing_created(dir.path());
+        }
+    }
+}
+
+#[test]
+fn a_malformed_env_file_line_is_an_error_naming_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join(".env"),
+        "ORGAUTH_TOKEN_TTL_SECONDS=120\nthis is not a setting\nORGAUTH_WORKERS=3\n",
+    )
+    .unwrap();
+    let out = orgauth_in(dir.path(), &["config", "check"], &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains(".env, line 2"), "{stderr}");
+    nothing_created(dir.path());
+
+    std::fs::write(
+        dir.path().join(".env"),
+        "ORGAUTH_TOKEN_TTL_SECONDS=120\nORGAUTH_WORKERS=3\n",
+    )
+    .unwrap();
+    let out = orgauth_in(dir.path(), &["config", "check"], &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        stdout.contains("ORGAUTH_TOKEN_TTL_SECONDS=120\n"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("ORGAUTH_WORKERS=3\n"), "{stdout}");
+}
+
+#[test]
+fn config_check_prints_the_effective_settings_with_secrets_redacted() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = orgauth::domain::NewClientSecret::generate().into_plaintext();
+    let out = orgauth_in(
+        dir.path(),
+        &["config", "check"],
+        &[
+            (
+                "DATABASE_URL",
+                "postgres://orgauth:hunter2@db.example.com:5432/orgauth",
+            ),
+            ("ORGAUTH_ISSUER", "https://auth.example.com/"),
+            (
+                "ORGAUTH_KEY_ENCRYPTION_KEY",
+                "c2VjcmV0LWtleS1lbmNyeXB0aW9uLWtleS0zMmJ5dGU=",
+            ),
+            ("ORGAUTH_BOOTSTRAP_CLIENT_SECRET", &secret),
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        stdout.contains("DATABASE_URL=postgres://orgauth:***@db.example.com:5432/orgauth\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("ORGAUTH_ISSUER=https://auth.example.com\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("ORGAUTH_TOKEN_TTL_SECONDS=3600\n"),
+        "{stdout}"
+    );
+    for secret in ["hunter2", "c2VjcmV0", secret.as_str()] {
+        assert!(!stdout.contains(secret), "a secret is printed: {stdout}");
+    }
+    nothing_created(dir.path());
+}
