@@ -5,9 +5,8 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::HttpMessage;
 use actix_web::dev::Server;
-use actix_web::middleware::{Logger, from_fn};
+use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use utoipa_actix_web::AppExt;
 
@@ -88,7 +87,7 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(from_fn(http::ops::measure))
-                .wrap(request_logger())
+                .wrap(from_fn(http::request_log::log_request))
                 .app_data(app_state.clone())
                 .configure(http::oauth::routes)
                 .configure(http::ops::routes)
@@ -349,25 +348,4 @@ pub fn migrated_pool(config: &Config) -> Result<store::Pool, StartupError> {
             connection_timeout: config.db_timeout,
         },
     ))
-}
-
-/// One line per request: method, path without the query string, status, latency, peer, and
-/// the client it acted as when known. Never a header or a body, so no credential or token
-/// reaches the log.
-fn request_logger() -> Logger {
-    Logger::new(r#"%{METHOD}xi %{PATH}xi %s %Dms %a client=%{CLIENT}xo addr=%{ADDR}xo"#)
-        .custom_request_replace("METHOD", |req| req.method().to_string())
-        .custom_request_replace("PATH", |req| req.path().to_owned())
-        .custom_response_replace("CLIENT", |res| {
-            res.request()
-                .extensions()
-                .get::<http::LoggedClient>()
-                .map_or_else(|| "-".to_owned(), |c| c.0.clone())
-        })
-        .custom_response_replace("ADDR", |res| {
-            res.request()
-                .extensions()
-                .get::<http::LoggedAddress>()
-                .map_or_else(|| "-".to_owned(), |a| a.0.to_string())
-        })
 }

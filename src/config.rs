@@ -68,6 +68,7 @@ pub struct Config {
     pub last_used_flush: Duration,
     pub bootstrap_client_id: Option<ClientId>,
     pub bootstrap_client_secret: Option<ClientSecret>,
+    pub log_format: crate::logging::LogFormat,
 }
 
 impl Config {
@@ -115,6 +116,7 @@ impl Config {
             last_used_flush: Duration::from_secs(60),
             bootstrap_client_id: None,
             bootstrap_client_secret: None,
+            log_format: crate::logging::LogFormat::Text,
         }
     }
 
@@ -267,6 +269,10 @@ impl Config {
             last_used_flush: seconds("ORGAUTH_LAST_USED_FLUSH_SECONDS", d.last_used_flush, 1, DAY)?,
             bootstrap_client_id,
             bootstrap_client_secret,
+            log_format: match var("ORGAUTH_LOG_FORMAT") {
+                Some(f) => f.parse().map_err(ConfigError)?,
+                None => d.log_format,
+            },
         })
     }
 }
@@ -379,6 +385,10 @@ impl Config {
                     .join(","),
             ),
             ("ORGAUTH_WORKERS", self.workers.to_string()),
+            (
+                "ORGAUTH_LOG_FORMAT",
+                format!("{:?}", self.log_format).to_lowercase(),
+            ),
             (
                 "ORGAUTH_LAST_USED_FLUSH_SECONDS",
                 secs(self.last_used_flush),

@@ -7,6 +7,7 @@ pub mod domain;
 pub mod healthcheck;
 pub mod http;
 pub mod last_used;
+pub mod logging;
 pub mod metrics;
 pub mod revoked_tokens;
 pub mod service;

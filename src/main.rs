@@ -106,10 +106,10 @@ fn main() -> ExitCode {
     return_large_allocations_to_the_os();
     orgauth::store::init_tls();
     let cli = Cli::parse();
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
-    let result = Config::from_env()
-        .map_err(Error::from)
-        .and_then(|config| run(cli.command.unwrap_or(Command::Serve), config));
+    let result = Config::from_env().map_err(Error::from).and_then(|config| {
+        orgauth::logging::init(config.log_format);
+        run(cli.command.unwrap_or(Command::Serve), config)
+    });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -19,6 +19,8 @@ pub struct Metrics {
     /// Client secret checks that needed argon2 vs those answered by the verified cache.
     pub secret_verifications: IntCounterVec,
     pub admin_requests: IntCounterVec,
+    /// Every HTTP request by method (bounded), route pattern and status class (2xx…5xx).
+    pub http_requests: IntCounterVec,
     pub pool_connections: IntGauge,
     pub pool_idle_connections: IntGauge,
     pub pool_wait: Histogram,
@@ -59,6 +61,20 @@ impl Metrics {
             &["status"],
         )
         .expect("valid metric");
+        let http_requests = IntCounterVec::new(
+            Opts::new(
+                "http_requests_total",
+                "HTTP requests by method, route and status class",
+            ),
+            &["method", "route", "status"],
+        )
+        .expect("valid metric");
+        let build_info = IntGauge::with_opts(
+            Opts::new("build_info", "The running build (value 1)")
+                .const_label("version", env!("CARGO_PKG_VERSION")),
+        )
+        .expect("valid metric");
+        build_info.set(1);
         let pool_connections =
             IntGauge::new("db_pool_connections", "Open database connections").expect("valid");
         let pool_idle_connections =
@@ -76,6 +92,8 @@ impl Metrics {
             Box::new(request_duration.clone()),
             Box::new(secret_verifications.clone()),
             Box::new(admin_requests.clone()),
+            Box::new(http_requests.clone()),
+            Box::new(build_info),
             Box::new(pool_connections.clone()),
             Box::new(pool_idle_connections.clone()),
             Box::new(pool_wait.clone()),
@@ -88,6 +106,7 @@ impl Metrics {
             request_duration,
             secret_verifications,
             admin_requests,
+            http_requests,
             pool_connections,
             pool_idle_connections,
             pool_wait,

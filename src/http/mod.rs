@@ -7,6 +7,7 @@ pub mod client_address;
 pub mod console;
 pub mod oauth;
 pub mod ops;
+pub mod request_log;
 pub mod tls;
 
 use std::net::IpAddr;

@@ -68,8 +68,8 @@ fn method_label(method: &actix_web::http::Method) -> &'static str {
     }
 }
 
-/// Latency per route pattern (bounded label values: unmatched paths share one), and admin
-/// requests by status.
+/// Latency per route pattern (bounded label values: unmatched paths share one), every
+/// request by method, route and status class, and admin requests by status.
 pub async fn measure(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -80,10 +80,22 @@ pub async fn measure(
         .request()
         .match_pattern()
         .unwrap_or_else(|| "unmatched".to_owned());
+    let method = method_label(res.request().method());
     METRICS
         .request_duration
-        .with_label_values(&[method_label(res.request().method()), &route])
+        .with_label_values(&[method, &route])
         .observe(started.elapsed().as_secs_f64());
+    let class = match res.status().as_u16() / 100 {
+        1 => "1xx",
+        2 => "2xx",
+        3 => "3xx",
+        4 => "4xx",
+        _ => "5xx",
+    };
+    METRICS
+        .http_requests
+        .with_label_values(&[method, &route, class])
+        .inc();
     if route.starts_with("/admin/") {
         METRICS
             .admin_requests

@@ -142,10 +142,10 @@ async fn a_whole_session_logs_no_secret_or_token_and_sigterm_exits_cleanly() {
 
     assert!(output.contains("POST /oauth/token 200"), "{output}");
     assert!(
-        output.contains("client=ops-admin"),
+        output.contains("client_id=ops-admin"),
         "the acting client is logged: {output}"
     );
-    assert!(output.contains(&format!("client={id}")));
+    assert!(output.contains(&format!("client_id={id}")));
     for secret in &secrets {
         assert!(
             !output.contains(secret.as_str()),
@@ -168,4 +168,101 @@ async fn a_whole_session_logs_no_secret_or_token_and_sigterm_exits_cleanly() {
         !output.to_lowercase().contains("authorization:"),
         "no Authorization header in logs"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_logs_are_one_object_per_line_with_the_request_id_echoed() {
+    let db = TestDatabase::create(Backend::Sqlite);
+    let keys = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let admin_secret = NewClientSecret::generate().into_plaintext();
+    let mut child = server_command(&db, keys.path(), port, &admin_secret)
+        .env("ORGAUTH_LOG_FORMAT", "json")
+        .env("RUST_LOG", "info,orgauht=debug")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    wait_until_up(&base).await;
+
+    let token = |id: &str, secret: &str, request_id: &str| {
+        http.post(format!("{base}/oauth/token"))
+            .basic_auth(id, Some(secret))
+            .header("X-Request-Id", request_id)
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+    };
+    let ok = token("ops-admin", &admin_secret, "trace-abc.123:4")
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+    assert_eq!(ok.headers()["x-request-id"], "trace-abc.123:4");
+    let wrong = NewClientSecret::generate().into_plaintext();
+    let failed = token("someone-else", &wrong, "bad id with spaces")
+        .await
+        .unwrap();
+    assert_eq!(failed.status(), 401);
+    let generated = failed.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(generated.len(), 22, "a forged ID is replaced: {generated}");
+
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    assert!(child.wait().unwrap().success());
+    let mut output = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut output)
+        .unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut output)
+        .unwrap();
+
+    // Every stderr/stdout line that is a log entry is one JSON object (stdout also carries
+    // the bootstrap notice, which is not a log entry).
+    let entries: Vec<Value> = output
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let find = |request_id: &str| {
+        entries
+            .iter()
+            .find(|e| e["request_id"] == request_id)
+            .unwrap_or_else(|| panic!("no line for {request_id}: {output}"))
+            .clone()
+    };
+    let line = find("trace-abc.123:4");
+    assert_eq!(line["level"], "INFO");
+    assert_eq!(line["target"], "orgauth::request");
+    assert_eq!(line["method"], "POST");
+    assert_eq!(line["route"], "/oauth/token");
+    assert_eq!(line["status"], 200);
+    assert_eq!(line["client_id"], "ops-admin");
+    assert_eq!(line["remote"], "127.0.0.1");
+    assert!(line["latency_ms"].as_f64().unwrap() > 0.0, "{line}");
+    assert!(line["time"].as_str().unwrap().ends_with('Z'), "{line}");
+    let line = find(&generated);
+    assert_eq!(line["status"], 401);
+    assert_eq!(line["client_id"], "someone-else", "the attempted client ID");
+    // The typo in RUST_LOG is pointed out.
+    assert!(
+        entries
+            .iter()
+            .any(|e| e["level"] == "WARN" && e["message"].as_str().unwrap().contains("orgauht")),
+        "{output}"
+    );
+    assert!(!output.contains(&admin_secret) && !output.contains(&wrong));
 }

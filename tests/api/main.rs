@@ -22,5 +22,6 @@ mod failover;
 mod lifecycle;
 mod logging;
 mod operations;
+mod readme;
 mod token;
 mod topology;

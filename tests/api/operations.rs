@@ -45,6 +45,14 @@ async fn health_readiness_and_metrics() {
         "orgauth_db_pool_connections",
         "orgauth_db_pool_idle_connections",
         "orgauth_db_pool_wait_seconds_count",
+        "orgauth_http_requests_total{method=\"POST\",route=\"/oauth/token\",status=\"2xx\"}",
+        "orgauth_http_requests_total{method=\"POST\",route=\"/oauth/token\",status=\"4xx\"}",
+        "orgauth_http_requests_total{method=\"GET\",route=\"/admin/v1/roles\",status=\"2xx\"}",
+        concat!(
+            "orgauth_build_info{version=\"",
+            env!("CARGO_PKG_VERSION"),
+            "\"} 1"
+        ),
     ] {
         assert!(text.contains(needle), "missing {needle} in\n{text}");
     }

@@ -30,6 +30,9 @@ pub async fn authenticate(
     state: &AppState,
 ) -> Result<AuthenticatedClient, OAuthError> {
     let credentials = extract(req, form)?;
+    // The attempted (well-formed) client ID goes in the log line, failures included.
+    req.extensions_mut()
+        .insert(LoggedClient(credentials.client_id.as_str().to_owned()));
     let source = state.source_address(req);
     let authenticated = state
         .authenticator
@@ -52,8 +55,6 @@ pub async fn authenticate(
         Err(AuthFailure::Overloaded) => return Err(OAuthError::Unavailable),
         Err(AuthFailure::Store(e)) => return Err(e.into()),
     };
-    req.extensions_mut()
-        .insert(LoggedClient(client.id().to_owned()));
     Ok(client)
 }
 

@@ -1,0 +1,139 @@
+//! Process logging: `ORGAUTH_LOG_FORMAT=text` (the default) or `json`, one line per entry
+//! either way (a message with line breaks has them escaped). The filter is `RUST_LOG`
+//! (default `info`); a directive naming a target outside orgauth and the crates it logs
+//! through is warned about, since a typo there silences everything without a word.
+//!
+//! Structured fields travel as `log` key-values: the request line (`http::request_log`)
+//! carries `request_id`, `method`, `route`, `status`, `latency_ms`, `client_id` and `remote`.
+
+use std::io::Write;
+
+use serde_json::{Map, Value};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl std::str::FromStr for LogFormat {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "text" => Ok(Self::Text),
+            "json" => Ok(Self::Json),
+            other => Err(format!("ORGAUTH_LOG_FORMAT={other:?} must be text or json")),
+        }
+    }
+}
+
+/// The crates whose log lines are worth filtering for (`RUST_LOG` targets).
+const KNOWN_TARGETS: &[&str] = &[
+    "orgauth",
+    "actix",
+    "actix_web",
+    "actix_server",
+    "actix_http",
+    "diesel",
+    "rustls",
+    "r2d2",
+];
+
+struct Fields(Map<String, Value>);
+
+impl<'kvs> log::kv::VisitSource<'kvs> for Fields {
+    fn visit_pair(
+        &mut self,
+        key: log::kv::Key<'kvs>,
+        value: log::kv::Value<'kvs>,
+    ) -> Result<(), log::kv::Error> {
+        let value = if let Some(n) = value.to_u64() {
+            Value::from(n)
+        } else if let Some(n) = value.to_f64() {
+            Value::from(n)
+        } else {
+            Value::from(value.to_string())
+        };
+        self.0.insert(key.to_string(), value);
+        Ok(())
+    }
+}
+
+fn fields(record: &log::Record<'_>) -> Map<String, Value> {
+    let mut fields = Fields(Map::new());
+    let _ = record.key_values().visit(&mut fields);
+    fields.0
+}
+
+pub fn init(format: LogFormat) {
+    let filter = std::env::var("RUST_LOG").unwrap_or_default();
+    let mut builder =
+        env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"));
+    builder.format(move |out, record| {
+        let time = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let message = record.args().to_string();
+        match format {
+            LogFormat::Json => {
+                let mut line = Map::new();
+                line.insert("time".into(), time.into());
+                line.insert("level".into(), record.level().as_str().into());
+                line.insert("target".into(), record.target().into());
+                line.insert("message".into(), message.into());
+                line.extend(fields(record));
+                writeln!(out, "{}", Value::Object(line))
+            }
+            LogFormat::Text => {
+                let mut line = format!(
+                    "[{time} {} {}] {}",
+                    record.level(),
+                    record.target(),
+                    message.replace('\n', "\\n")
+                );
+                for (key, value) in fields(record) {
+                    match value {
+                        Value::String(s) => line.push_str(&format!(" {key}={s}")),
+                        other => line.push_str(&format!(" {key}={other}")),
+                    }
+                }
+                writeln!(out, "{line}")
+            }
+        }
+    });
+    builder.init();
+    for target in unknown_targets(&filter) {
+        log::warn!(
+            "RUST_LOG names the target {target:?}, which nothing logs to (known: {}); \
+             check it for a typo",
+            KNOWN_TARGETS.join(", ")
+        );
+    }
+}
+
+/// The targets of `RUST_LOG` directives that match none of the known crates.
+fn unknown_targets(filter: &str) -> Vec<String> {
+    filter
+        .split(',')
+        .filter_map(|directive| {
+            let directive = directive.split('/').next().unwrap_or_default().trim();
+            let (target, _) = directive.split_once('=')?;
+            let target = target.trim();
+            let known = KNOWN_TARGETS
+                .iter()
+                .any(|k| target == *k || target.starts_with(&format!("{k}::")));
+            (!target.is_empty() && !known).then(|| target.to_owned())
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn unknown_rust_log_targets_are_found() {
+        assert_eq!(
+            super::unknown_targets("info,orgauth=debug,orgauht=debug,actix_web::middleware=warn"),
+            vec!["orgauht".to_owned()]
+        );
+        assert!(super::unknown_targets("debug").is_empty());
+    }
+}
