@@ -74,6 +74,16 @@ impl Application {
             addr: config.bind.clone(),
             source,
         })?;
+        let ops_listener = config
+            .ops_bind
+            .as_ref()
+            .map(|addr| {
+                TcpListener::bind(addr).map_err(|source| StartupError::Bind {
+                    addr: addr.clone(),
+                    source,
+                })
+            })
+            .transpose()?;
         let tls = config
             .tls
             .as_ref()
@@ -83,9 +93,15 @@ impl Application {
         let (state, bootstrapped) = build_state(&config)?;
 
         let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
+        let ops_port = ops_listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
+            .map(|a| a.port());
         let app_state = state.clone();
         let server = HttpServer::new(move || {
             App::new()
+                .app_data(http::ops::OpsListener(ops_port))
+                .wrap(from_fn(http::ops::separate_listeners))
                 .wrap(from_fn(http::ops::measure))
                 .wrap(from_fn(http::request_log::log_request))
                 .app_data(app_state.clone())
@@ -97,15 +113,19 @@ impl Application {
                 .into_app()
         })
         .workers(config.workers.max(1));
-        let server = match tls {
+        let bind_error = |addr: &str| {
+            let addr = addr.to_owned();
+            move |source| StartupError::Bind { addr, source }
+        };
+        let mut server = match tls {
             Some(tls) => server.listen_rustls_0_23(listener, tls),
             None => server.listen(listener),
         }
-        .map_err(|source| StartupError::Bind {
-            addr: config.bind.clone(),
-            source,
-        })?
-        .run();
+        .map_err(bind_error(&config.bind))?;
+        if let (Some(ops), Some(addr)) = (ops_listener, &config.ops_bind) {
+            server = server.listen(ops).map_err(bind_error(addr))?;
+        }
+        let server = server.run();
         Ok(Self {
             port,
             server,

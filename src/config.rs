@@ -31,6 +31,8 @@ pub struct Argon2Cost {
 pub struct Config {
     pub database_url: DatabaseUrl,
     pub bind: String,
+    /// A second, plain-HTTP listener for `/metrics`, `/healthz` and `/readyz` only.
+    pub ops_bind: Option<String>,
     /// Serve HTTPS with this certificate chain and key (PEM), reloaded when the files change.
     pub tls: Option<TlsFiles>,
     /// The `iss` of every token and the base of the discovery document's URLs.
@@ -79,6 +81,7 @@ impl Config {
         let bind = "127.0.0.1:8080".to_owned();
         Self {
             tls: None,
+            ops_bind: None,
             database_url: DatabaseUrl::parse("orgauth.db"),
             issuer: format!("http://{bind}"),
             bind,
@@ -202,6 +205,7 @@ impl Config {
                 None => d.database_url,
             },
             tls,
+            ops_bind: var("ORGAUTH_OPS_BIND"),
             issuer: issuer.trim_end_matches('/').to_owned(),
             bind,
             keys_dir: var("ORGAUTH_KEYS_DIR").map_or(d.keys_dir, PathBuf::from),
@@ -297,6 +301,12 @@ impl Config {
         vec![
             ("DATABASE_URL", database_url),
             ("ORGAUTH_BIND", self.bind.clone()),
+            (
+                "ORGAUTH_OPS_BIND",
+                self.ops_bind
+                    .clone()
+                    .unwrap_or_else(|| "(unset: main listener)".into()),
+            ),
             ("ORGAUTH_ISSUER", self.issuer.clone()),
             (
                 "ORGAUTH_TLS_CERT_FILE",

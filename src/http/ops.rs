@@ -68,6 +68,37 @@ fn method_label(method: &actix_web::http::Method) -> &'static str {
     }
 }
 
+/// The port of the operations listener (`ORGAUTH_OPS_BIND`), when there is one.
+#[derive(Clone, Copy)]
+pub struct OpsListener(pub Option<u16>);
+
+fn is_ops_path(path: &str) -> bool {
+    matches!(path, "/metrics" | "/healthz" | "/readyz")
+}
+
+/// With `ORGAUTH_OPS_BIND`, the operations listener serves only `/metrics`, `/healthz` and
+/// `/readyz`, and the main listener no longer serves `/metrics` (the health endpoints stay,
+/// for load balancers): everything else is `404` on the listener it does not belong to.
+pub async fn separate_listeners(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    let ops_port = req.app_data::<OpsListener>().and_then(|o| o.0);
+    if let Some(ops_port) = ops_port {
+        let on_ops = req.app_config().local_addr().port() == ops_port;
+        let allowed = if on_ops {
+            is_ops_path(req.path())
+        } else {
+            req.path() != "/metrics"
+        };
+        if !allowed {
+            let res = HttpResponse::NotFound().finish();
+            return Ok(req.into_response(res));
+        }
+    }
+    Ok(next.call(req).await?.map_into_boxed_body())
+}
+
 /// Latency per route pattern (bounded label values: unmatched paths share one), every
 /// request by method, route and status class, and admin requests by status.
 pub async fn measure(

@@ -292,3 +292,56 @@ async fn pem_keys_of_an_existing_install_are_imported_with_their_kids() {
         .to_string();
     assert!(error.contains("ORGAUTH_KEY_ENCRYPTION_KEY"), "{error}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_can_move_to_an_operations_listener_of_their_own() {
+    use crate::common::process::{free_port, server_command, wait_until_up};
+    let db = TestDatabase::create(Backend::Sqlite);
+    let keys = tempfile::tempdir().unwrap();
+    let (port, ops_port) = (free_port(), free_port());
+    let secret = orgauth::domain::NewClientSecret::generate().into_plaintext();
+    let mut server = server_command(&db, keys.path(), port, &secret)
+        .env("ORGAUTH_OPS_BIND", format!("127.0.0.1:{ops_port}"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let (main, ops) = (
+        format!("http://127.0.0.1:{port}"),
+        format!("http://127.0.0.1:{ops_port}"),
+    );
+    wait_until_up(&main).await;
+    let http = reqwest::Client::new();
+    let status = |url: String| {
+        let http = http.clone();
+        async move { http.get(url).send().await.unwrap().status().as_u16() }
+    };
+    let token = http
+        .post(format!("{main}/oauth/token"))
+        .basic_auth("ops-admin", Some(&secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(token.status(), 200);
+    let scraped = http
+        .get(format!("{ops}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        scraped.contains("orgauth_token_requests_total{outcome=\"issued\"} 1"),
+        "{scraped}"
+    );
+    assert_eq!(status(format!("{main}/metrics")).await, 404);
+    assert_eq!(status(format!("{ops}/healthz")).await, 200);
+    assert_eq!(status(format!("{ops}/readyz")).await, 200);
+    assert_eq!(status(format!("{main}/healthz")).await, 200);
+    assert_eq!(status(format!("{ops}/.well-known/jwks.json")).await, 404);
+    assert_eq!(status(format!("{ops}/admin/v1/roles")).await, 404);
+    let _ = server.kill();
+    let _ = server.wait();
+}
