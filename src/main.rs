@@ -5,8 +5,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use orgauth::app::{self, Application};
 use orgauth::config::Config;
-use orgauth::domain::{ClientId, DisplayName, NewClientSecret, OrgId, RoleSet};
-use orgauth::service::{self, Actor, clients::NewClient, clients::Rotation, signing_keys};
+use orgauth::domain::{DisplayName, NewClientSecret, OrgId, RoleSet};
+use orgauth::service::{self, clients::NewClient, clients::Rotation, signing_keys};
 use orgauth::token::{self, SigningAlg};
 
 #[derive(Parser)]
@@ -18,6 +18,9 @@ use orgauth::token::{self, SigningAlg};
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    /// Print the admin API's JSON shapes (one object per line) instead of text.
+    #[arg(long, global = true)]
+    json: bool,
 }
 
 #[derive(Subcommand)]
@@ -44,6 +47,12 @@ enum Command {
     /// Configuration helpers.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Manage the role catalog.
+    #[command(subcommand)]
+    Role(admin_cli::RoleCommand),
+    /// The audit log.
+    #[command(subcommand)]
+    Audit(admin_cli::AuditCommand),
 }
 
 #[derive(Subcommand)]
@@ -57,6 +66,8 @@ enum ConfigCommand {
 enum OrgCommand {
     /// Create an organization and print its id.
     Create { name: String },
+    /// List the organizations.
+    List,
 }
 
 #[derive(Subcommand)]
@@ -77,7 +88,15 @@ enum ClientCommand {
         #[arg(long)]
         org: String,
         client_id: String,
+        /// Keep the old secret working this many seconds (at most 7 days).
+        #[arg(long, default_value_t = 0)]
+        grace: u64,
+        /// Also revoke every token issued so far (only without a grace period).
+        #[arg(long)]
+        revoke_tokens: bool,
     },
+    #[command(flatten)]
+    Admin(admin_cli::ClientAdmin),
 }
 
 #[derive(Subcommand)]
@@ -99,8 +118,9 @@ enum SecretCommand {
     Generate,
 }
 
-/// The command line acts as the operator: it is recorded as `cli` in the audit log.
-const OPERATOR: Actor = Actor::Operator("cli");
+mod admin_cli;
+
+use admin_cli::OPERATOR;
 
 fn main() -> ExitCode {
     return_large_allocations_to_the_os();
@@ -108,7 +128,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = Config::from_env().map_err(Error::from).and_then(|config| {
         orgauth::logging::init(config.log_format);
-        run(cli.command.unwrap_or(Command::Serve), config)
+        run(cli.command.unwrap_or(Command::Serve), config, cli.json)
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -133,8 +153,14 @@ fn main() -> ExitCode {
 
 type Error = Box<dyn std::error::Error>;
 
-fn run(command: Command, config: Config) -> Result<(), Error> {
+fn run(command: Command, config: Config, json: bool) -> Result<(), Error> {
     match command {
+        Command::Org(OrgCommand::List) => admin_cli::org_list(&mut connection(&config)?, json),
+        Command::Client(ClientCommand::Admin(command)) => {
+            admin_cli::client(&mut connection(&config)?, command, json)
+        }
+        Command::Role(command) => admin_cli::role(&mut connection(&config)?, command, json),
+        Command::Audit(command) => admin_cli::audit(&mut connection(&config)?, command),
         Command::Serve => serve(config),
         Command::Config(ConfigCommand::Check) => {
             for (name, value) in config.describe() {
@@ -155,7 +181,12 @@ fn run(command: Command, config: Config) -> Result<(), Error> {
             let mut conn = connection(&config)?;
             let name = DisplayName::parse(&name).map_err(|e| format!("NAME: {e}"))?;
             let org = service::organizations::create(&mut conn, &OPERATOR, name)?;
-            println!("{}", org.id);
+            if json {
+                let view = orgauth::http::admin::views::OrganizationView::from(org);
+                println!("{}", serde_json::to_string(&view)?);
+            } else {
+                println!("{}", org.id);
+            }
             Ok(())
         }
         Command::Client(ClientCommand::Create { org, name, roles }) => {
@@ -173,27 +204,34 @@ fn run(command: Command, config: Config) -> Result<(), Error> {
                     secret: None,
                 },
             )?;
-            println!("client_id={}", created.client.row.id);
-            println!("client_secret={}", created.secret.into_plaintext());
+            let view = orgauth::http::admin::views::ClientWithSecretView::from(created);
+            if json {
+                println!("{}", serde_json::to_string(&view)?);
+            } else {
+                println!("client_id={}", view.client.client_id);
+                println!("client_secret={}", view.client_secret);
+            }
             Ok(())
         }
-        Command::Client(ClientCommand::Rotate { org, client_id }) => {
+        Command::Client(ClientCommand::Rotate {
+            org,
+            client_id,
+            grace,
+            revoke_tokens,
+        }) => {
             let hasher = app::secret_hasher(&config)?;
-            let mut conn = connection(&config)?;
-            let rotated = service::clients::rotate_secret(
-                &mut conn,
+            let rotation = Rotation {
+                grace: std::time::Duration::from_secs(grace),
+                revoke_tokens,
+            };
+            admin_cli::rotate(
+                &mut connection(&config)?,
                 &hasher,
-                &OPERATOR,
-                &OrgId::parse(&org).map_err(|e| format!("--org: {e}"))?,
-                &ClientId::parse(&client_id).map_err(|e| format!("CLIENT_ID: {e}"))?,
-                Rotation {
-                    grace: std::time::Duration::ZERO,
-                    revoke_tokens: false,
-                },
-            )?;
-            println!("client_id={}", rotated.client.row.id);
-            println!("client_secret={}", rotated.secret.into_plaintext());
-            Ok(())
+                &org,
+                &client_id,
+                rotation,
+                json,
+            )
         }
         Command::Keys(KeysCommand::Rotate { alg }) => {
             let (mut conn, kek) = keys_access(&config)?;
