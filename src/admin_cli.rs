@@ -117,16 +117,34 @@ fn print_client(client: &ClientView, json: bool) -> Result<(), Error> {
     Ok(())
 }
 
+fn print_org(org: OrganizationView, json: bool) -> Result<(), Error> {
+    if json {
+        json_line(&org)
+    } else {
+        println!("{}\t{}", org.id, org.name);
+        Ok(())
+    }
+}
+
 pub fn org_list(conn: &mut DbConnection, json: bool) -> Result<(), Error> {
-    for org in service::organizations::list(conn, &OPERATOR)? {
-        let org = OrganizationView::from(org);
-        if json {
-            json_line(&org)?;
-        } else {
-            println!("{}\t{}", org.id, org.name);
+    let mut after = None;
+    loop {
+        let page = service::organizations::list(conn, &OPERATOR, after.clone(), PAGE)?;
+        let full = page.len() as i64 == PAGE;
+        for org in page {
+            after = Some((org.created_at, org.id.clone()));
+            print_org(org.into(), json)?;
+        }
+        if !full {
+            return Ok(());
         }
     }
-    Ok(())
+}
+
+pub fn org_rename(conn: &mut DbConnection, org: &str, name: &str, json: bool) -> Result<(), Error> {
+    let name = DisplayName::parse(name).map_err(|e| format!("NAME: {e}"))?;
+    let org = service::organizations::rename(conn, &OPERATOR, &org_id(org)?, name)?;
+    print_org(org.into(), json)
 }
 
 pub fn client(conn: &mut DbConnection, command: ClientAdmin, json: bool) -> Result<(), Error> {

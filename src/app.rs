@@ -232,7 +232,9 @@ pub fn build_state(
         config.issuer.clone(),
         config.token_ttl,
     ));
-    let openapi_json = http::admin::openapi()
+    let mut openapi = http::admin::openapi();
+    openapi.servers = Some(vec![utoipa::openapi::Server::new(config.issuer.clone())]);
+    let openapi_json = openapi
         .to_json()
         .map_err(|e| StartupError::Config(format!("OpenAPI document: {e}")))?;
     let authenticator = ClientAuthenticator::new(

@@ -68,6 +68,8 @@ enum OrgCommand {
     Create { name: String },
     /// List the organizations.
     List,
+    /// Rename an organization.
+    Rename { org_id: String, name: String },
 }
 
 #[derive(Subcommand)]
@@ -156,6 +158,9 @@ type Error = Box<dyn std::error::Error>;
 fn run(command: Command, config: Config, json: bool) -> Result<(), Error> {
     match command {
         Command::Org(OrgCommand::List) => admin_cli::org_list(&mut connection(&config)?, json),
+        Command::Org(OrgCommand::Rename { org_id, name }) => {
+            admin_cli::org_rename(&mut connection(&config)?, &org_id, &name, json)
+        }
         Command::Client(ClientCommand::Admin(command)) => {
             admin_cli::client(&mut connection(&config)?, command, json)
         }

@@ -13,6 +13,7 @@ pub const CLIENT_TOKENS_REVOKED: &str = "client.tokens_revoked";
 pub const ROLE_CREATED: &str = "role.created";
 pub const ROLE_DELETED: &str = "role.deleted";
 pub const ORGANIZATION_CREATED: &str = "organization.created";
+pub const ORGANIZATION_RENAMED: &str = "organization.renamed";
 
 /// Appends an event; call it inside the transaction of the change it records. `details` must
 /// never hold a secret.

@@ -44,13 +44,48 @@ pub fn create_with_id(
     Ok(org)
 }
 
-pub fn list(conn: &mut DbConnection, actor: &Actor) -> Result<Vec<Organization>, ServiceError> {
+/// One page of the organizations, oldest first (platform:admin).
+pub fn list(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    after: Option<(chrono::NaiveDateTime, String)>,
+    limit: i64,
+) -> Result<Vec<Organization>, ServiceError> {
     if !actor.is_platform_admin() {
         return Err(ServiceError::Forbidden(
             "listing organizations needs platform:admin".into(),
         ));
     }
-    Ok(organizations::list(conn)?)
+    Ok(organizations::page(conn, after, limit)?)
+}
+
+/// Renames an organization (platform:admin), audited with the old and new names.
+pub fn rename(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    org_id: &OrgId,
+    name: DisplayName,
+) -> Result<Organization, ServiceError> {
+    if !actor.is_platform_admin() {
+        return Err(ServiceError::Forbidden(
+            "renaming organizations needs platform:admin".into(),
+        ));
+    }
+    store::write_transaction(conn, |conn| {
+        let before = organizations::find(conn, org_id.as_str())?
+            .ok_or(ServiceError::NotFound("organization"))?;
+        let name = name.into_inner();
+        organizations::rename(conn, org_id.as_str(), &name)?;
+        audit::record(
+            conn,
+            &before.id,
+            actor,
+            audit::ORGANIZATION_RENAMED,
+            &before.id,
+            json!({"name": {"from": before.name, "to": name}}),
+        )?;
+        Ok(Organization { name, ..before })
+    })
 }
 
 /// The organization, if `actor` may manage it; `NotFound` otherwise, so that another

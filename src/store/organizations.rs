@@ -27,6 +27,37 @@ pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Organizatio
         .optional()
 }
 
+/// Up to `limit` organizations after `after` (creation time, ID), oldest first.
+pub fn page(
+    conn: &mut DbConnection,
+    after: Option<(NaiveDateTime, String)>,
+    limit: i64,
+) -> QueryResult<Vec<Organization>> {
+    let mut query = organizations::table
+        .select(Organization::as_select())
+        .order((organizations::created_at.asc(), organizations::id.asc()))
+        .limit(limit)
+        .into_boxed();
+    if let Some((at, id)) = after {
+        query = query.filter(
+            organizations::created_at
+                .gt(at)
+                .or(organizations::created_at
+                    .eq(at)
+                    .and(organizations::id.gt(id))),
+        );
+    }
+    query.load(conn)
+}
+
+/// Renames; false if there is no such organization.
+pub fn rename(conn: &mut DbConnection, id: &str, name: &str) -> QueryResult<bool> {
+    diesel::update(organizations::table.find(id))
+        .set(organizations::name.eq(name))
+        .execute(conn)
+        .map(|n| n == 1)
+}
+
 pub fn list(conn: &mut DbConnection) -> QueryResult<Vec<Organization>> {
     organizations::table
         .select(Organization::as_select())

@@ -294,12 +294,13 @@ on_both_backends!(
 
 /// The operations of the SPEC's admin table, and revoke-tokens (issue: cut off a client's
 /// tokens).
-const OPERATIONS: [(&str, &str); 13] = [
+const OPERATIONS: [(&str, &str); 14] = [
     ("get", "/admin/v1/roles"),
     ("post", "/admin/v1/roles"),
     ("delete", "/admin/v1/roles/{name}"),
     ("get", "/admin/v1/organizations"),
     ("post", "/admin/v1/organizations"),
+    ("patch", "/admin/v1/organizations/{org_id}"),
     ("get", "/admin/v1/organizations/{org_id}/clients"),
     ("post", "/admin/v1/organizations/{org_id}/clients"),
     (
@@ -337,6 +338,26 @@ async fn openapi_documents_every_registered_route() {
         doc["components"]["securitySchemes"]["bearer"]["scheme"],
         "bearer"
     );
+    assert_eq!(doc["servers"][0]["url"], app.config.issuer.as_str());
+    // `limit` is an integer within its bounds, on every list.
+    for path in [
+        "/admin/v1/organizations",
+        "/admin/v1/organizations/{org_id}/clients",
+        "/admin/v1/organizations/{org_id}/audit-events",
+    ] {
+        let params = doc["paths"][path]["get"]["parameters"].as_array().unwrap();
+        let limit = params.iter().find(|p| p["name"] == "limit").unwrap();
+        let schema = &limit["schema"];
+        assert!(
+            schema["type"] == "integer" || schema["type"] == json!(["integer", "null"]),
+            "{path}: {limit}"
+        );
+        assert_eq!(
+            (schema["minimum"].as_i64(), schema["maximum"].as_i64()),
+            (Some(1), Some(200)),
+            "{path}"
+        );
+    }
 
     let mut documented = Vec::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
@@ -377,3 +398,94 @@ async fn openapi_documents_every_registered_route() {
         assert_eq!(res.status(), 401, "{method} {path}");
     }
 }
+
+on_both_backends!(
+    organizations_are_paginated_and_renamed_with_an_audit_event,
+    |backend: Backend| async move {
+        let s = spawn_app(backend).await;
+        let app = &s;
+        let admin = app.platform_admin().await;
+        let mut made = Vec::new();
+        for name in ["Acme", "Globex", "Initech"] {
+            made.push(admin.create_org(name).await);
+        }
+        // The bootstrap organization and three more, two per page.
+        let first = admin.get("/organizations?limit=2").await;
+        assert_eq!(first.status, 200);
+        assert_eq!(first.body.as_array().unwrap().len(), 2);
+        let cursor = first.headers["x-next-cursor"].to_str().unwrap().to_owned();
+        let second = admin
+            .get(&format!("/organizations?limit=2&cursor={cursor}"))
+            .await;
+        let ids: Vec<&str> = first
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .chain(second.body.as_array().unwrap())
+            .map(|o| o["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids.len(), 4);
+        assert_eq!(ids[0], app.org_id);
+        assert_eq!(
+            &ids[1..],
+            made.iter().map(String::as_str).collect::<Vec<_>>()
+        );
+        assert!(second.headers.get("x-next-cursor").is_none());
+        assert_problem(&admin.get("/organizations?limit=0").await, 400);
+
+        let renamed = admin
+            .patch(
+                &format!("/organizations/{}", made[0]),
+                json!({"name": "Acme Corp"}),
+            )
+            .await;
+        assert_eq!(renamed.status, 200);
+        assert_eq!(renamed.body["name"], "Acme Corp");
+        let listed = admin.get("/organizations").await;
+        assert!(
+            listed
+                .body
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|o| o["name"] == "Acme Corp")
+        );
+        let events = admin
+            .get(&format!("/organizations/{}/audit-events", made[0]))
+            .await;
+        let event = &events.body.as_array().unwrap()[0];
+        assert_eq!(event["action"], "organization.renamed");
+        assert_eq!(
+            event["details"]["name"],
+            json!({"from": "Acme", "to": "Acme Corp"})
+        );
+        assert_problem(
+            &admin
+                .patch("/organizations/org_nope", json!({"name": "x"}))
+                .await,
+            404,
+        );
+        assert_problem(
+            &admin
+                .patch(&format!("/organizations/{}", made[1]), json!({"name": ""}))
+                .await,
+            422,
+        );
+
+        // An org admin may not rename, not even its own organization.
+        let (id, secret) = admin
+            .create_client(&made[1], "globex-admin", &["org:admin"])
+            .await;
+        let org_admin = app.admin_api(&id, &secret).await;
+        assert_problem(
+            &org_admin
+                .patch(
+                    &format!("/organizations/{}", made[1]),
+                    json!({"name": "Mine"}),
+                )
+                .await,
+            403,
+        );
+    }
+);

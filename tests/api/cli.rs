@@ -312,6 +312,11 @@ on_both_backends!(
         let org = json(cli.ok(&["org", "create", "Acme", "--json"]));
         let org = org["id"].as_str().unwrap().to_owned();
         assert!(cli.ok(&["org", "list"]).contains(&format!("{org}\tAcme")));
+        cli.ok(&["org", "rename", &org, "Acme Corp"]);
+        assert!(
+            cli.ok(&["org", "list"])
+                .contains(&format!("{org}\tAcme Corp"))
+        );
 
         let created = json(cli.ok(&[
             "client",
@@ -389,6 +394,7 @@ on_both_backends!(
             actions,
             [
                 "organization.created",
+                "organization.renamed",
                 "client.created",
                 "client.created",
                 "client.updated",

@@ -74,6 +74,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(roles::delete_role)
             .service(organizations::list_organizations)
             .service(organizations::create_organization)
+            .service(organizations::rename_organization)
             .service(clients::list_clients)
             .service(clients::create_client)
             .service(clients::get_client)

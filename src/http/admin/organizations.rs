@@ -1,39 +1,77 @@
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 
 use super::auth::AdminCaller;
 use super::json::ApiJson;
-use super::paths::invalid;
+use super::pagination::{Page, PageQuery};
+use super::paths::{OrgPath, invalid};
 use super::problem::ApiError;
-use super::responses::{BodyProblems, CommonProblems, ConflictProblem};
+use super::responses::{
+    BodyProblems, CommonProblems, ConflictProblem, NotFoundProblem, QueryProblems,
+};
 use super::run;
 use super::views::{CreateOrganizationRequest, OrganizationView};
 use crate::domain::DisplayName;
 use crate::http::AppState;
 use crate::service;
 
-/// Every organization (platform:admin).
+/// The organizations, oldest first, paginated like the clients list (platform:admin).
 #[utoipa::path(
     tag = "organizations",
+    params(PageQuery),
     responses(
-        (status = 200, body = [OrganizationView]),
-        CommonProblems,
+        (status = 200, body = [OrganizationView], headers(
+            ("X-Next-Cursor" = String, description = "Cursor of the next page, absent on the last"),
+            ("Link" = String, description = "RFC 8288 rel=\"next\" link"),
+        )),
+        CommonProblems, QueryProblems,
     )
 )]
 #[get("/organizations")]
 pub async fn list_organizations(
     caller: AdminCaller,
     state: web::Data<AppState>,
+    req: HttpRequest,
+    query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let actor = caller.actor();
+    let page = query.parse()?;
+    let limit = page.limit;
     let orgs = run(&state, move |conn| {
-        service::organizations::list(conn, &actor)
+        service::organizations::list(conn, &actor, page.after, limit + 1)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(
-        orgs.into_iter()
-            .map(OrganizationView::from)
-            .collect::<Vec<_>>(),
-    ))
+    Ok(
+        Page::from_rows(orgs, limit, |o| (o.created_at, o.id.clone()))
+            .respond::<OrganizationView>(&req, limit),
+    )
+}
+
+/// Renames an organization (platform:admin).
+#[utoipa::path(
+    tag = "organizations",
+    params(OrgPath),
+    request_body = CreateOrganizationRequest,
+    responses(
+        (status = 200, body = OrganizationView),
+        CommonProblems, NotFoundProblem, BodyProblems,
+    )
+)]
+#[patch("/organizations/{org_id}")]
+pub async fn rename_organization(
+    caller: AdminCaller,
+    state: web::Data<AppState>,
+    path: web::Path<OrgPath>,
+    body: ApiJson<CreateOrganizationRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let actor = caller.actor();
+    let org_id = path.into_inner().parse()?;
+    let ApiJson(body) = body;
+    let name = DisplayName::parse(&body.name).map_err(invalid("name"))?;
+    let org = run(&state, move |conn| {
+        service::organizations::rename(conn, &actor, &org_id, name)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(OrganizationView::from(org)))
 }
 
 /// Creates an organization (platform:admin).

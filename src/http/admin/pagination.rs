@@ -41,7 +41,9 @@ mod tests {
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
-    /// Items per page, 1–200 (default 50).
+    /// Items per page, 1–200 (default 50). (Read as text, so that a bad value gets this
+    /// API's problem answer.)
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
     limit: Option<String>,
     /// The `X-Next-Cursor` of the previous page.
     cursor: Option<String>,
