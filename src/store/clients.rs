@@ -343,12 +343,13 @@ pub fn delete(conn: &mut DbConnection, client_id: &str) -> QueryResult<usize> {
 }
 
 /// Records when clients last obtained a token (batched by the caller).
-pub fn set_last_used(
+/// `set_last_used` for many clients used at the same `at`, in one statement.
+pub fn set_last_used_many(
     conn: &mut DbConnection,
-    client_id: &str,
+    client_ids: &[String],
     at: NaiveDateTime,
 ) -> QueryResult<()> {
-    diesel::update(clients::table.find(client_id))
+    diesel::update(clients::table.filter(clients::id.eq_any(client_ids)))
         .filter(
             clients::last_used_at
                 .is_null()
