@@ -178,14 +178,7 @@ pub fn client(conn: &mut DbConnection, command: ClientAdmin, json: bool) -> Resu
                 name: None,
                 roles: Some(roles),
             };
-            let record = service::clients::update(
-                conn,
-                &OPERATOR,
-                &org_id(&org)?,
-                &client_id(&id)?,
-                update,
-            )?;
-            print_client(&ClientView::from(record), json)
+            update_client(conn, &org, &id, update, json)
         }
         ClientAdmin::Rename {
             org,
@@ -197,14 +190,7 @@ pub fn client(conn: &mut DbConnection, command: ClientAdmin, json: bool) -> Resu
                 name: Some(name),
                 roles: None,
             };
-            let record = service::clients::update(
-                conn,
-                &OPERATOR,
-                &org_id(&org)?,
-                &client_id(&id)?,
-                update,
-            )?;
-            print_client(&ClientView::from(record), json)
+            update_client(conn, &org, &id, update, json)
         }
         ClientAdmin::RevokeTokens { org, client_id: id } => {
             let record =
@@ -221,6 +207,17 @@ pub fn client(conn: &mut DbConnection, command: ClientAdmin, json: bool) -> Resu
             }
         }
     }
+}
+
+fn update_client(
+    conn: &mut DbConnection,
+    org: &str,
+    id: &str,
+    update: ClientUpdate,
+    json: bool,
+) -> Result<(), Error> {
+    let record = service::clients::update(conn, &OPERATOR, &org_id(org)?, &client_id(id)?, update)?;
+    print_client(&ClientView::from(record), json)
 }
 
 /// `client rotate`: a new secret, printed once (`client_id=` and `client_secret=` lines, or

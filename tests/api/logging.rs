@@ -9,6 +9,29 @@ use crate::common::{Backend, TestDatabase};
 use orgauth::domain::NewClientSecret;
 use serde_json::{Value, json};
 
+/// Sends SIGTERM, asserts a successful exit, and returns everything the server printed.
+fn stop_and_read_output(child: &mut std::process::Child) -> String {
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "exit status {status:?}");
+    let mut output = String::new();
+    for stream in [
+        child.stdout.take().map(|s| Box::new(s) as Box<dyn Read>),
+        child.stderr.take().map(|s| Box::new(s) as Box<dyn Read>),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        let mut stream = stream;
+        stream.read_to_string(&mut output).unwrap();
+    }
+    output
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_whole_session_logs_no_secret_or_token_and_sigterm_exits_cleanly() {
     let db = TestDatabase::create(Backend::Sqlite);
@@ -119,26 +142,7 @@ async fn a_whole_session_logs_no_secret_or_token_and_sigterm_exits_cleanly() {
     }
 
     // SIGTERM: a graceful, successful exit.
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let status = child.wait().unwrap();
-    assert!(status.success(), "exit status {status:?}");
-    let mut output = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut output)
-        .unwrap();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut output)
-        .unwrap();
+    let output = stop_and_read_output(&mut child);
 
     assert!(output.contains("POST /oauth/token 200"), "{output}");
     assert!(
@@ -210,25 +214,7 @@ async fn json_logs_are_one_object_per_line_with_the_request_id_echoed() {
         .to_owned();
     assert_eq!(generated.len(), 22, "a forged ID is replaced: {generated}");
 
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    assert!(child.wait().unwrap().success());
-    let mut output = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut output)
-        .unwrap();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut output)
-        .unwrap();
+    let output = stop_and_read_output(&mut child);
 
     // Every stderr/stdout line that is a log entry is one JSON object (stdout also carries
     // the bootstrap notice, which is not a log entry).
