@@ -21,6 +21,11 @@ pub struct Metrics {
     pub admin_requests: IntCounterVec,
     /// Every HTTP request by method (bounded), route pattern and status class (2xx…5xx).
     pub http_requests: IntCounterVec,
+    /// Seconds since the key that signs now was created.
+    pub signing_key_age: prometheus::Gauge,
+    /// Seconds since the change watcher last confirmed that no change made through another
+    /// instance was missed (-1: never); past `ORGAUTH_MAX_STALENESS_MS` the caches are bypassed.
+    pub change_confirmation_age: prometheus::Gauge,
     pub pool_connections: IntGauge,
     pub pool_idle_connections: IntGauge,
     pub pool_wait: Histogram,
@@ -75,6 +80,16 @@ impl Metrics {
         )
         .expect("valid metric");
         build_info.set(1);
+        let signing_key_age = prometheus::Gauge::new(
+            "signing_key_age_seconds",
+            "Seconds since the key that signs now was created",
+        )
+        .expect("valid metric");
+        let change_confirmation_age = prometheus::Gauge::new(
+            "change_confirmation_age_seconds",
+            "Seconds since this instance last confirmed it had every change (-1: never)",
+        )
+        .expect("valid metric");
         let pool_connections =
             IntGauge::new("db_pool_connections", "Open database connections").expect("valid");
         let pool_idle_connections =
@@ -94,6 +109,9 @@ impl Metrics {
             Box::new(admin_requests.clone()),
             Box::new(http_requests.clone()),
             Box::new(build_info),
+            Box::new(signing_key_age.clone()),
+            Box::new(change_confirmation_age.clone()),
+            Box::new(prometheus::process_collector::ProcessCollector::for_self()),
             Box::new(pool_connections.clone()),
             Box::new(pool_idle_connections.clone()),
             Box::new(pool_wait.clone()),
@@ -107,6 +125,8 @@ impl Metrics {
             secret_verifications,
             admin_requests,
             http_requests,
+            signing_key_age,
+            change_confirmation_age,
             pool_connections,
             pool_idle_connections,
             pool_wait,

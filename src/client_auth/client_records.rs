@@ -91,6 +91,11 @@ impl ClientRecords {
         self.fresh()
     }
 
+    /// How long ago the change watcher last confirmed nothing was missed.
+    pub fn confirmation_age(&self) -> Option<Duration> {
+        self.freshness.age()
+    }
+
     pub fn forget(&self, client_id: &str) {
         let mut entries = self.entries.write();
         self.epoch.fetch_add(1, Ordering::SeqCst);

@@ -333,6 +333,11 @@ impl ClientAuthenticator {
         })
     }
 
+    /// How long ago this instance last confirmed it had every change made elsewhere.
+    pub fn confirmation_age(&self) -> Option<Duration> {
+        self.clients.confirmation_age()
+    }
+
     /// What must hear about changes made through other instances (`store::changes::watch`).
     pub fn change_listener(&self) -> Arc<dyn store::changes::ChangeListener> {
         self.clients.clone()

@@ -47,6 +47,18 @@ async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     METRICS
         .pool_idle_connections
         .set(i64::from(pool.idle_connections));
+    let now = chrono::Utc::now().naive_utc();
+    let key = state.issuer.keys();
+    let signing = key.active_at(now);
+    METRICS
+        .signing_key_age
+        .set((now - signing.created).as_seconds_f64().max(0.0));
+    METRICS.change_confirmation_age.set(
+        state
+            .authenticator
+            .confirmation_age()
+            .map_or(-1.0, |age| age.as_secs_f64()),
+    );
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(METRICS.render())

@@ -68,6 +68,16 @@ impl Freshness {
         self.confirmed.fetch_max(nanos, Ordering::SeqCst);
     }
 
+    /// How long ago the latest confirmation was (`None`: never confirmed).
+    pub fn age(&self) -> Option<Duration> {
+        let confirmed = self.confirmed.load(Ordering::SeqCst);
+        (confirmed != 0).then(|| {
+            self.started
+                .elapsed()
+                .saturating_sub(Duration::from_nanos(confirmed))
+        })
+    }
+
     pub fn is_fresh(&self) -> bool {
         let confirmed = self.confirmed.load(Ordering::SeqCst);
         confirmed != 0

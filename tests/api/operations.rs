@@ -57,6 +57,14 @@ async fn health_readiness_and_metrics() {
         assert!(text.contains(needle), "missing {needle} in\n{text}");
     }
     assert!(!text.contains("oas_"), "no secret in metrics");
+    // The watcher confirms every ~100 ms: the confirmation is recent.
+    let age: f64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("orgauth_change_confirmation_age_seconds "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((0.0..1.0).contains(&age), "{age}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
