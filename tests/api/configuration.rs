@@ -179,3 +179,48 @@ fn config_check_prints_the_effective_settings_with_secrets_redacted() {
     }
     nothing_created(dir.path());
 }
+
+/// The README's configuration table and the settings the binary reads are the same list:
+/// every variable `config check` reports has a row, and every row names a variable it reports.
+#[test]
+fn the_readme_documents_exactly_the_settings_the_binary_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = orgauth_in(dir.path(), &["config", "check"], &[]);
+    assert!(out.status.success(), "{out:?}");
+    let reported: std::collections::BTreeSet<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_once('=').map(|(name, _)| name.to_owned()))
+        .collect();
+
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme.find("## Configuration").unwrap();
+    let end = start + readme[start..].find("\n## ").unwrap();
+    let rows: Vec<&str> = readme[start..end]
+        .lines()
+        .filter(|l| l.starts_with("| `"))
+        .collect();
+    let documented: std::collections::BTreeSet<String> = rows
+        .iter()
+        .flat_map(|row| {
+            let first_cell = row.split('|').nth(1).unwrap_or_default();
+            first_cell
+                .split('`')
+                .skip(1)
+                .step_by(2)
+                .filter(|name| name.starts_with("ORGAUTH_") || *name == "DATABASE_URL")
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert!(
+        reported.len() > 30 && documented.len() > 30,
+        "{reported:?} {documented:?}"
+    );
+    let undocumented: Vec<_> = reported.difference(&documented).collect();
+    let unknown: Vec<_> = documented.difference(&reported).collect();
+    assert!(
+        undocumented.is_empty() && unknown.is_empty(),
+        "read but not in the README table: {undocumented:?}; in the table but not read: {unknown:?}"
+    );
+}
