@@ -6,7 +6,7 @@ use std::time::Instant;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpMessage, HttpResponse, web};
 use serde_json::json;
 
 use crate::http::AppState;
@@ -80,6 +80,10 @@ fn method_label(method: &actix_web::http::Method) -> &'static str {
     }
 }
 
+/// The route pattern of a request, as the metrics label it (unmatched paths share one), kept
+/// for the request log.
+pub struct RouteLabel(pub String);
+
 /// The port of the operations listener (`ORGAUTH_OPS_BIND`), when there is one.
 #[derive(Clone, Copy)]
 pub struct OpsListener(pub Option<u16>);
@@ -145,5 +149,6 @@ pub async fn measure(
             .with_label_values(&[res.status().as_str()])
             .inc();
     }
+    res.request().extensions_mut().insert(RouteLabel(route));
     Ok(res)
 }

@@ -16,6 +16,7 @@ use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 
 use crate::domain::random_base62;
+use crate::http::ops::RouteLabel;
 use crate::http::{LoggedAddress, LoggedClient};
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -44,10 +45,15 @@ pub async fn log_request(
     if let Ok(value) = HeaderValue::from_str(&id) {
         res.headers_mut().insert(REQUEST_ID, value);
     }
+    if !log::log_enabled!(target: "orgauth::request", log::Level::Info) {
+        return Ok(res);
+    }
     let request = res.request();
+    // The route label `ops::measure` already looked up for this request.
     let route = request
-        .match_pattern()
-        .unwrap_or_else(|| "unmatched".to_owned());
+        .extensions()
+        .get::<RouteLabel>()
+        .map_or_else(|| "unmatched".to_owned(), |r| r.0.clone());
     let client = request
         .extensions()
         .get::<LoggedClient>()

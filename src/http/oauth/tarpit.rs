@@ -33,19 +33,23 @@ pub struct Tarpit {
     per_address: usize,
 }
 
-/// A held place of one address; given back on drop.
+/// A held place of one address (none counted when the address is unknown); given back on
+/// drop.
 struct AddressPlace<'a> {
     tarpit: &'a Tarpit,
-    address: IpAddr,
+    address: Option<IpAddr>,
 }
 
 impl Drop for AddressPlace<'_> {
     fn drop(&mut self) {
+        let Some(address) = self.address else {
+            return;
+        };
         let mut by_address = self.tarpit.by_address.lock();
-        if let Some(n) = by_address.get_mut(&self.address) {
+        if let Some(n) = by_address.get_mut(&address) {
             *n -= 1;
             if *n == 0 {
-                by_address.remove(&self.address);
+                by_address.remove(&address);
             }
         }
     }
@@ -68,20 +72,20 @@ impl Tarpit {
         }
     }
 
-    fn take_address_place(&self, address: Option<IpAddr>) -> Option<Option<AddressPlace<'_>>> {
-        let Some(address) = address.map(counted_address) else {
-            return Some(None);
-        };
-        let mut by_address = self.by_address.lock();
-        let n = by_address.entry(address).or_insert(0);
-        if *n >= self.per_address {
-            return None;
+    fn take_address_place(&self, address: Option<IpAddr>) -> Option<AddressPlace<'_>> {
+        let address = address.map(counted_address);
+        if let Some(address) = address {
+            let mut by_address = self.by_address.lock();
+            let n = by_address.entry(address).or_insert(0);
+            if *n >= self.per_address {
+                return None;
+            }
+            *n += 1;
         }
-        *n += 1;
-        Some(Some(AddressPlace {
+        Some(AddressPlace {
             tarpit: self,
             address,
-        }))
+        })
     }
 
     /// Waits out the delay if a place is free (the connection may then stay open); with
