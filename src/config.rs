@@ -47,6 +47,9 @@ pub struct Config {
     pub key_rotation_interval: Option<Duration>,
     pub signing_alg: SigningAlg,
     pub token_ttl: Duration,
+    /// The longest access-token lifetime this server may be configured with (24 h unless an
+    /// operator raises it deliberately).
+    pub token_ttl_max: Duration,
     /// Allowed `audience`/`resource` values; the first is the default `aud`.
     pub audiences: Vec<String>,
     pub pool_size: u32,
@@ -92,6 +95,7 @@ impl Config {
             key_rotation_interval: Some(Duration::from_secs(90 * 24 * 3600)),
             signing_alg: SigningAlg::Es256,
             token_ttl: Duration::from_secs(3600),
+            token_ttl_max: Duration::from_secs(24 * 3600),
             audiences: Vec::new(),
             pool_size: 10,
             db_timeout: Duration::from_millis(5000),
@@ -198,6 +202,25 @@ impl Config {
             Ok::<_, ConfigError>(Duration::from_secs(value))
         };
         const DAY: u64 = 24 * 3600;
+        let token_ttl_max = seconds(
+            "ORGAUTH_TOKEN_TTL_MAX_SECONDS",
+            d.token_ttl_max,
+            60,
+            30 * DAY,
+        )?;
+        let token_ttl = seconds(
+            "ORGAUTH_TOKEN_TTL_SECONDS",
+            d.token_ttl,
+            60,
+            token_ttl_max.as_secs(),
+        )
+        .map_err(|e| {
+            ConfigError(format!(
+                "{} (ORGAUTH_TOKEN_TTL_MAX_SECONDS, up to 2592000 = 30 days, raises the maximum \
+                 for an operator who means it: a leaked token stays valid that long)",
+                e.0
+            ))
+        })?;
         Ok(Self {
             database_url: match secret_var("DATABASE_URL")? {
                 Some(url) => DatabaseUrl::parse_setting(&url)
@@ -221,7 +244,8 @@ impl Config {
                 days => Some(Duration::from_secs(days.saturating_mul(24 * 3600))),
             },
             signing_alg,
-            token_ttl: seconds("ORGAUTH_TOKEN_TTL_SECONDS", d.token_ttl, 60, DAY)?,
+            token_ttl,
+            token_ttl_max,
             audiences,
             pool_size: bounded("ORGAUTH_DB_POOL_SIZE", d.pool_size, 1, 1000)?,
             db_timeout: millis("ORGAUTH_DB_TIMEOUT_MS", d.db_timeout, 1, 600_000)?,
@@ -339,6 +363,7 @@ impl Config {
             ),
             ("ORGAUTH_SIGNING_ALG", self.signing_alg.to_string()),
             ("ORGAUTH_TOKEN_TTL_SECONDS", secs(self.token_ttl)),
+            ("ORGAUTH_TOKEN_TTL_MAX_SECONDS", secs(self.token_ttl_max)),
             ("ORGAUTH_AUDIENCES", self.audiences.join(",")),
             ("ORGAUTH_DB_POOL_SIZE", self.pool_size.to_string()),
             ("ORGAUTH_DB_TIMEOUT_MS", ms(self.db_timeout)),

@@ -489,3 +489,87 @@ on_both_backends!(
         );
     }
 );
+
+/// Every example in the OpenAPI document validates against the schema it illustrates, and
+/// each object schema's property examples together make a valid instance of it: a client
+/// generated from the document, or a reader copying an example, gets something the server
+/// really sends or accepts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openapi_examples_validate_against_their_schemas() {
+    let s = spawn_app(Backend::Sqlite).await;
+    let doc: Value = s.get("/admin/v1/openapi.json").await.json().await.unwrap();
+
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    let mut check = |pointer: &str, example: &Value| {
+        let mut root = doc.clone();
+        root["$schema"] = json!("https://json-schema.org/draft/2020-12/schema");
+        root["$ref"] = json!(format!("#{pointer}"));
+        let validator = jsonschema::options()
+            .should_validate_formats(true)
+            .build(&root)
+            .unwrap_or_else(|e| panic!("{pointer}: {e}"));
+        for error in validator.iter_errors(example) {
+            failures.push(format!("{pointer}: {example} — {error}"));
+        }
+        checked += 1;
+    };
+
+    // Examples written on schemas, parameters and media types.
+    let mut stack = vec![(String::new(), &doc)];
+    while let Some((pointer, node)) = stack.pop() {
+        match node {
+            Value::Object(map) => {
+                if let Some(example) = map.get("example") {
+                    if map.contains_key("schema") {
+                        check(&format!("{pointer}/schema"), example);
+                    } else {
+                        check(&pointer, example);
+                    }
+                }
+                for (key, child) in map {
+                    if key != "example" && key != "examples" {
+                        let escaped = key.replace('~', "~0").replace('/', "~1");
+                        stack.push((format!("{pointer}/{escaped}"), child));
+                    }
+                }
+            }
+            Value::Array(items) => {
+                for (i, child) in items.iter().enumerate() {
+                    stack.push((format!("{pointer}/{i}"), child));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    // Each object schema, instantiated from its property examples.
+    let mut incomplete = Vec::new();
+    for (name, schema) in doc["components"]["schemas"].as_object().unwrap() {
+        let Some(properties) = schema["properties"].as_object() else {
+            continue;
+        };
+        let instance: serde_json::Map<String, Value> = properties
+            .iter()
+            .filter_map(|(p, s)| Some((p.clone(), s.get("example")?.clone())))
+            .collect();
+        let missing: Vec<&String> = properties
+            .keys()
+            .filter(|p| !instance.contains_key(*p))
+            .collect();
+        if missing.is_empty() {
+            check(
+                &format!("/components/schemas/{name}"),
+                &Value::Object(instance),
+            );
+        } else {
+            incomplete.push(format!("{name}: {missing:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+    assert!(
+        incomplete.is_empty(),
+        "properties without an example: {incomplete:#?}"
+    );
+    assert!(checked > 20, "only {checked} examples checked");
+}

@@ -64,6 +64,12 @@ fn each_bad_value_is_refused_naming_its_variable_and_nothing_is_created() {
             "9223372036854775807",
             "ORGAUTH_TOKEN_TTL_SECONDS=9223372036854775807 is out of bounds",
         ),
+        ("ORGAUTH_TOKEN_TTL_SECONDS", "172800", "raises the maximum"),
+        (
+            "ORGAUTH_TOKEN_TTL_MAX_SECONDS",
+            "2592001",
+            "ORGAUTH_TOKEN_TTL_MAX_SECONDS=2592001 is out of bounds",
+        ),
         (
             "ORGAUTH_TOKEN_TTL_SECONDS",
             "ten",
@@ -109,6 +115,29 @@ fn each_bad_value_is_refused_naming_its_variable_and_nothing_is_created() {
             nothing_created(dir.path());
         }
     }
+}
+
+#[test]
+fn a_token_lifetime_past_a_day_needs_the_maximum_raised_deliberately() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = orgauth_in(
+        dir.path(),
+        &["config", "check"],
+        &[
+            ("ORGAUTH_TOKEN_TTL_SECONDS", "172800"),
+            ("ORGAUTH_TOKEN_TTL_MAX_SECONDS", "172800"),
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        stdout.contains("ORGAUTH_TOKEN_TTL_SECONDS=172800\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("ORGAUTH_TOKEN_TTL_MAX_SECONDS=172800\n"),
+        "{stdout}"
+    );
 }
 
 #[test]

@@ -25,13 +25,18 @@ pub struct ClientView {
     /// The last four characters of the current secret.
     #[schema(example = "x7Qa")]
     pub secret_hint: String,
+    #[schema(example = "2026-11-27T09:30:00Z")]
     pub created_at: DateTime<Utc>,
+    #[schema(example = "2026-11-27T10:00:00Z")]
     pub updated_at: DateTime<Utc>,
+    #[schema(example = "2026-11-27T10:00:00Z")]
     pub secret_rotated_at: Option<DateTime<Utc>>,
     /// When the client last obtained a token (recorded at most once a minute).
+    #[schema(example = "2026-11-27T10:05:00Z")]
     pub last_used_at: Option<DateTime<Utc>>,
     /// Access tokens issued before this instant are revoked (set by revoke-tokens or a
     /// rotation with `revoke_tokens`).
+    #[schema(example = json!(null))]
     pub tokens_not_before: Option<DateTime<Utc>>,
 }
 
@@ -76,6 +81,7 @@ pub struct OrganizationView {
     pub id: String,
     #[schema(example = "Acme Payments")]
     pub name: String,
+    #[schema(example = "2026-11-27T09:30:00Z")]
     pub created_at: DateTime<Utc>,
 }
 
@@ -108,19 +114,24 @@ impl From<Role> for RoleView {
 
 #[derive(Serialize, ToSchema)]
 pub struct AuditEventView {
+    #[schema(example = "evt_3kQ9mZrT1bX2cV5nL8pW0y")]
     pub id: String,
+    #[schema(example = "org_Aoonxx5hGGFIh4LSlA3hQZ")]
     pub org_id: String,
     /// The client that acted, or `cli` / `bootstrap` for the operator.
+    #[schema(example = "SL1sZQeZj9wt0qgJIquRpvRz")]
     pub actor_client_id: String,
     /// `client.created`, `client.updated`, `client.secret_rotated`, `client.deleted`,
     /// `role.created`, `role.deleted` or `organization.created`.
     #[schema(example = "client.created")]
     pub action: String,
     /// The client ID, role name or organization ID acted upon.
+    #[schema(example = "pR4tYu8iO2aS6dF0gH3jK7lZ")]
     pub target: String,
     /// What changed; never a secret.
-    #[schema(value_type = Object)]
-    pub details: serde_json::Value,
+    #[schema(example = json!({"name": "billing-sync", "roles": ["billing:read"]}))]
+    pub details: serde_json::Map<String, serde_json::Value>,
+    #[schema(example = "2026-11-27T09:30:00Z")]
     pub created_at: DateTime<Utc>,
 }
 
@@ -150,8 +161,10 @@ pub struct CreateClientRequest {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateClientRequest {
+    #[schema(example = "billing-sync-v2")]
     pub name: Option<String>,
     /// Replaces the client's roles.
+    #[schema(example = json!(["billing:read", "billing:write"]))]
     pub roles: Option<Vec<String>>,
 }
 
