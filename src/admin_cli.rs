@@ -10,6 +10,8 @@ use orgauth::http::admin::views::{
 use orgauth::service::clients::{ClientUpdate, Rotation};
 use orgauth::service::{self, Actor};
 use orgauth::store::DbConnection;
+use orgauth::store::audit::AuditFilter;
+use orgauth::store::clients::ClientOrder;
 use serde::Serialize;
 
 type Error = Box<dyn std::error::Error>;
@@ -153,10 +155,19 @@ pub fn client(conn: &mut DbConnection, command: ClientAdmin, json: bool) -> Resu
             let org = org_id(&org)?;
             let mut after = None;
             loop {
-                let page = service::clients::list(conn, &OPERATOR, &org, after.clone(), PAGE)?;
+                let order = ClientOrder::CreatedAsc;
+                let (page, _) = service::clients::list(
+                    conn,
+                    &OPERATOR,
+                    &org,
+                    None,
+                    order,
+                    after.clone(),
+                    PAGE,
+                )?;
                 let full = page.len() as i64 == PAGE;
                 for record in page {
-                    after = Some((record.row.created_at, record.row.id.clone()));
+                    after = Some((order.key_of(&record.row), record.row.id.clone()));
                     print_client(&ClientView::from(record), json)?;
                 }
                 if !full {
@@ -281,17 +292,17 @@ pub fn role(conn: &mut DbConnection, command: RoleCommand, json: bool) -> Result
 pub fn audit(conn: &mut DbConnection, command: AuditCommand) -> Result<(), Error> {
     let AuditCommand::Export { org, since } = command;
     let org = org_id(&org)?;
-    let since = since.map(|t| t.naive_utc());
-    // Pages come newest first; collect what is wanted, then print oldest first.
+    let filter = AuditFilter {
+        since: since.map(|t| t.naive_utc()),
+        ..AuditFilter::default()
+    };
+    // Pages come newest first; collect them, then print oldest first.
     let mut events = Vec::new();
     let mut before = None;
-    'pages: loop {
-        let page = service::audit::page(conn, &OPERATOR, &org, before.clone(), PAGE)?;
+    loop {
+        let page = service::audit::page(conn, &OPERATOR, &org, &filter, before.clone(), PAGE)?;
         let full = page.len() as i64 == PAGE;
         for event in page {
-            if since.is_some_and(|since| event.created_at < since) {
-                break 'pages;
-            }
             before = Some((event.created_at, event.id.clone()));
             events.push(event);
         }

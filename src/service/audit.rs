@@ -2,7 +2,7 @@ use serde_json::Value;
 
 use super::{Actor, ServiceError};
 use crate::domain::{OrgId, random_base62};
-use crate::store::audit::{self, AuditEvent};
+use crate::store::audit::{self, AuditEvent, AuditFilter};
 use crate::store::{self, DbConnection};
 
 pub const CLIENT_CREATED: &str = "client.created";
@@ -23,8 +23,13 @@ pub fn record(
     actor: &Actor,
     action: &str,
     target: &str,
+    target_name: Option<&str>,
     details: Value,
 ) -> Result<(), ServiceError> {
+    let actor_name = match actor {
+        Actor::Operator(_) => None,
+        Actor::Client(caller) => store::clients::name_of(conn, &caller.client_id)?,
+    };
     audit::insert(
         conn,
         &AuditEvent {
@@ -35,6 +40,8 @@ pub fn record(
             target: target.to_owned(),
             details: details.to_string(),
             created_at: store::now(),
+            actor_name,
+            target_name: target_name.map(str::to_owned),
         },
     )?;
     Ok(())
@@ -45,9 +52,10 @@ pub fn page(
     conn: &mut DbConnection,
     actor: &Actor,
     org_id: &OrgId,
+    filter: &AuditFilter,
     before: Option<(chrono::NaiveDateTime, String)>,
     limit: i64,
 ) -> Result<Vec<AuditEvent>, ServiceError> {
     super::organizations::find_managed(conn, actor, org_id)?;
-    Ok(audit::page(conn, org_id.as_str(), before, limit)?)
+    Ok(audit::page(conn, org_id.as_str(), filter, before, limit)?)
 }

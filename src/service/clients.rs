@@ -1,11 +1,12 @@
 use std::time::Duration;
 
-use chrono::NaiveDateTime;
 use serde_json::json;
 
 use super::{Actor, ServiceError, audit};
 use crate::domain::{ClientId, DisplayName, NewClientSecret, OrgId, RoleSet, SecretHasher};
-use crate::store::clients::{self, ClientRow, SecretRotation};
+use crate::store::clients::{
+    self, ClientFilter, ClientKey, ClientOrder, ClientRow, SecretRotation,
+};
 use crate::store::{self, DbConnection, changes, roles};
 
 /// The longest grace period a rotation may give the outgoing secret: one week.
@@ -87,6 +88,7 @@ pub fn create(
             actor,
             audit::CLIENT_CREATED,
             &row.id,
+            Some(&row.name),
             json!({"name": row.name, "roles": roles.as_slice()}),
         )
     })?;
@@ -107,25 +109,34 @@ pub fn get(
     load(conn, org_id, client_id)
 }
 
-/// One page of an organization's clients, oldest first.
+/// One page of an organization's clients matching a search, in the asked order, and how many
+/// match in all.
 pub fn list(
     conn: &mut DbConnection,
     actor: &Actor,
     org_id: &OrgId,
-    after: Option<(NaiveDateTime, String)>,
+    search: Option<&str>,
+    order: ClientOrder,
+    after: Option<(ClientKey, String)>,
     limit: i64,
-) -> Result<Vec<ClientRecord>, ServiceError> {
+) -> Result<(Vec<ClientRecord>, i64), ServiceError> {
     super::organizations::find_managed(conn, actor, org_id)?;
-    let rows = clients::page(conn, org_id.as_str(), after, limit)?;
+    let filter = ClientFilter {
+        org_id: org_id.as_str(),
+        search,
+    };
+    let rows = clients::page(conn, &filter, order, after, limit)?;
+    let total = clients::count_matching(conn, &filter)?;
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
     let mut roles = clients::roles_of_many(conn, &ids)?;
-    Ok(rows
+    let records = rows
         .into_iter()
         .map(|row| ClientRecord {
             roles: RoleSet::from_stored(roles.remove(&row.id).unwrap_or_default()),
             row,
         })
-        .collect())
+        .collect();
+    Ok((records, total))
 }
 
 pub struct ClientUpdate {
@@ -166,6 +177,10 @@ pub fn update(
             actor,
             audit::CLIENT_UPDATED,
             client_id.as_str(),
+            Some(
+                name.as_ref()
+                    .map_or(before.row.name.as_str(), |n| n.as_str()),
+            ),
             changes.into(),
         )?;
         load(conn, org_id, client_id)
@@ -238,6 +253,7 @@ pub fn rotate_secret(
             actor,
             audit::CLIENT_SECRET_ROTATED,
             client_id.as_str(),
+            Some(&before.row.name),
             json!({
                 "grace_period_seconds": grace.as_secs(),
                 "secret_hint": hint,
@@ -258,7 +274,7 @@ pub fn revoke_tokens(
     client_id: &ClientId,
 ) -> Result<ClientRecord, ServiceError> {
     store::write_transaction(conn, |conn| {
-        lock_for_change(conn, actor, org_id, client_id)?;
+        let before = lock_for_change(conn, actor, org_id, client_id)?;
         let now = store::now();
         let cutoff = now + TOKEN_CUTOFF_MARGIN;
         clients::set_tokens_not_before(conn, client_id.as_str(), cutoff, now)?;
@@ -269,6 +285,7 @@ pub fn revoke_tokens(
             actor,
             audit::CLIENT_TOKENS_REVOKED,
             client_id.as_str(),
+            Some(&before.row.name),
             json!({"tokens_not_before": cutoff.and_utc().to_rfc3339()}),
         )?;
         load(conn, org_id, client_id)
@@ -291,6 +308,7 @@ pub fn delete(
             actor,
             audit::CLIENT_DELETED,
             client_id.as_str(),
+            Some(&before.row.name),
             json!({"name": before.row.name, "roles": before.roles.as_slice()}),
         )
     })

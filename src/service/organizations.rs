@@ -38,6 +38,7 @@ pub fn create_with_id(
             actor,
             audit::ORGANIZATION_CREATED,
             &org.id,
+            Some(&org.name),
             json!({"name": org.name}),
         )
     })?;
@@ -82,6 +83,7 @@ pub fn rename(
             actor,
             audit::ORGANIZATION_RENAMED,
             &before.id,
+            Some(&name),
             json!({"name": {"from": before.name, "to": name}}),
         )?;
         Ok(Organization { name, ..before })

@@ -46,6 +46,7 @@ pub fn create(
                 actor,
                 audit::ROLE_CREATED,
                 &role.name,
+                Some(&role.name),
                 json!({"description": role.description}),
             )?;
         }
@@ -76,7 +77,15 @@ pub fn delete(conn: &mut DbConnection, actor: &Actor, name: &str) -> Result<(), 
         }
         roles::delete(conn, name)?;
         if let Some(org) = actor.home_org() {
-            audit::record(conn, org, actor, audit::ROLE_DELETED, name, json!({}))?;
+            audit::record(
+                conn,
+                org,
+                actor,
+                audit::ROLE_DELETED,
+                name,
+                Some(name),
+                json!({}),
+            )?;
         }
         Ok(())
     })

@@ -15,6 +15,21 @@ pub struct AuditEvent {
     /// JSON object text.
     pub details: String,
     pub created_at: NaiveDateTime,
+    /// The acting client's name when it acted (`None` for the operator and older events).
+    pub actor_name: Option<String>,
+    /// The name the target had (client, organization or role).
+    pub target_name: Option<String>,
+}
+
+/// Which events a page holds; every field narrows it.
+#[derive(Default)]
+pub struct AuditFilter {
+    pub action: Option<String>,
+    pub target: Option<String>,
+    /// Inclusive.
+    pub since: Option<NaiveDateTime>,
+    /// Exclusive.
+    pub until: Option<NaiveDateTime>,
 }
 
 pub fn insert(conn: &mut DbConnection, event: &AuditEvent) -> QueryResult<()> {
@@ -28,6 +43,7 @@ pub fn insert(conn: &mut DbConnection, event: &AuditEvent) -> QueryResult<()> {
 pub fn page(
     conn: &mut DbConnection,
     org_id: &str,
+    filter: &AuditFilter,
     before: Option<(NaiveDateTime, String)>,
     limit: i64,
 ) -> QueryResult<Vec<AuditEvent>> {
@@ -37,6 +53,18 @@ pub fn page(
         .order((audit_events::created_at.desc(), audit_events::id.desc()))
         .limit(limit)
         .into_boxed();
+    if let Some(action) = &filter.action {
+        query = query.filter(audit_events::action.eq(action.clone()));
+    }
+    if let Some(target) = &filter.target {
+        query = query.filter(audit_events::target.eq(target.clone()));
+    }
+    if let Some(since) = filter.since {
+        query = query.filter(audit_events::created_at.ge(since));
+    }
+    if let Some(until) = filter.until {
+        query = query.filter(audit_events::created_at.lt(until));
+    }
     if let Some((at, id)) = before {
         query = query.filter(
             audit_events::created_at

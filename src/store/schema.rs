@@ -9,6 +9,8 @@ diesel::table! {
         target -> Text,
         details -> Text,
         created_at -> Timestamp,
+        actor_name -> Nullable<Text>,
+        target_name -> Nullable<Text>,
     }
 }
 

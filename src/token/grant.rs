@@ -31,6 +31,11 @@ impl Audiences {
         }
     }
 
+    /// The configured audiences, the default first (empty: `aud` is the issuer).
+    pub fn configured(&self) -> &[String] {
+        &self.configured
+    }
+
     /// The requested audience if allowed; without a request, the first configured audience,
     /// or the issuer when none is configured (RFC 9068 requires an `aud`).
     pub fn resolve(&self, requested: Option<&str>) -> Result<&str, GrantError> {

@@ -8,6 +8,7 @@ mod common;
 mod admin_api;
 mod admin_clients;
 mod admin_hardening;
+mod admin_lists;
 mod admin_security;
 mod admin_tokens;
 mod bootstrap;

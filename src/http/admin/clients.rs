@@ -3,6 +3,7 @@ use std::time::Duration;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 
 use super::auth::AdminCaller;
+use super::client_list::{self, ClientListQuery, ClientListRequest};
 use super::json::{ApiJson, read_limited};
 use super::pagination::{Page, PageQuery};
 use super::paths::{ClientPath, OrgPath, invalid};
@@ -18,13 +19,14 @@ use crate::domain::{DisplayName, RoleSet};
 use crate::http::AppState;
 use crate::service::{self, clients::ClientUpdate, clients::NewClient, clients::Rotation};
 
-/// The organization's clients, oldest first, paginated. Secrets are never listed; the hint
-/// tells them apart.
+/// The organization's clients, oldest first unless `sort` says otherwise, paginated, optionally
+/// searched. Secrets are never listed; the hint tells them apart.
 #[utoipa::path(
     tag = "clients",
-    params(OrgPath, PageQuery),
+    params(OrgPath, PageQuery, ClientListQuery),
     responses(
         (status = 200, body = [ClientView], headers(
+            ("X-Total-Count" = i64, description = "How many clients match the search in all"),
             ("X-Next-Cursor" = String, description = "Cursor of the next page, absent on the last"),
             ("Link" = String, description = "RFC 8288 rel=\"next\" link"),
         )),
@@ -37,20 +39,31 @@ pub async fn list_clients(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<OrgPath>,
-    query: web::Query<PageQuery>,
+    page: web::Query<PageQuery>,
+    list: web::Query<ClientListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let actor = caller.actor();
     let org_id = path.into_inner().parse()?;
-    let page = query.parse()?;
-    let limit = page.limit;
-    let clients = run(&state, move |conn| {
-        service::clients::list(conn, &actor, &org_id, page.after, limit + 1)
+    let (limit, cursor) = page.parse_raw()?;
+    let ClientListRequest { search, order } = list.parse()?;
+    let after = cursor
+        .map(|cursor| client_list::decode(order, cursor))
+        .transpose()?;
+    let (clients, total) = run(&state, move |conn| {
+        service::clients::list(
+            conn,
+            &actor,
+            &org_id,
+            search.as_deref(),
+            order,
+            after,
+            limit + 1,
+        )
     })
     .await?;
-    Ok(
-        Page::from_rows(clients, limit, |c| (c.row.created_at, c.row.id.clone()))
-            .respond::<ClientView>(&req, limit),
-    )
+    let mut page = Page::with_cursor(clients, limit, |c| client_list::encode(order, &c.row));
+    page.total = Some(total);
+    Ok(page.respond::<ClientView>(&req, limit))
 }
 
 /// Creates a client; the response carries its secret, the only time it is shown.

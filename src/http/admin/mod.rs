@@ -5,6 +5,7 @@
 
 mod audit;
 mod auth;
+mod client_list;
 mod clients;
 mod json;
 mod organizations;
@@ -13,6 +14,7 @@ mod paths;
 pub mod problem;
 mod responses;
 mod roles;
+mod settings;
 pub mod views;
 
 use actix_web::middleware::ErrorHandlers;
@@ -42,6 +44,7 @@ use crate::store::DbConnection;
         (name = "roles", description = "The role catalog"),
         (name = "organizations", description = "Organizations"),
         (name = "audit", description = "Audit log"),
+        (name = "settings", description = "What applications need to get tokens"),
     )
 )]
 struct AdminApiDoc;
@@ -72,7 +75,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(roles::list_roles)
             .service(roles::create_role)
             .service(roles::delete_role)
+            .service(settings::get_settings)
             .service(organizations::list_organizations)
+            .service(organizations::get_organization)
             .service(organizations::create_organization)
             .service(organizations::rename_organization)
             .service(clients::list_clients)

@@ -46,6 +46,30 @@ pub async fn list_organizations(
     )
 }
 
+/// One organization: its own, for an org admin; any, for a platform admin.
+#[utoipa::path(
+    tag = "organizations",
+    params(OrgPath),
+    responses(
+        (status = 200, body = OrganizationView),
+        CommonProblems, NotFoundProblem,
+    )
+)]
+#[get("/organizations/{org_id}")]
+pub async fn get_organization(
+    caller: AdminCaller,
+    state: web::Data<AppState>,
+    path: web::Path<OrgPath>,
+) -> Result<HttpResponse, ApiError> {
+    let actor = caller.actor();
+    let org_id = path.into_inner().parse()?;
+    let org = run(&state, move |conn| {
+        service::organizations::find_managed(conn, &actor, &org_id)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(OrganizationView::from(org)))
+}
+
 /// Renames an organization (platform:admin).
 #[utoipa::path(
     tag = "organizations",

@@ -55,20 +55,32 @@ pub struct PageRequest {
 }
 
 impl PageQuery {
+    /// The limit alone, and the cursor as sent, for lists whose cursors are not timestamps.
+    pub fn parse_raw(&self) -> Result<(i64, Option<&str>), ApiError> {
+        let limit = parse_limit(self.limit.as_deref())?;
+        Ok((limit, self.cursor.as_deref()))
+    }
+}
+
+fn parse_limit(limit: Option<&str>) -> Result<i64, ApiError> {
+    match limit {
+        None => Ok(DEFAULT_LIMIT),
+        Some(s) => s
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (1..=MAX_LIMIT).contains(n))
+            .ok_or_else(|| {
+                ApiError::bad_request(
+                    Some("limit".into()),
+                    format!("limit must be an integer from 1 to {MAX_LIMIT}"),
+                )
+            }),
+    }
+}
+
+impl PageQuery {
     pub fn parse(&self) -> Result<PageRequest, ApiError> {
-        let limit = match &self.limit {
-            None => DEFAULT_LIMIT,
-            Some(s) => s
-                .parse::<i64>()
-                .ok()
-                .filter(|n| (1..=MAX_LIMIT).contains(n))
-                .ok_or_else(|| {
-                    ApiError::bad_request(
-                        Some("limit".into()),
-                        format!("limit must be an integer from 1 to {MAX_LIMIT}"),
-                    )
-                })?,
-        };
+        let limit = parse_limit(self.limit.as_deref())?;
         let after = self
             .cursor
             .as_deref()
@@ -91,7 +103,7 @@ pub fn encode_cursor(at: NaiveDateTime, id: &str) -> String {
 
 /// The cursor's position, if it is one this server could have issued: a timestamp between
 /// 1970 and 9999 (both backends store those) and an ID of the shape our IDs have.
-fn decode_cursor(cursor: &str) -> Option<(NaiveDateTime, String)> {
+pub fn decode_cursor(cursor: &str) -> Option<(NaiveDateTime, String)> {
     let raw = String::from_utf8(URL_SAFE_NO_PAD.decode(cursor).ok()?).ok()?;
     let (micros, id) = raw.split_once('.')?;
     let at = DateTime::from_timestamp_micros(micros.parse().ok()?)?;
@@ -106,42 +118,56 @@ fn decode_cursor(cursor: &str) -> Option<(NaiveDateTime, String)> {
 pub struct Page<T> {
     pub items: Vec<T>,
     pub next_cursor: Option<String>,
+    /// How many items match in all (sent as `X-Total-Count`), where the list counts them.
+    pub total: Option<i64>,
 }
 
 impl<T> Page<T> {
+    /// A page ordered by (timestamp, id), the cursor `key` of its last row.
     pub fn from_rows(
-        mut rows: Vec<T>,
+        rows: Vec<T>,
         limit: i64,
         key: impl Fn(&T) -> (NaiveDateTime, String),
     ) -> Self {
+        Self::with_cursor(rows, limit, |row| {
+            let (at, id) = key(row);
+            encode_cursor(at, &id)
+        })
+    }
+
+    /// A page whose next cursor is `cursor_of` its last row.
+    pub fn with_cursor(mut rows: Vec<T>, limit: i64, cursor_of: impl Fn(&T) -> String) -> Self {
         let more = rows.len() as i64 > limit;
         rows.truncate(limit as usize);
-        let next_cursor = more
-            .then(|| {
-                rows.last().map(|last| {
-                    let (at, id) = key(last);
-                    encode_cursor(at, &id)
-                })
-            })
-            .flatten();
+        let next_cursor = more.then(|| rows.last().map(&cursor_of)).flatten();
         Self {
             items: rows,
             next_cursor,
+            total: None,
         }
     }
 
-    /// `200` with the items as a JSON array of views, and the pagination headers.
+    /// `200` with the items as a JSON array of views, and the pagination headers. The `Link`
+    /// keeps the request's other parameters (search, sort, filters).
     pub fn respond<V: Serialize + From<T>>(self, req: &HttpRequest, limit: i64) -> HttpResponse {
         let mut res = HttpResponse::Ok();
         if let Some(cursor) = &self.next_cursor {
             res.insert_header(("X-Next-Cursor", cursor.as_str()));
+            let mut next = form_urlencoded::Serializer::new(String::new());
+            for (name, value) in form_urlencoded::parse(req.query_string().as_bytes()) {
+                if name != "cursor" && name != "limit" {
+                    next.append_pair(&name, &value);
+                }
+            }
+            next.append_pair("limit", &limit.to_string());
+            next.append_pair("cursor", cursor);
             res.insert_header((
                 "Link",
-                format!(
-                    "<{}?limit={limit}&cursor={cursor}>; rel=\"next\"",
-                    req.path()
-                ),
+                format!("<{}?{}>; rel=\"next\"", req.path(), next.finish()),
             ));
+        }
+        if let Some(total) = self.total {
+            res.insert_header(("X-Total-Count", total.to_string()));
         }
         res.json(self.items.into_iter().map(V::from).collect::<Vec<_>>())
     }

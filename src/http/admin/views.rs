@@ -31,6 +31,10 @@ pub struct ClientView {
     pub updated_at: DateTime<Utc>,
     #[schema(example = "2026-11-27T10:00:00Z")]
     pub secret_rotated_at: Option<DateTime<Utc>>,
+    /// Until when the secret replaced by the last rotation keeps working (its grace period);
+    /// null when there is none or it has ended.
+    #[schema(example = "2026-11-27T11:00:00Z")]
+    pub previous_secret_expires_at: Option<DateTime<Utc>>,
     /// When the client last obtained a token (recorded at most once a minute).
     #[schema(example = "2026-11-27T10:05:00Z")]
     pub last_used_at: Option<DateTime<Utc>>,
@@ -50,6 +54,13 @@ impl From<ClientRecord> for ClientView {
             created_at: utc(c.row.created_at),
             updated_at: utc(c.row.updated_at),
             secret_rotated_at: c.row.secret_rotated_at.map(utc),
+            previous_secret_expires_at: c
+                .row
+                .previous_secret_expires_at
+                .filter(|until| {
+                    c.row.previous_secret_hash.is_some() && *until > crate::store::now()
+                })
+                .map(utc),
             last_used_at: c.row.last_used_at.map(utc),
             tokens_not_before: c.row.tokens_not_before.map(utc),
         }
@@ -121,6 +132,10 @@ pub struct AuditEventView {
     /// The client that acted, or `cli` / `bootstrap` for the operator.
     #[schema(example = "SL1sZQeZj9wt0qgJIquRpvRz")]
     pub actor_client_id: String,
+    /// The acting client's name when it acted; null for the operator and for events recorded
+    /// before orgauth kept names.
+    #[schema(example = "console operator")]
+    pub actor_name: Option<String>,
     /// `client.created`, `client.updated`, `client.secret_rotated`, `client.deleted`,
     /// `role.created`, `role.deleted` or `organization.created`.
     #[schema(example = "client.created")]
@@ -128,6 +143,10 @@ pub struct AuditEventView {
     /// The client ID, role name or organization ID acted upon.
     #[schema(example = "pR4tYu8iO2aS6dF0gH3jK7lZ")]
     pub target: String,
+    /// The target's name when the event happened (so a deleted client still reads well); null
+    /// for events recorded before orgauth kept names.
+    #[schema(example = "billing-sync")]
+    pub target_name: Option<String>,
     /// What changed; never a secret.
     #[schema(example = json!({"name": "billing-sync", "roles": ["billing:read"]}))]
     pub details: serde_json::Map<String, serde_json::Value>,
@@ -145,6 +164,8 @@ impl From<AuditEvent> for AuditEventView {
             action: e.action,
             target: e.target,
             created_at: utc(e.created_at),
+            actor_name: e.actor_name,
+            target_name: e.target_name,
         }
     }
 }
