@@ -83,10 +83,8 @@ impl ClientListQuery {
 /// The cursor after `row` under `order`.
 pub fn encode(order: ClientOrder, row: &ClientRow) -> String {
     let key = order.key_of(row);
-    if order == ClientOrder::CreatedAsc {
-        if let ClientKey::At(at) = key {
-            return encode_cursor(at, &row.id);
-        }
+    if let (ClientOrder::CreatedAsc, ClientKey::At(at)) = (order, &key) {
+        return encode_cursor(*at, &row.id);
     }
     let key = match key {
         ClientKey::At(at) => serde_json::json!(at.and_utc().timestamp_micros()),
