@@ -7,6 +7,7 @@ use orgauth::domain::{ClientId, DisplayName, OrgId, RoleSet, SecretHasher};
 use orgauth::http::admin::views::{
     AuditEventView, ClientView, ClientWithSecretView, OrganizationView, RoleView,
 };
+use orgauth::service::client_settings::ClientSettings;
 use orgauth::service::clients::{ClientUpdate, Rotation};
 use orgauth::service::{self, Actor};
 use orgauth::store::DbConnection;
@@ -49,6 +50,22 @@ pub enum ClientAdmin {
         org: String,
         client_id: String,
         name: String,
+    },
+    /// Change a client's description, token lifetime, or disable / enable it.
+    Set {
+        #[arg(long)]
+        org: String,
+        client_id: String,
+        #[arg(long)]
+        description: Option<String>,
+        /// Seconds (60 to the server's lifetime), or `server` for the server's.
+        #[arg(long)]
+        token_ttl: Option<String>,
+        /// Refuse every credential and token of the client (reversible with --enable).
+        #[arg(long, conflicts_with = "enable")]
+        disable: bool,
+        #[arg(long)]
+        enable: bool,
     },
     /// Revoke every token issued to the client so far (its secret keeps working).
     RevokeTokens {
@@ -149,7 +166,12 @@ pub fn org_rename(conn: &mut DbConnection, org: &str, name: &str, json: bool) ->
     print_org(org.into(), json)
 }
 
-pub fn client(conn: &mut DbConnection, command: ClientAdmin, json: bool) -> Result<(), Error> {
+pub fn client(
+    conn: &mut DbConnection,
+    command: ClientAdmin,
+    server_token_ttl: std::time::Duration,
+    json: bool,
+) -> Result<(), Error> {
     match command {
         ClientAdmin::List { org } => {
             let org = org_id(&org)?;
@@ -188,6 +210,7 @@ pub fn client(conn: &mut DbConnection, command: ClientAdmin, json: bool) -> Resu
             let update = ClientUpdate {
                 name: None,
                 roles: Some(roles),
+                settings: ClientSettings::default(),
             };
             update_client(conn, &org, &id, update, json)
         }
@@ -200,6 +223,34 @@ pub fn client(conn: &mut DbConnection, command: ClientAdmin, json: bool) -> Resu
             let update = ClientUpdate {
                 name: Some(name),
                 roles: None,
+                settings: ClientSettings::default(),
+            };
+            update_client(conn, &org, &id, update, json)
+        }
+        ClientAdmin::Set {
+            org,
+            client_id: id,
+            description,
+            token_ttl,
+            disable,
+            enable,
+        } => {
+            let token_ttl_seconds = match token_ttl.as_deref() {
+                None => None,
+                Some("server") => Some(None),
+                Some(s) => Some(Some(s.parse::<i64>().map_err(|_| {
+                    format!("--token-ttl: {s:?} is neither a number of seconds nor `server`")
+                })?)),
+            };
+            let update = ClientUpdate {
+                name: None,
+                roles: None,
+                settings: ClientSettings {
+                    description,
+                    disabled: (disable || enable).then_some(disable),
+                    token_ttl_seconds,
+                    server_token_ttl,
+                },
             };
             update_client(conn, &org, &id, update, json)
         }

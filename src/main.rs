@@ -162,7 +162,7 @@ fn run(command: Command, config: Config, json: bool) -> Result<(), Error> {
             admin_cli::org_rename(&mut connection(&config)?, &org_id, &name, json)
         }
         Command::Client(ClientCommand::Admin(command)) => {
-            admin_cli::client(&mut connection(&config)?, command, json)
+            admin_cli::client(&mut connection(&config)?, command, config.token_ttl, json)
         }
         Command::Role(command) => admin_cli::role(&mut connection(&config)?, command, json),
         Command::Audit(command) => admin_cli::audit(&mut connection(&config)?, command),
@@ -207,6 +207,8 @@ fn run(command: Command, config: Config, json: bool) -> Result<(), Error> {
                     roles: RoleSet::parse(&roles).map_err(|e| format!("--role: {e}"))?,
                     id: None,
                     secret: None,
+                    settings: Default::default(),
+                    secret_expires_at: None,
                 },
             )?;
             let view = orgauth::http::admin::views::ClientWithSecretView::from(created);
@@ -228,6 +230,7 @@ fn run(command: Command, config: Config, json: bool) -> Result<(), Error> {
             let rotation = Rotation {
                 grace: std::time::Duration::from_secs(grace),
                 revoke_tokens,
+                secret_expires_at: None,
             };
             admin_cli::rotate(
                 &mut connection(&config)?,

@@ -138,6 +138,9 @@ mod tests {
             previous_secret: None,
             roles: Default::default(),
             tokens_not_before: None,
+            disabled: false,
+            token_ttl_seconds: None,
+            secret_expires_at: None,
         })
     }
 

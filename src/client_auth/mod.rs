@@ -65,6 +65,14 @@ impl AuthenticatedClient {
 
     /// Right after an admin revoked this client's tokens, how long to wait so that the next
     /// token's `iat` is past the cut-off second (at most a second, once per revocation).
+    /// The client's own token lifetime, if it has one.
+    pub fn token_ttl(&self) -> Option<Duration> {
+        self.0
+            .token_ttl_seconds
+            .and_then(|s| u64::try_from(s).ok())
+            .map(Duration::from_secs)
+    }
+
     pub fn token_wait(&self) -> Option<Duration> {
         self.0.token_wait(chrono::Utc::now())
     }
@@ -75,6 +83,9 @@ pub enum AuthFailure {
     /// Unknown client or wrong secret, indistinguishably.
     #[error("client authentication failed")]
     Rejected,
+    /// The secret is right, but the client may not authenticate now.
+    #[error("{0}")]
+    Refused(&'static str),
     #[error("too many failed attempts")]
     RateLimited { retry_after: Duration },
     #[error("too many secret verifications in flight")]
@@ -153,7 +164,7 @@ impl ClientAuthenticator {
                 .secret_verifications
                 .with_label_values(&["cache"])
                 .inc();
-            return Ok(authenticated(creds));
+            return admitted(creds, now);
         }
 
         // Single flight: concurrent requests presenting the same secret for the same client
@@ -176,7 +187,7 @@ impl ClientAuthenticator {
             }
         }
         match outcome {
-            Outcome::Verified(creds) => Ok(authenticated(creds)),
+            Outcome::Verified(creds) => admitted(creds, now),
             Outcome::Rejected => Err(AuthFailure::Rejected),
             Outcome::RateLimited(retry_after) => Err(AuthFailure::RateLimited { retry_after }),
             Outcome::Overloaded => Err(AuthFailure::Overloaded),
@@ -362,4 +373,15 @@ fn accepts(creds: &ClientCredentials, hash: &str, now: chrono::NaiveDateTime) ->
 
 fn authenticated(creds: Arc<ClientCredentials>) -> AuthenticatedClient {
     AuthenticatedClient(creds)
+}
+
+/// A client whose secret matched, unless it is disabled or that secret has expired.
+fn admitted(
+    creds: Arc<ClientCredentials>,
+    now: chrono::NaiveDateTime,
+) -> Result<AuthenticatedClient, AuthFailure> {
+    match creds.refusal(now) {
+        Some(reason) => Err(AuthFailure::Refused(reason)),
+        None => Ok(authenticated(creds)),
+    }
 }

@@ -9,11 +9,14 @@ pub const CLIENT_CREATED: &str = "client.created";
 pub const CLIENT_UPDATED: &str = "client.updated";
 pub const CLIENT_SECRET_ROTATED: &str = "client.secret_rotated";
 pub const CLIENT_DELETED: &str = "client.deleted";
+pub const CLIENT_DISABLED: &str = "client.disabled";
+pub const CLIENT_ENABLED: &str = "client.enabled";
 pub const CLIENT_TOKENS_REVOKED: &str = "client.tokens_revoked";
 pub const ROLE_CREATED: &str = "role.created";
 pub const ROLE_DELETED: &str = "role.deleted";
 pub const ORGANIZATION_CREATED: &str = "organization.created";
 pub const ORGANIZATION_RENAMED: &str = "organization.renamed";
+pub const ORGANIZATION_UPDATED: &str = "organization.updated";
 
 /// Appends an event; call it inside the transaction of the change it records. `details` must
 /// never hold a secret.

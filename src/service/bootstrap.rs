@@ -58,6 +58,8 @@ fn create_if_empty(
             roles,
             id: client_id,
             secret: client_secret.map(NewClientSecret::from),
+            settings: Default::default(),
+            secret_expires_at: None,
         },
     )?;
     Ok(Some(Bootstrapped {

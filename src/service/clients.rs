@@ -1,7 +1,9 @@
 use std::time::Duration;
 
+use chrono::NaiveDateTime;
 use serde_json::json;
 
+use super::client_settings::{ClientSettings, secret_expiry};
 use super::{Actor, ServiceError, audit};
 use crate::domain::{ClientId, DisplayName, NewClientSecret, OrgId, RoleSet, SecretHasher};
 use crate::store::clients::{
@@ -32,6 +34,9 @@ pub struct NewClient {
     /// Set only for the bootstrap client taken from the environment.
     pub id: Option<ClientId>,
     pub secret: Option<NewClientSecret>,
+    pub settings: ClientSettings,
+    /// When the secret stops working (within the organization's maximum).
+    pub secret_expires_at: Option<NaiveDateTime>,
 }
 
 /// A created or rotated client and its secret: the one place the plaintext leaves the server.
@@ -52,9 +57,13 @@ pub fn create(
         roles,
         id,
         secret,
+        settings,
+        secret_expires_at,
     } = new;
-    super::organizations::find_managed(conn, actor, &org_id)?;
+    let org = super::organizations::find_managed(conn, actor, &org_id)?;
     check_assignable(conn, actor, &roles)?;
+    let settings = settings.validated()?;
+    let secret_expires_at = secret_expiry(&org, secret_expires_at, store::now())?;
 
     // argon2 before the transaction: no lock is held while hashing.
     let secret = secret.unwrap_or_else(NewClientSecret::generate);
@@ -73,6 +82,10 @@ pub fn create(
         secret_rotated_at: None,
         last_used_at: None,
         tokens_not_before: None,
+        description: settings.description.unwrap_or_default(),
+        disabled: settings.disabled.unwrap_or(false),
+        token_ttl_seconds: settings.token_ttl_seconds.flatten(),
+        secret_expires_at,
     };
     store::write_transaction(conn, |conn| {
         if clients::find_credentials(conn, &row.id)?.is_some() {
@@ -89,7 +102,12 @@ pub fn create(
             audit::CLIENT_CREATED,
             &row.id,
             Some(&row.name),
-            json!({"name": row.name, "roles": roles.as_slice()}),
+            json!({
+                "name": row.name,
+                "roles": roles.as_slice(),
+                "disabled": row.disabled,
+                "client_secret_expires_at": row.secret_expires_at.map(|t| t.and_utc().to_rfc3339()),
+            }),
         )
     })?;
     Ok(ClientWithSecret {
@@ -143,6 +161,7 @@ pub struct ClientUpdate {
     pub name: Option<DisplayName>,
     /// Replaces the whole set.
     pub roles: Option<RoleSet>,
+    pub settings: ClientSettings,
 }
 
 pub fn update(
@@ -152,10 +171,18 @@ pub fn update(
     client_id: &ClientId,
     update: ClientUpdate,
 ) -> Result<ClientRecord, ServiceError> {
-    let ClientUpdate { name, roles } = update;
-    if name.is_none() && roles.is_none() {
-        return Err(ServiceError::invalid("name", "send name, roles or both"));
+    let ClientUpdate {
+        name,
+        roles,
+        settings,
+    } = update;
+    if name.is_none() && roles.is_none() && settings.is_empty() {
+        return Err(ServiceError::invalid(
+            "name",
+            "send at least one of name, roles, description, disabled, token_ttl_seconds",
+        ));
     }
+    let settings = settings.validated()?;
     store::write_transaction(conn, |conn| {
         let before = lock_for_change(conn, actor, org_id, client_id)?;
         let now = store::now();
@@ -170,19 +197,46 @@ pub fn update(
             changes.insert("roles".into(), json!(roles.as_slice()));
             changes.insert("previous_roles".into(), json!(before.roles.as_slice()));
         }
+        if let Some(description) = &settings.description {
+            clients::set_description(conn, client_id.as_str(), description, now)?;
+            changes.insert("description".into(), json!(description));
+        }
+        if let Some(ttl) = settings.token_ttl_seconds {
+            clients::set_token_ttl(conn, client_id.as_str(), ttl, now)?;
+            changes.insert("token_ttl_seconds".into(), json!(ttl));
+        }
+        let target_name = name
+            .as_ref()
+            .map_or(before.row.name.as_str(), |n| n.as_str());
+        if !changes.is_empty() {
+            audit::record(
+                conn,
+                org_id.as_str(),
+                actor,
+                audit::CLIENT_UPDATED,
+                client_id.as_str(),
+                Some(target_name),
+                changes.into(),
+            )?;
+        }
+        if let Some(disabled) = settings.disabled.filter(|d| *d != before.row.disabled) {
+            clients::set_disabled(conn, client_id.as_str(), disabled, now)?;
+            let action = if disabled {
+                audit::CLIENT_DISABLED
+            } else {
+                audit::CLIENT_ENABLED
+            };
+            audit::record(
+                conn,
+                org_id.as_str(),
+                actor,
+                action,
+                client_id.as_str(),
+                Some(target_name),
+                json!({}),
+            )?;
+        }
         changes::record_change(conn, client_id.as_str())?;
-        audit::record(
-            conn,
-            org_id.as_str(),
-            actor,
-            audit::CLIENT_UPDATED,
-            client_id.as_str(),
-            Some(
-                name.as_ref()
-                    .map_or(before.row.name.as_str(), |n| n.as_str()),
-            ),
-            changes.into(),
-        )?;
         load(conn, org_id, client_id)
     })
 }
@@ -192,6 +246,8 @@ pub struct Rotation {
     pub grace: Duration,
     /// Also revoke every token issued to the client so far.
     pub revoke_tokens: bool,
+    /// When the new secret stops working (within the organization's maximum).
+    pub secret_expires_at: Option<NaiveDateTime>,
 }
 
 /// Gives the client a new secret. Without a grace period the old one stops working at once;
@@ -220,13 +276,17 @@ pub fn rotate_secret(
     }
     // Fail fast (and without hashing) for an unknown or untouchable client.
     authorize_change(&get(conn, actor, org_id, client_id)?, actor)?;
+    let org = super::organizations::find_managed(conn, actor, org_id)?;
+    let secret_expires_at = secret_expiry(&org, rotation.secret_expires_at, store::now())?;
     let secret = NewClientSecret::generate();
     let hash = hasher.hash(secret.secret());
     let hint = secret.secret().hint();
     let client = store::write_transaction(conn, |conn| {
         let before = lock_for_change(conn, actor, org_id, client_id)?;
         let now = store::now();
-        let grace_until = now + chrono::Duration::from_std(grace).unwrap_or_default();
+        // The outgoing secret works until the grace period ends, never past its own expiry.
+        let grace_until = (now + chrono::Duration::from_std(grace).unwrap_or_default())
+            .min(before.row.secret_expires_at.unwrap_or(NaiveDateTime::MAX));
         let previous = (!grace.is_zero()).then_some((before.row.secret_hash.as_str(), grace_until));
         clients::rotate_secret(
             conn,
@@ -235,6 +295,7 @@ pub fn rotate_secret(
                 secret_hash: &hash,
                 secret_hint: &hint,
                 previous,
+                expires_at: secret_expires_at,
                 now,
             },
         )?;
@@ -258,6 +319,7 @@ pub fn rotate_secret(
                 "grace_period_seconds": grace.as_secs(),
                 "secret_hint": hint,
                 "revoke_tokens": rotation.revoke_tokens,
+                "client_secret_expires_at": secret_expires_at.map(|t| t.and_utc().to_rfc3339()),
             }),
         )?;
         load(conn, org_id, client_id)

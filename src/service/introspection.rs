@@ -19,7 +19,8 @@ pub enum Standing {
     /// Not revoked, the client exists and has not had its tokens revoked since: the client as
     /// it is now.
     Live(Arc<ClientCredentials>),
-    /// Revoked by `jti`, or issued before the client's tokens were revoked.
+    /// Revoked by `jti`, issued before the client's tokens were revoked, or its client is
+    /// disabled.
     Revoked,
     /// Its client was deleted.
     ClientGone,
@@ -35,6 +36,7 @@ pub fn judge(
         _ if jti_revoked => Standing::Revoked,
         None => Standing::ClientGone,
         Some(client) if client.revokes_token_issued_at(claims.iat) => Standing::Revoked,
+        Some(client) if client.disabled => Standing::Revoked,
         Some(client) => Standing::Live(client),
     }
 }

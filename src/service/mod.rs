@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod bootstrap;
+pub mod client_settings;
 pub mod clients;
 pub mod introspection;
 pub mod organizations;

@@ -29,6 +29,7 @@ pub fn create_with_id(
         id: id.as_str().to_owned(),
         name: name.into_inner(),
         created_at: store::now(),
+        max_secret_lifetime_seconds: None,
     };
     store::write_transaction(conn, |conn| {
         organizations::insert(conn, &org)?;
@@ -87,6 +88,53 @@ pub fn rename(
             json!({"name": {"from": before.name, "to": name}}),
         )?;
         Ok(Organization { name, ..before })
+    })
+}
+
+/// The longest maximum secret lifetime an organization may set: ten years.
+pub const MAX_SECRET_LIFETIME_SECONDS: i64 = 10 * 365 * 24 * 3600;
+
+/// Sets or clears (`None`) the longest a client secret of the organization may live
+/// (platform:admin). Secrets already issued keep their expiry; new ones follow it.
+pub fn set_max_secret_lifetime(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    org_id: &OrgId,
+    seconds: Option<i64>,
+) -> Result<Organization, ServiceError> {
+    if !actor.is_platform_admin() {
+        return Err(ServiceError::Forbidden(
+            "setting an organization's maximum secret lifetime needs platform:admin".into(),
+        ));
+    }
+    if seconds.is_some_and(|s| !(3600..=MAX_SECRET_LIFETIME_SECONDS).contains(&s)) {
+        return Err(ServiceError::invalid(
+            "max_secret_lifetime_seconds",
+            format!(
+                "must be from 3600 (an hour) to {MAX_SECRET_LIFETIME_SECONDS} (ten years), or null"
+            ),
+        ));
+    }
+    store::write_transaction(conn, |conn| {
+        let before = organizations::find(conn, org_id.as_str())?
+            .ok_or(ServiceError::NotFound("organization"))?;
+        organizations::set_max_secret_lifetime(conn, org_id.as_str(), seconds)?;
+        audit::record(
+            conn,
+            &before.id,
+            actor,
+            audit::ORGANIZATION_UPDATED,
+            &before.id,
+            Some(&before.name),
+            json!({
+                "max_secret_lifetime_seconds": seconds,
+                "previous_max_secret_lifetime_seconds": before.max_secret_lifetime_seconds,
+            }),
+        )?;
+        Ok(Organization {
+            max_secret_lifetime_seconds: seconds,
+            ..before
+        })
     })
 }
 

@@ -22,6 +22,13 @@ pub struct ClientRow {
     pub last_used_at: Option<NaiveDateTime>,
     /// Tokens issued before this instant are revoked.
     pub tokens_not_before: Option<NaiveDateTime>,
+    pub description: String,
+    /// Refuses every credential and token of the client while set.
+    pub disabled: bool,
+    /// The client's own token lifetime (at most the server's); `None`: the server's.
+    pub token_ttl_seconds: Option<i64>,
+    /// When the current secret stops working; `None`: never.
+    pub secret_expires_at: Option<NaiveDateTime>,
 }
 
 /// What the token endpoint needs to authenticate a client and fill its token.
@@ -34,9 +41,58 @@ pub struct ClientCredentials {
     pub roles: RoleSet,
     /// Tokens issued before this instant are revoked.
     pub tokens_not_before: Option<NaiveDateTime>,
+    pub disabled: bool,
+    pub token_ttl_seconds: Option<i64>,
+    pub secret_expires_at: Option<NaiveDateTime>,
+}
+
+/// The columns `ClientCredentials` is built from.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = clients)]
+struct CredentialRow {
+    id: String,
+    org_id: String,
+    secret_hash: String,
+    previous_secret_hash: Option<String>,
+    previous_secret_expires_at: Option<NaiveDateTime>,
+    tokens_not_before: Option<NaiveDateTime>,
+    disabled: bool,
+    token_ttl_seconds: Option<i64>,
+    secret_expires_at: Option<NaiveDateTime>,
+    last_used_at: Option<NaiveDateTime>,
+}
+
+impl CredentialRow {
+    fn into_credentials(self, roles: Vec<String>) -> ClientCredentials {
+        ClientCredentials {
+            id: self.id,
+            org_id: self.org_id,
+            secret_hash: self.secret_hash,
+            previous_secret: self
+                .previous_secret_hash
+                .zip(self.previous_secret_expires_at),
+            roles: RoleSet::from_stored(roles),
+            tokens_not_before: self.tokens_not_before,
+            disabled: self.disabled,
+            token_ttl_seconds: self.token_ttl_seconds,
+            secret_expires_at: self.secret_expires_at,
+        }
+    }
 }
 
 impl ClientCredentials {
+    /// Why the client may not get a token even with the right secret, if it may not.
+    pub fn refusal(&self, now: NaiveDateTime) -> Option<&'static str> {
+        if self.disabled {
+            return Some("the client is disabled");
+        }
+        None.or_else(|| {
+            self.secret_expires_at
+                .filter(|at| now >= *at)
+                .map(|_| "the client secret has expired")
+        })
+    }
+
     /// Whether a token of this client issued at `iat` (whole seconds) is revoked by its
     /// `tokens_not_before` cut-off (set a little ahead of the revocation: see
     /// `service::clients::TOKEN_CUTOFF_MARGIN`). `iat` has no sub-second part, so the whole
@@ -90,36 +146,16 @@ pub fn find_credentials(
     conn: &mut DbConnection,
     client_id: &str,
 ) -> QueryResult<Option<ClientCredentials>> {
-    type Row = (
-        String,
-        String,
-        Option<String>,
-        Option<NaiveDateTime>,
-        Option<NaiveDateTime>,
-    );
-    let row: Option<Row> = clients::table
+    let row: Option<CredentialRow> = clients::table
         .find(client_id)
-        .select((
-            clients::org_id,
-            clients::secret_hash,
-            clients::previous_secret_hash,
-            clients::previous_secret_expires_at,
-            clients::tokens_not_before,
-        ))
+        .select(CredentialRow::as_select())
         .first(conn)
         .optional()?;
-    let Some((org_id, secret_hash, previous_hash, previous_expires, tokens_not_before)) = row
-    else {
+    let Some(row) = row else {
         return Ok(None);
     };
-    Ok(Some(ClientCredentials {
-        id: client_id.to_owned(),
-        org_id,
-        secret_hash,
-        previous_secret: previous_hash.zip(previous_expires),
-        roles: RoleSet::from_stored(roles_of(conn, client_id)?),
-        tokens_not_before,
-    }))
+    let roles = roles_of(conn, client_id)?;
+    Ok(Some(row.into_credentials(roles)))
 }
 
 /// The credentials of up to `limit` clients, the most recently used first, each with whether
@@ -129,25 +165,8 @@ pub fn recently_used_credentials(
     conn: &mut DbConnection,
     limit: i64,
 ) -> QueryResult<Vec<(ClientCredentials, bool)>> {
-    type Row = (
-        String,
-        String,
-        String,
-        Option<String>,
-        Option<NaiveDateTime>,
-        Option<NaiveDateTime>,
-        Option<NaiveDateTime>,
-    );
-    let rows: Vec<Row> = clients::table
-        .select((
-            clients::id,
-            clients::org_id,
-            clients::secret_hash,
-            clients::previous_secret_hash,
-            clients::previous_secret_expires_at,
-            clients::tokens_not_before,
-            clients::last_used_at,
-        ))
+    let rows: Vec<CredentialRow> = clients::table
+        .select(CredentialRow::as_select())
         // Never-used clients last, on both backends (they sort NULLs differently).
         .order((
             clients::last_used_at.is_null().asc(),
@@ -156,25 +175,19 @@ pub fn recently_used_credentials(
         ))
         .limit(limit)
         .load(conn)?;
-    let mut credentials = Vec::with_capacity(rows.len());
+    let mut roles = std::collections::HashMap::new();
     for chunk in rows.chunks(1000) {
-        let ids: Vec<String> = chunk.iter().map(|row| row.0.clone()).collect();
-        let mut roles = roles_of_many(conn, &ids)?;
-        for (id, org_id, secret_hash, previous_hash, previous_expires, tokens_not_before, used) in
-            chunk.iter().cloned()
-        {
-            let creds = ClientCredentials {
-                roles: RoleSet::from_stored(roles.remove(&id).unwrap_or_default()),
-                id,
-                org_id,
-                secret_hash,
-                previous_secret: previous_hash.zip(previous_expires),
-                tokens_not_before,
-            };
-            credentials.push((creds, used.is_some()));
-        }
+        let ids: Vec<String> = chunk.iter().map(|row| row.id.clone()).collect();
+        roles.extend(roles_of_many(conn, &ids)?);
     }
-    Ok(credentials)
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let used = row.last_used_at.is_some();
+            let row_roles = roles.remove(&row.id).unwrap_or_default();
+            (row.into_credentials(row_roles), used)
+        })
+        .collect())
 }
 
 /// The client's name, if it exists.
@@ -353,6 +366,45 @@ pub fn roles_of_many(
     Ok(map)
 }
 
+pub fn set_description(
+    conn: &mut DbConnection,
+    client_id: &str,
+    description: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(clients::table.find(client_id))
+        .set((
+            clients::description.eq(description),
+            clients::updated_at.eq(now),
+        ))
+        .execute(conn)
+}
+
+pub fn set_disabled(
+    conn: &mut DbConnection,
+    client_id: &str,
+    disabled: bool,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(clients::table.find(client_id))
+        .set((clients::disabled.eq(disabled), clients::updated_at.eq(now)))
+        .execute(conn)
+}
+
+pub fn set_token_ttl(
+    conn: &mut DbConnection,
+    client_id: &str,
+    ttl_seconds: Option<i64>,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(clients::table.find(client_id))
+        .set((
+            clients::token_ttl_seconds.eq(ttl_seconds),
+            clients::updated_at.eq(now),
+        ))
+        .execute(conn)
+}
+
 pub fn set_name(
     conn: &mut DbConnection,
     client_id: &str,
@@ -393,6 +445,8 @@ pub struct SecretRotation<'a> {
     pub secret_hint: &'a str,
     /// The outgoing hash and when it stops working, or `None` to end it at once.
     pub previous: Option<(&'a str, NaiveDateTime)>,
+    /// When the new secret stops working.
+    pub expires_at: Option<NaiveDateTime>,
     pub now: NaiveDateTime,
 }
 
@@ -407,6 +461,7 @@ pub fn rotate_secret(
             clients::secret_hint.eq(rotation.secret_hint),
             clients::previous_secret_hash.eq(rotation.previous.map(|p| p.0)),
             clients::previous_secret_expires_at.eq(rotation.previous.map(|p| p.1)),
+            clients::secret_expires_at.eq(rotation.expires_at),
             clients::secret_rotated_at.eq(Some(rotation.now)),
             clients::updated_at.eq(rotation.now),
         ))

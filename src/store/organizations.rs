@@ -10,6 +10,8 @@ pub struct Organization {
     pub id: String,
     pub name: String,
     pub created_at: NaiveDateTime,
+    /// The longest a client secret of this organization may live; `None`: no limit.
+    pub max_secret_lifetime_seconds: Option<i64>,
 }
 
 pub fn insert(conn: &mut DbConnection, org: &Organization) -> QueryResult<()> {
@@ -54,6 +56,17 @@ pub fn page(
 pub fn rename(conn: &mut DbConnection, id: &str, name: &str) -> QueryResult<bool> {
     diesel::update(organizations::table.find(id))
         .set(organizations::name.eq(name))
+        .execute(conn)
+        .map(|n| n == 1)
+}
+
+pub fn set_max_secret_lifetime(
+    conn: &mut DbConnection,
+    id: &str,
+    seconds: Option<i64>,
+) -> QueryResult<bool> {
+    diesel::update(organizations::table.find(id))
+        .set(organizations::max_secret_lifetime_seconds.eq(seconds))
         .execute(conn)
         .map(|n| n == 1)
 }

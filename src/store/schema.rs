@@ -50,6 +50,10 @@ diesel::table! {
         secret_rotated_at -> Nullable<Timestamp>,
         last_used_at -> Nullable<Timestamp>,
         tokens_not_before -> Nullable<Timestamp>,
+        description -> Text,
+        disabled -> Bool,
+        token_ttl_seconds -> Nullable<BigInt>,
+        secret_expires_at -> Nullable<Timestamp>,
     }
 }
 
@@ -58,6 +62,7 @@ diesel::table! {
         id -> Text,
         name -> Text,
         created_at -> Timestamp,
+        max_secret_lifetime_seconds -> Nullable<BigInt>,
     }
 }
 

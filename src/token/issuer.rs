@@ -115,11 +115,23 @@ impl TokenIssuer {
         audience: &str,
         roles: &[String],
     ) -> IssuedToken {
+        self.issue_for(client_id, org_id, audience, roles, None)
+    }
+
+    /// `issue` with the client's own lifetime, never longer than the server's.
+    pub fn issue_for(
+        &self,
+        client_id: &str,
+        org_id: &str,
+        audience: &str,
+        roles: &[String],
+        client_ttl: Option<Duration>,
+    ) -> IssuedToken {
         let keys = self.keys();
         let at = chrono::Utc::now();
         let key = keys.active_at(at.naive_utc());
         let now = at.timestamp();
-        let ttl = self.ttl.as_secs();
+        let ttl = client_ttl.map_or(self.ttl, |t| t.min(self.ttl)).as_secs();
         let jti = random_base62(22);
         let scope = roles.join(" ");
         let claims = ClaimsRef {

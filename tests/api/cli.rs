@@ -363,6 +363,48 @@ on_both_backends!(
         cli.ok(&["client", "rename", "--org", &org, &id, "billing-sync-2"]);
         let got = json(cli.ok(&["client", "get", "--org", &org, &id, "--json"]));
         assert_eq!(got["name"], "billing-sync-2");
+        let set = json(cli.ok(&[
+            "client",
+            "set",
+            "--org",
+            &org,
+            &id,
+            "--description",
+            "Nightly export",
+            "--token-ttl",
+            "600",
+            "--disable",
+            "--json",
+        ]));
+        assert_eq!(
+            (
+                &set["description"],
+                &set["token_ttl_seconds"],
+                &set["disabled"]
+            ),
+            (
+                &serde_json::json!("Nightly export"),
+                &serde_json::json!(600),
+                &serde_json::json!(true)
+            )
+        );
+        let set = json(cli.ok(&[
+            "client",
+            "set",
+            "--org",
+            &org,
+            &id,
+            "--token-ttl",
+            "server",
+            "--enable",
+            "--json",
+        ]));
+        assert_eq!(
+            (&set["token_ttl_seconds"], &set["disabled"]),
+            (&serde_json::Value::Null, &serde_json::json!(false))
+        );
+        let (ok, _, err) = cli.run(&["client", "set", "--org", &org, &id, "--token-ttl", "999999"]);
+        assert!(!ok && err.contains("token_ttl_seconds"), "{err}");
         let rotated = json(cli.ok(&[
             "client", "rotate", "--org", &org, &id, "--grace", "600", "--json",
         ]));
@@ -399,6 +441,10 @@ on_both_backends!(
                 "client.created",
                 "client.updated",
                 "client.updated",
+                "client.updated",
+                "client.disabled",
+                "client.updated",
+                "client.enabled",
                 "client.secret_rotated",
                 "client.tokens_revoked",
                 "client.deleted",

@@ -147,6 +147,10 @@ mod tests {
             secret_rotated_at: None,
             last_used_at: last_used.map(at),
             tokens_not_before: None,
+            description: String::new(),
+            disabled: false,
+            token_ttl_seconds: None,
+            secret_expires_at: None,
         }
     }
 

@@ -12,12 +12,15 @@ use super::responses::{
     BodyProblems, CommonProblems, ConflictProblem, NotFoundProblem, QueryProblems,
 };
 use super::run;
+use super::views::ClientSettingsRequest;
 use super::views::{
     ClientView, ClientWithSecretView, CreateClientRequest, RotateSecretRequest, UpdateClientRequest,
 };
 use crate::domain::{DisplayName, RoleSet};
 use crate::http::AppState;
+use crate::service::client_settings::ClientSettings;
 use crate::service::{self, clients::ClientUpdate, clients::NewClient, clients::Rotation};
+use crate::store;
 
 /// The organization's clients, oldest first unless `sort` says otherwise, paginated, optionally
 /// searched. Secrets are never listed; the hint tells them apart.
@@ -66,6 +69,43 @@ pub async fn list_clients(
     Ok(page.respond::<ClientView>(&req, limit))
 }
 
+/// The settings as sent, checked for what only the API knows: the authentication methods
+/// this release offers.
+fn client_settings(
+    sent: ClientSettingsRequest,
+    state: &AppState,
+) -> Result<ClientSettings, ApiError> {
+    let unavailable = |field: &str| {
+        ApiError::unprocessable(
+            field,
+            "private_key_jwt (jwks, jwks_uri) is not available in this release; clients \
+             authenticate with client_secret_basic or client_secret_post",
+        )
+    };
+    match sent.token_endpoint_auth_method.as_deref() {
+        None | Some("client_secret_basic" | "client_secret_post") => {}
+        Some("private_key_jwt") => return Err(unavailable("token_endpoint_auth_method")),
+        Some(_) => {
+            return Err(ApiError::unprocessable(
+                "token_endpoint_auth_method",
+                "must be client_secret_basic or client_secret_post",
+            ));
+        }
+    }
+    if sent.jwks.is_some() {
+        return Err(unavailable("jwks"));
+    }
+    if sent.jwks_uri.is_some() {
+        return Err(unavailable("jwks_uri"));
+    }
+    Ok(ClientSettings {
+        description: sent.description,
+        disabled: sent.disabled,
+        token_ttl_seconds: sent.token_ttl_seconds,
+        server_token_ttl: state.issuer.ttl(),
+    })
+}
+
 /// Creates a client; the response carries its secret, the only time it is shown.
 #[utoipa::path(
     tag = "clients",
@@ -85,9 +125,13 @@ pub async fn create_client(
 ) -> Result<HttpResponse, ApiError> {
     let actor = caller.actor();
     let org_id = path.into_inner().parse()?;
-    let ApiJson(body) = body;
+    let ApiJson(mut body) = body;
     let name = DisplayName::parse(&body.name).map_err(invalid("name"))?;
     let roles = RoleSet::parse(&body.roles).map_err(invalid("roles"))?;
+    let settings = client_settings(body.take_settings(), &state)?;
+    let secret_expires_at = body
+        .client_secret_expires_at
+        .map(|t| store::truncate_to_micros(t.naive_utc()));
     let hasher = state.hasher.clone();
     let created = run(&state, move |conn| {
         service::clients::create(
@@ -100,6 +144,8 @@ pub async fn create_client(
                 roles,
                 id: None,
                 secret: None,
+                settings,
+                secret_expires_at,
             },
         )
     })
@@ -157,14 +203,25 @@ pub async fn update_client(
 ) -> Result<HttpResponse, ApiError> {
     let actor = caller.actor();
     let (org_id, client_id) = path.into_inner().parse()?;
-    let ApiJson(body) = body;
+    let ApiJson(mut body) = body;
+    let settings = client_settings(body.take_settings(), &state)?;
     let name = body.name.as_deref().map(DisplayName::parse).transpose();
     let name = name.map_err(invalid("name"))?;
     let roles = body.roles.as_deref().map(RoleSet::parse).transpose();
     let roles = roles.map_err(invalid("roles"))?;
     let id = client_id.clone();
     let client = run(&state, move |conn| {
-        service::clients::update(conn, &actor, &org_id, &id, ClientUpdate { name, roles })
+        service::clients::update(
+            conn,
+            &actor,
+            &org_id,
+            &id,
+            ClientUpdate {
+                name,
+                roles,
+                settings,
+            },
+        )
     })
     .await?;
     state.authenticator.forget(client_id.as_str());
@@ -197,6 +254,9 @@ pub async fn rotate_secret(
     let rotation = Rotation {
         grace: Duration::from_secs(request.grace_period_seconds.unwrap_or(0)),
         revoke_tokens: request.revoke_tokens.unwrap_or(false),
+        secret_expires_at: request
+            .client_secret_expires_at
+            .map(|t| store::truncate_to_micros(t.naive_utc())),
     };
     let hasher = state.hasher.clone();
     let id = client_id.clone();

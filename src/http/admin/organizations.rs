@@ -9,10 +9,11 @@ use super::responses::{
     BodyProblems, CommonProblems, ConflictProblem, NotFoundProblem, QueryProblems,
 };
 use super::run;
-use super::views::{CreateOrganizationRequest, OrganizationView};
+use super::views::{CreateOrganizationRequest, OrganizationView, UpdateOrganizationRequest};
 use crate::domain::DisplayName;
 use crate::http::AppState;
 use crate::service;
+use crate::store;
 
 /// The organizations, oldest first, paginated like the clients list (platform:admin).
 #[utoipa::path(
@@ -70,11 +71,11 @@ pub async fn get_organization(
     Ok(HttpResponse::Ok().json(OrganizationView::from(org)))
 }
 
-/// Renames an organization (platform:admin).
+/// Renames an organization and/or sets its maximum client-secret lifetime (platform:admin).
 #[utoipa::path(
     tag = "organizations",
     params(OrgPath),
-    request_body = CreateOrganizationRequest,
+    request_body = UpdateOrganizationRequest,
     responses(
         (status = 200, body = OrganizationView),
         CommonProblems, NotFoundProblem, BodyProblems,
@@ -85,14 +86,34 @@ pub async fn rename_organization(
     caller: AdminCaller,
     state: web::Data<AppState>,
     path: web::Path<OrgPath>,
-    body: ApiJson<CreateOrganizationRequest>,
+    body: ApiJson<UpdateOrganizationRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let actor = caller.actor();
     let org_id = path.into_inner().parse()?;
     let ApiJson(body) = body;
-    let name = DisplayName::parse(&body.name).map_err(invalid("name"))?;
+    let name = body.name.as_deref().map(DisplayName::parse).transpose();
+    let name = name.map_err(invalid("name"))?;
+    if name.is_none() && body.max_secret_lifetime_seconds.is_none() {
+        return Err(ApiError::unprocessable(
+            "name",
+            "send name, max_secret_lifetime_seconds or both",
+        ));
+    }
+    let max = body.max_secret_lifetime_seconds;
+    // Both changes in one transaction: both or neither.
     let org = run(&state, move |conn| {
-        service::organizations::rename(conn, &actor, &org_id, name)
+        store::write_transaction(conn, |conn| {
+            let mut org = None;
+            if let Some(name) = name {
+                org = Some(service::organizations::rename(conn, &actor, &org_id, name)?);
+            }
+            if let Some(max) = max {
+                org = Some(service::organizations::set_max_secret_lifetime(
+                    conn, &actor, &org_id, max,
+                )?);
+            }
+            org.ok_or(service::ServiceError::NotFound("organization"))
+        })
     })
     .await?;
     Ok(HttpResponse::Ok().json(OrganizationView::from(org)))

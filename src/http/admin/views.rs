@@ -14,6 +14,8 @@ fn utc(t: NaiveDateTime) -> DateTime<Utc> {
     t.and_utc()
 }
 
+pub const CLIENT_SECRET_BASIC: &str = "client_secret_basic";
+
 #[derive(Serialize, ToSchema)]
 pub struct ClientView {
     #[schema(example = "SL1sZQeZj9wt0qgJIquRpvRz")]
@@ -38,6 +40,21 @@ pub struct ClientView {
     /// When the client last obtained a token (recorded at most once a minute).
     #[schema(example = "2026-11-27T10:05:00Z")]
     pub last_used_at: Option<DateTime<Utc>>,
+    /// When the current secret stops working; null: never.
+    #[schema(example = "2027-02-25T09:30:00Z")]
+    pub client_secret_expires_at: Option<DateTime<Utc>>,
+    /// How the client authenticates at the token endpoint (RFC 7591): `client_secret_basic`
+    /// (HTTP Basic, and `client_secret_post` is accepted too).
+    #[schema(example = "client_secret_basic")]
+    pub token_endpoint_auth_method: &'static str,
+    /// While true, every credential of the client is refused and its tokens are inactive.
+    #[schema(example = false)]
+    pub disabled: bool,
+    /// The client's own access-token lifetime; null: the server's.
+    #[schema(example = 900)]
+    pub token_ttl_seconds: Option<i64>,
+    #[schema(example = "Nightly invoice export")]
+    pub description: String,
     /// Access tokens issued before this instant are revoked (set by revoke-tokens or a
     /// rotation with `revoke_tokens`).
     #[schema(example = json!(null))]
@@ -63,6 +80,11 @@ impl From<ClientRecord> for ClientView {
                 .map(utc),
             last_used_at: c.row.last_used_at.map(utc),
             tokens_not_before: c.row.tokens_not_before.map(utc),
+            client_secret_expires_at: c.row.secret_expires_at.map(utc),
+            token_endpoint_auth_method: CLIENT_SECRET_BASIC,
+            disabled: c.row.disabled,
+            token_ttl_seconds: c.row.token_ttl_seconds,
+            description: c.row.description,
         }
     }
 }
@@ -94,6 +116,10 @@ pub struct OrganizationView {
     pub name: String,
     #[schema(example = "2026-11-27T09:30:00Z")]
     pub created_at: DateTime<Utc>,
+    /// The longest a client secret of this organization may live (a new secret's
+    /// `client_secret_expires_at` defaults to it); null: no limit.
+    #[schema(example = 7776000)]
+    pub max_secret_lifetime_seconds: Option<i64>,
 }
 
 impl From<Organization> for OrganizationView {
@@ -102,6 +128,7 @@ impl From<Organization> for OrganizationView {
             id: o.id,
             name: o.name,
             created_at: utc(o.created_at),
+            max_secret_lifetime_seconds: o.max_secret_lifetime_seconds,
         }
     }
 }
@@ -177,6 +204,65 @@ pub struct CreateClientRequest {
     pub name: String,
     #[schema(example = json!(["billing:read"]))]
     pub roles: Vec<String>,
+    #[schema(example = "Nightly invoice export")]
+    pub description: Option<String>,
+    #[schema(example = false)]
+    pub disabled: Option<bool>,
+    /// 60 to the server's token lifetime; null returns to the server's.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<i64>, example = 900)]
+    pub token_ttl_seconds: Option<Option<i64>>,
+    /// `client_secret_basic` or `client_secret_post` (both are accepted either way).
+    #[schema(example = "client_secret_basic")]
+    pub token_endpoint_auth_method: Option<String>,
+    /// Public keys for `private_key_jwt` (not available in this release: refused).
+    #[schema(example = json!({"keys": []}))]
+    pub jwks: Option<serde_json::Map<String, serde_json::Value>>,
+    /// A key set URL for `private_key_jwt` (not available in this release: refused).
+    #[schema(example = json!(null))]
+    pub jwks_uri: Option<String>,
+    /// When the secret stops working (RFC 3339); default: the organization's maximum secret
+    /// lifetime from now, or never.
+    #[schema(example = "2027-02-25T09:30:00Z")]
+    pub client_secret_expires_at: Option<DateTime<Utc>>,
+}
+
+/// The settings create and update share, as sent.
+pub struct ClientSettingsRequest {
+    pub description: Option<String>,
+    pub disabled: Option<bool>,
+    pub token_ttl_seconds: Option<Option<i64>>,
+    pub token_endpoint_auth_method: Option<String>,
+    pub jwks: Option<serde_json::Map<String, serde_json::Value>>,
+    pub jwks_uri: Option<String>,
+}
+
+macro_rules! settings_request {
+    ($request:ty) => {
+        impl $request {
+            pub fn take_settings(&mut self) -> ClientSettingsRequest {
+                ClientSettingsRequest {
+                    description: self.description.take(),
+                    disabled: self.disabled.take(),
+                    token_ttl_seconds: self.token_ttl_seconds.take(),
+                    token_endpoint_auth_method: self.token_endpoint_auth_method.take(),
+                    jwks: self.jwks.take(),
+                    jwks_uri: self.jwks_uri.take(),
+                }
+            }
+        }
+    };
+}
+settings_request!(CreateClientRequest);
+settings_request!(UpdateClientRequest);
+
+/// A field that is present (even as null) is `Some`: null clears, absent leaves as is.
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -187,6 +273,23 @@ pub struct UpdateClientRequest {
     /// Replaces the client's roles.
     #[schema(example = json!(["billing:read", "billing:write"]))]
     pub roles: Option<Vec<String>>,
+    #[schema(example = "Nightly invoice export")]
+    pub description: Option<String>,
+    #[schema(example = false)]
+    pub disabled: Option<bool>,
+    /// 60 to the server's token lifetime; null returns to the server's.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<i64>, example = 900)]
+    pub token_ttl_seconds: Option<Option<i64>>,
+    /// `client_secret_basic` or `client_secret_post` (both are accepted either way).
+    #[schema(example = "client_secret_basic")]
+    pub token_endpoint_auth_method: Option<String>,
+    /// Public keys for `private_key_jwt` (not available in this release: refused).
+    #[schema(example = json!({"keys": []}))]
+    pub jwks: Option<serde_json::Map<String, serde_json::Value>>,
+    /// A key set URL for `private_key_jwt` (not available in this release: refused).
+    #[schema(example = json!(null))]
+    pub jwks_uri: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema, Default)]
@@ -198,6 +301,10 @@ pub struct RotateSecretRequest {
     /// Also revoke every access token issued to the client so far. Default false.
     #[schema(example = false)]
     pub revoke_tokens: Option<bool>,
+    /// When the new secret stops working (RFC 3339); default: the organization's maximum
+    /// secret lifetime from now, or never.
+    #[schema(example = "2027-02-25T09:30:00Z")]
+    pub client_secret_expires_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -215,4 +322,16 @@ pub struct CreateRoleRequest {
 pub struct CreateOrganizationRequest {
     #[schema(example = "Acme Payments")]
     pub name: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateOrganizationRequest {
+    #[schema(example = "Acme Payments")]
+    pub name: Option<String>,
+    /// 3600 to 315360000 seconds; null removes the limit. New and rotated secrets of the
+    /// organization's clients expire within it (by default, at it).
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<i64>, example = 7776000)]
+    pub max_secret_lifetime_seconds: Option<Option<i64>>,
 }

@@ -45,6 +45,12 @@ pub async fn authenticate(
                 basic: credentials.basic,
             });
         }
+        Err(AuthFailure::Refused(reason)) => {
+            return Err(OAuthError::ClientRefused {
+                basic: credentials.basic,
+                reason,
+            });
+        }
         Err(AuthFailure::RateLimited { retry_after }) => {
             let connection = state.tarpit.hold(retry_after, source).await;
             return Err(OAuthError::RateLimited {

@@ -15,6 +15,10 @@ pub enum OAuthError {
     /// whether a client ID exists. `basic` adds the `WWW-Authenticate` challenge.
     #[error("client authentication failed")]
     InvalidClient { basic: bool },
+    /// The right credentials of a client that may not get tokens now (disabled, its secret
+    /// expired): told only to whoever proved they hold the secret.
+    #[error("{reason}")]
+    ClientRefused { basic: bool, reason: &'static str },
     #[error("only the client_credentials grant is supported")]
     UnsupportedGrantType,
     #[error("{0}")]
@@ -47,7 +51,7 @@ impl OAuthError {
             Self::InvalidRequest(_) | Self::PayloadTooLarge(_) | Self::BodyTimeout(_) => {
                 "invalid_request"
             }
-            Self::InvalidClient { .. } => "invalid_client",
+            Self::InvalidClient { .. } | Self::ClientRefused { .. } => "invalid_client",
             Self::UnsupportedGrantType => "unsupported_grant_type",
             Self::InvalidScope(_) => "invalid_scope",
             Self::InvalidTarget(_) => "invalid_target",
@@ -85,7 +89,7 @@ impl From<StoreError> for OAuthError {
 impl ResponseError for OAuthError {
     fn status_code(&self) -> StatusCode {
         match self {
-            Self::InvalidClient { .. } => StatusCode::UNAUTHORIZED,
+            Self::InvalidClient { .. } | Self::ClientRefused { .. } => StatusCode::UNAUTHORIZED,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::BodyTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -101,7 +105,7 @@ impl ResponseError for OAuthError {
             Self::BodyTimeout(_) => {
                 res.force_close();
             }
-            Self::InvalidClient { basic: true } => {
+            Self::InvalidClient { basic: true } | Self::ClientRefused { basic: true, .. } => {
                 res.insert_header((header::WWW_AUTHENTICATE, r#"Basic realm="orgauth""#));
             }
             Self::RateLimited { retry_after, close } => {

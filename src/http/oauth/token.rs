@@ -80,9 +80,13 @@ async fn issue(
     if let Some(wait) = client.token_wait() {
         tokio::time::sleep(wait).await;
     }
-    let issued = state
-        .issuer
-        .issue(client.id(), client.org_id(), audience, &roles);
+    let issued = state.issuer.issue_for(
+        client.id(),
+        client.org_id(),
+        audience,
+        &roles,
+        client.token_ttl(),
+    );
     state.last_used.record(client.id());
     Ok(no_store().json(TokenResponse {
         access_token: &issued.access_token,

@@ -264,6 +264,8 @@ impl TestApp {
                 roles: orgauth::domain::RoleSet::parse(&roles).unwrap(),
                 id: None,
                 secret: None,
+                settings: Default::default(),
+                secret_expires_at: None,
             },
         )
         .unwrap();
