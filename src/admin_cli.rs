@@ -246,6 +246,7 @@ pub fn client(
                 name: None,
                 roles: None,
                 settings: ClientSettings {
+                    auth: None,
                     description,
                     disabled: (disable || enable).then_some(disable),
                     token_ttl_seconds,
@@ -305,7 +306,7 @@ pub fn rotate(
         return json_line(&view);
     }
     println!("client_id={}", view.client.client_id);
-    println!("client_secret={}", view.client_secret);
+    println!("client_secret={}", view.client_secret.unwrap_or_default());
     Ok(())
 }
 

@@ -216,7 +216,7 @@ fn run(command: Command, config: Config, json: bool) -> Result<(), Error> {
                 println!("{}", serde_json::to_string(&view)?);
             } else {
                 println!("client_id={}", view.client.client_id);
-                println!("client_secret={}", view.client_secret);
+                println!("client_secret={}", view.client_secret.unwrap_or_default());
             }
             Ok(())
         }

@@ -141,6 +141,8 @@ mod tests {
             disabled: false,
             token_ttl_seconds: None,
             secret_expires_at: None,
+            auth_method: crate::domain::AuthMethod::ClientSecret,
+            keys: None,
         })
     }
 

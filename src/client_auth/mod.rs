@@ -41,7 +41,10 @@ use self::argon2_pool::Argon2Pool;
 use self::client_records::ClientRecords;
 use self::limiter::FailureLimiter;
 use self::verified_secrets::VerifiedSecrets;
-use crate::domain::{ClientId, ClientSecret, NewClientSecret, RoleSet, SecretHash, SecretHasher};
+use crate::domain::client_keys::AssertionError;
+use crate::domain::{
+    AuthMethod, ClientId, ClientSecret, NewClientSecret, RoleSet, SecretHash, SecretHasher,
+};
 use crate::metrics::METRICS;
 use crate::store::clients::ClientCredentials;
 use crate::store::{self, Pool, StoreError};
@@ -261,6 +264,67 @@ impl ClientAuthenticator {
     /// Re-hashes a verified secret at the configured cost, in the background: existing
     /// installs move to a new cost as their clients next authenticate. The change is recorded
     /// so every instance reloads the record (and verifies once more, at the new cost).
+    /// `private_key_jwt`: an assertion signed by one of the client's keys, for one of
+    /// `audiences`, used once (the `jti` is recorded in the store, for every instance).
+    /// Failures count against the same limits as wrong secrets.
+    pub async fn authenticate_assertion(
+        &self,
+        client_id: &ClientId,
+        assertion: &str,
+        audiences: &[String],
+        source: Option<IpAddr>,
+    ) -> Result<AuthenticatedClient, AuthFailure> {
+        let creds = match self.clients.get(client_id.as_str()) {
+            Some(creds) => Some(creds),
+            None => self.load(client_id.as_str()).await?,
+        };
+        let attempt = self
+            .limiter
+            .begin(client_id.as_str(), source)
+            .map_err(|retry_after| AuthFailure::RateLimited { retry_after })?;
+        let keys = creds
+            .as_ref()
+            .filter(|c| c.auth_method == AuthMethod::PrivateKeyJwt)
+            .and_then(|c| c.keys.clone())
+            .ok_or(AuthFailure::Rejected)?;
+        let now = chrono::Utc::now();
+        let verified = keys
+            .verify(assertion, client_id.as_str(), audiences, now.timestamp())
+            .map_err(|e| match e {
+                AssertionError::Invalid => AuthFailure::Rejected,
+                AssertionError::Refused(reason) => AuthFailure::Refused(reason),
+            })?;
+        let expires_at = chrono::DateTime::from_timestamp(verified.exp, 0)
+            .map(|t| t.naive_utc())
+            .ok_or(AuthFailure::Rejected)?;
+        let id = client_id.as_str().to_owned();
+        let fresh = store::run(&self.pool, move |conn| {
+            store::client_assertions::record_once(
+                conn,
+                &id,
+                &verified.jti,
+                expires_at,
+                store::now(),
+            )
+            .map_err(StoreError::Query)
+        })
+        .await;
+        match fresh {
+            Ok(true) => attempt.succeeded(),
+            Ok(false) => {
+                return Err(AuthFailure::Refused(
+                    "the client assertion was already used (jti)",
+                ));
+            }
+            Err(e) => {
+                attempt.not_checked();
+                return Err(AuthFailure::Store(e));
+            }
+        }
+        let creds = creds.ok_or(AuthFailure::Rejected)?;
+        admitted(creds, store::now())
+    }
+
     fn upgrade_hash(&self, client_id: &ClientId, secret: &ClientSecret, old: &str) {
         let (pool, hasher) = (self.pool.clone(), self.hasher.clone());
         let (id, secret, old) = (

@@ -6,7 +6,7 @@ use std::time::Duration;
 use chrono::NaiveDateTime;
 
 use super::ServiceError;
-use crate::domain::check_free_text;
+use crate::domain::{ClientKeys, check_free_text};
 use crate::store::organizations::Organization;
 
 /// The longest description kept.
@@ -14,9 +14,20 @@ pub const MAX_DESCRIPTION_CHARS: usize = 500;
 /// The shortest token lifetime a client may have.
 pub const MIN_TOKEN_TTL: Duration = Duration::from_secs(60);
 
+/// How the client authenticates, as set.
+pub enum ClientAuth {
+    /// A secret (`client_secret_basic`, `client_secret_post`). A client switched back from
+    /// keys gets its secret by a rotation.
+    Secret,
+    /// `private_key_jwt` with these public keys: a JWK set as JSON text, checked by
+    /// `ClientKeys::parse`.
+    Keys(String),
+}
+
 /// Settings to set; `None` leaves one as it is.
 #[derive(Default)]
 pub struct ClientSettings {
+    pub auth: Option<ClientAuth>,
     pub description: Option<String>,
     pub disabled: Option<bool>,
     /// `Some(None)` returns the client to the server's lifetime.
@@ -27,11 +38,19 @@ pub struct ClientSettings {
 
 impl ClientSettings {
     pub fn is_empty(&self) -> bool {
-        self.description.is_none() && self.disabled.is_none() && self.token_ttl_seconds.is_none()
+        self.description.is_none()
+            && self.disabled.is_none()
+            && self.token_ttl_seconds.is_none()
+            && self.auth.is_none()
     }
 
     /// The settings, checked: a description of free text, a lifetime within bounds.
     pub fn validated(mut self) -> Result<Self, ServiceError> {
+        if let Some(ClientAuth::Keys(jwks)) = &self.auth {
+            let value = serde_json::from_str(jwks)
+                .map_err(|_| ServiceError::invalid("jwks", "is not JSON"))?;
+            ClientKeys::parse(&value).map_err(|e| ServiceError::invalid("jwks", e))?;
+        }
         if let Some(description) = &self.description {
             let description = description.trim();
             if description.chars().count() > MAX_DESCRIPTION_CHARS {

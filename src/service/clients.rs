@@ -3,9 +3,11 @@ use std::time::Duration;
 use chrono::NaiveDateTime;
 use serde_json::json;
 
-use super::client_settings::{ClientSettings, secret_expiry};
+use super::client_settings::{ClientAuth, ClientSettings, secret_expiry};
 use super::{Actor, ServiceError, audit};
-use crate::domain::{ClientId, DisplayName, NewClientSecret, OrgId, RoleSet, SecretHasher};
+use crate::domain::{
+    AuthMethod, ClientId, DisplayName, NewClientSecret, OrgId, RoleSet, SecretHasher,
+};
 use crate::store::clients::{
     self, ClientFilter, ClientKey, ClientOrder, ClientRow, SecretRotation,
 };
@@ -62,19 +64,40 @@ pub fn create(
     } = new;
     let org = super::organizations::find_managed(conn, actor, &org_id)?;
     check_assignable(conn, actor, &roles)?;
-    let settings = settings.validated()?;
-    let secret_expires_at = secret_expiry(&org, secret_expires_at, store::now())?;
-
-    // argon2 before the transaction: no lock is held while hashing.
+    let mut settings = settings.validated()?;
     let secret = secret.unwrap_or_else(NewClientSecret::generate);
-    let hash = hasher.hash(secret.secret());
+    let (method, jwks, hash, hint, secret_expires_at) = match settings.auth.take() {
+        Some(ClientAuth::Keys(jwks)) => {
+            if secret_expires_at.is_some() {
+                return Err(ServiceError::invalid(
+                    "client_secret_expires_at",
+                    "a private_key_jwt client has no secret",
+                ));
+            }
+            let hash = clients::NO_SECRET.to_owned();
+            (
+                AuthMethod::PrivateKeyJwt,
+                Some(jwks),
+                hash,
+                String::new(),
+                None,
+            )
+        }
+        Some(ClientAuth::Secret) | None => {
+            let expires_at = secret_expiry(&org, secret_expires_at, store::now())?;
+            // argon2 before the transaction: no lock is held while hashing.
+            let hash = hasher.hash(secret.secret()).as_str().to_owned();
+            let hint = secret.secret().hint();
+            (AuthMethod::ClientSecret, None, hash, hint, expires_at)
+        }
+    };
     let now = store::now();
     let row = ClientRow {
         id: id.unwrap_or_else(ClientId::generate).as_str().to_owned(),
         org_id: org_id.as_str().to_owned(),
         name: name.into_inner(),
-        secret_hash: hash.as_str().to_owned(),
-        secret_hint: secret.secret().hint(),
+        secret_hash: hash,
+        secret_hint: hint,
         previous_secret_hash: None,
         previous_secret_expires_at: None,
         created_at: now,
@@ -86,6 +109,8 @@ pub fn create(
         disabled: settings.disabled.unwrap_or(false),
         token_ttl_seconds: settings.token_ttl_seconds.flatten(),
         secret_expires_at,
+        token_endpoint_auth_method: method.as_str().to_owned(),
+        jwks,
     };
     store::write_transaction(conn, |conn| {
         if clients::find_credentials(conn, &row.id)?.is_some() {
@@ -106,6 +131,7 @@ pub fn create(
                 "name": row.name,
                 "roles": roles.as_slice(),
                 "disabled": row.disabled,
+                "token_endpoint_auth_method": row.token_endpoint_auth_method,
                 "client_secret_expires_at": row.secret_expires_at.map(|t| t.and_utc().to_rfc3339()),
             }),
         )
@@ -190,6 +216,7 @@ pub fn update(
         if let Some(name) = &name {
             clients::set_name(conn, client_id.as_str(), name.as_str(), now)?;
             changes.insert("name".into(), json!(name.as_str()));
+            changes.insert("previous_name".into(), json!(before.row.name));
         }
         if let Some(roles) = &roles {
             check_assignable(conn, actor, roles)?;
@@ -204,6 +231,19 @@ pub fn update(
         if let Some(ttl) = settings.token_ttl_seconds {
             clients::set_token_ttl(conn, client_id.as_str(), ttl, now)?;
             changes.insert("token_ttl_seconds".into(), json!(ttl));
+        }
+        if let Some(auth) = &settings.auth {
+            let (method, jwks) = match auth {
+                ClientAuth::Keys(jwks) => (AuthMethod::PrivateKeyJwt, Some(jwks.as_str())),
+                ClientAuth::Secret => (AuthMethod::ClientSecret, None),
+            };
+            clients::set_auth_method(conn, client_id.as_str(), method, jwks, now)?;
+            changes.insert("token_endpoint_auth_method".into(), json!(method.as_str()));
+            if let Some(jwks) = jwks {
+                // Public keys: kept in the event so the audit log says which keys were set.
+                let keys: serde_json::Value = serde_json::from_str(jwks).unwrap_or_default();
+                changes.insert("jwks".into(), keys);
+            }
         }
         let target_name = name
             .as_ref()
@@ -275,7 +315,15 @@ pub fn rotate_secret(
         ));
     }
     // Fail fast (and without hashing) for an unknown or untouchable client.
-    authorize_change(&get(conn, actor, org_id, client_id)?, actor)?;
+    let client = get(conn, actor, org_id, client_id)?;
+    authorize_change(&client, actor)?;
+    if client.row.token_endpoint_auth_method == AuthMethod::PRIVATE_KEY_JWT {
+        return Err(ServiceError::invalid(
+            "token_endpoint_auth_method",
+            "a private_key_jwt client has no secret to rotate: register new keys (jwks), or \
+             switch it to client_secret_basic first",
+        ));
+    }
     let org = super::organizations::find_managed(conn, actor, org_id)?;
     let secret_expires_at = secret_expiry(&org, rotation.secret_expires_at, store::now())?;
     let secret = NewClientSecret::generate();

@@ -3,7 +3,7 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::schema::{client_roles, clients};
-use crate::domain::{RoleSet, SecretHash};
+use crate::domain::{AuthMethod, ClientKeys, RoleSet, SecretHash};
 
 /// A client row. Holds hashes, so it is never serialized: views are built from it.
 #[derive(Clone, Queryable, Selectable, Insertable)]
@@ -29,6 +29,10 @@ pub struct ClientRow {
     pub token_ttl_seconds: Option<i64>,
     /// When the current secret stops working; `None`: never.
     pub secret_expires_at: Option<NaiveDateTime>,
+    /// `client_secret_basic` or `private_key_jwt`.
+    pub token_endpoint_auth_method: String,
+    /// The registered public keys (a JWK set as JSON text), for `private_key_jwt`.
+    pub jwks: Option<String>,
 }
 
 /// What the token endpoint needs to authenticate a client and fill its token.
@@ -44,6 +48,9 @@ pub struct ClientCredentials {
     pub disabled: bool,
     pub token_ttl_seconds: Option<i64>,
     pub secret_expires_at: Option<NaiveDateTime>,
+    pub auth_method: AuthMethod,
+    /// The public keys of a `private_key_jwt` client (`None` when it has none usable).
+    pub keys: Option<std::sync::Arc<ClientKeys>>,
 }
 
 /// The columns `ClientCredentials` is built from.
@@ -60,10 +67,22 @@ struct CredentialRow {
     token_ttl_seconds: Option<i64>,
     secret_expires_at: Option<NaiveDateTime>,
     last_used_at: Option<NaiveDateTime>,
+    token_endpoint_auth_method: String,
+    jwks: Option<String>,
 }
 
 impl CredentialRow {
     fn into_credentials(self, roles: Vec<String>) -> ClientCredentials {
+        let keys = self.jwks.as_deref().and_then(|text| {
+            let value = serde_json::from_str(text).ok()?;
+            match ClientKeys::parse(&value) {
+                Ok(keys) => Some(std::sync::Arc::new(keys)),
+                Err(e) => {
+                    log::warn!(client_id = self.id.as_str(); "stored keys are unusable: {e}");
+                    None
+                }
+            }
+        });
         ClientCredentials {
             id: self.id,
             org_id: self.org_id,
@@ -76,6 +95,10 @@ impl CredentialRow {
             disabled: self.disabled,
             token_ttl_seconds: self.token_ttl_seconds,
             secret_expires_at: self.secret_expires_at,
+            // An unknown method refuses every credential (as a key client without keys).
+            auth_method: AuthMethod::parse(&self.token_endpoint_auth_method)
+                .unwrap_or(AuthMethod::PrivateKeyJwt),
+            keys,
         }
     }
 }
@@ -375,6 +398,40 @@ pub fn set_description(
     diesel::update(clients::table.find(client_id))
         .set((
             clients::description.eq(description),
+            clients::updated_at.eq(now),
+        ))
+        .execute(conn)
+}
+
+/// What a client without a secret stores as its secret hash: not a PHC string, so no secret
+/// ever verifies against it.
+pub const NO_SECRET: &str = "!no-secret";
+
+/// Makes the client authenticate with `jwks` (private_key_jwt: its secrets are dropped) or,
+/// with `None`, with a secret again (it gets one by a rotation).
+pub fn set_auth_method(
+    conn: &mut DbConnection,
+    client_id: &str,
+    method: AuthMethod,
+    jwks: Option<&str>,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    let target = clients::table.find(client_id);
+    if method == AuthMethod::PrivateKeyJwt {
+        diesel::update(target)
+            .set((
+                clients::secret_hash.eq(NO_SECRET),
+                clients::secret_hint.eq(""),
+                clients::previous_secret_hash.eq(None::<String>),
+                clients::previous_secret_expires_at.eq(None::<NaiveDateTime>),
+                clients::secret_expires_at.eq(None::<NaiveDateTime>),
+            ))
+            .execute(conn)?;
+    }
+    diesel::update(target)
+        .set((
+            clients::token_endpoint_auth_method.eq(method.as_str()),
+            clients::jwks.eq(jwks),
             clients::updated_at.eq(now),
         ))
         .execute(conn)

@@ -9,6 +9,7 @@
 
 pub mod audit;
 pub mod changes;
+pub mod client_assertions;
 pub mod clients;
 mod connection;
 pub mod organizations;

@@ -15,6 +15,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    client_assertions (client_id, jti) {
+        client_id -> Text,
+        jti -> Text,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     change_log (version) {
         version -> BigInt,
         subject -> Text,
@@ -54,6 +62,8 @@ diesel::table! {
         disabled -> Bool,
         token_ttl_seconds -> Nullable<BigInt>,
         secret_expires_at -> Nullable<Timestamp>,
+        token_endpoint_auth_method -> Text,
+        jwks -> Nullable<Text>,
     }
 }
 

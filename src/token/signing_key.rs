@@ -146,6 +146,11 @@ impl SigningKey {
         })
     }
 
+    /// The public key as a JWK (with its `kid`, `use` and `alg`).
+    pub fn public_jwk(&self) -> &Jwk {
+        &self.jwk
+    }
+
     pub fn header_b64(&self) -> &str {
         &self.header_b64
     }

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::common::{Backend, spawn_app};
+use crate::common::{Backend, TestApp, spawn_app, spawn_app_with};
 
 fn chromium() -> PathBuf {
     std::env::var_os("CHROMIUM").map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from)
@@ -24,6 +24,8 @@ fn prerequisites_present(dir: &Path) -> bool {
             .then_some("node"),
         (!dir.join("node_modules/playwright-core").exists())
             .then_some("playwright-core (npm ci in tests/console)"),
+        (!dir.join("node_modules/axe-core").exists())
+            .then_some("axe-core (npm ci in tests/console)"),
     ]
     .into_iter()
     .flatten()
@@ -38,13 +40,44 @@ fn prerequisites_present(dir: &Path) -> bool {
     false
 }
 
+/// A server whose issuer is its real address: the console's quick-start snippets name the
+/// issuer's token endpoint, and the test runs them.
+async fn spawn_reachable(audiences: &[&str]) -> TestApp {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    spawn_app_with(Backend::Sqlite, |c| {
+        c.bind = format!("127.0.0.1:{port}");
+        c.issuer = format!("http://127.0.0.1:{port}");
+        c.audiences = audiences.iter().map(|a| a.to_string()).collect();
+    })
+    .await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_console_manages_clients_in_a_real_browser() {
+    run_browser_test(&[], "").await;
+}
+
+/// The same walk with resource-server audiences configured: the console still signs in with
+/// the admin audience, and the quick start names the default audience.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_works_with_configured_audiences() {
+    run_browser_test(
+        &["https://api.example.com", "https://reports.example.com"],
+        "audiences",
+    )
+    .await;
+}
+
+async fn run_browser_test(audiences: &[&str], screenshot_subdir: &str) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/console");
     if !prerequisites_present(&dir) {
         return;
     }
-    let s = spawn_app(Backend::Sqlite).await;
+    let s = spawn_reachable(audiences).await;
     let app = &s;
     let admin = app.platform_admin().await;
     admin.create_role("billing:read").await;
@@ -74,7 +107,7 @@ async fn the_console_manages_clients_in_a_real_browser() {
         .env("CONSOLE_ORG_ID", &app.org_id)
         .env("ORG_ID", &org)
         .env("CHROMIUM", chromium())
-        .env("SCREENSHOT_DIR", &screenshots);
+        .env("SCREENSHOT_DIR", screenshots.join(screenshot_subdir));
     let output = tokio::task::spawn_blocking(move || command.output())
         .await
         .unwrap()

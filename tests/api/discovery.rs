@@ -34,7 +34,11 @@ on_both_backends!(
         );
         assert_eq!(
             meta["token_endpoint_auth_methods_supported"],
-            serde_json::json!(["client_secret_basic", "client_secret_post"])
+            serde_json::json!([
+                "client_secret_basic",
+                "client_secret_post",
+                "private_key_jwt"
+            ])
         );
         // The role catalog, including a role added at run time.
         assert_eq!(

@@ -24,6 +24,7 @@ mod failover;
 mod lifecycle;
 mod logging;
 mod operations;
+mod private_key_jwt;
 mod readme;
 mod token;
 mod topology;

@@ -151,6 +151,8 @@ mod tests {
             disabled: false,
             token_ttl_seconds: None,
             secret_expires_at: None,
+            token_endpoint_auth_method: "client_secret_basic".into(),
+            jwks: None,
         }
     }
 

@@ -16,9 +16,10 @@ use super::views::ClientSettingsRequest;
 use super::views::{
     ClientView, ClientWithSecretView, CreateClientRequest, RotateSecretRequest, UpdateClientRequest,
 };
+use crate::domain::AuthMethod;
 use crate::domain::{DisplayName, RoleSet};
 use crate::http::AppState;
-use crate::service::client_settings::ClientSettings;
+use crate::service::client_settings::{ClientAuth, ClientSettings};
 use crate::service::{self, clients::ClientUpdate, clients::NewClient, clients::Rotation};
 use crate::store;
 
@@ -69,36 +70,52 @@ pub async fn list_clients(
     Ok(page.respond::<ClientView>(&req, limit))
 }
 
-/// The settings as sent, checked for what only the API knows: the authentication methods
-/// this release offers.
+/// The settings as sent: `jwks` (with `private_key_jwt`, which it implies) makes a key-based
+/// client, a secret method a secret-based one; a `jwks_uri` is not offered yet.
 fn client_settings(
     sent: ClientSettingsRequest,
     state: &AppState,
 ) -> Result<ClientSettings, ApiError> {
-    let unavailable = |field: &str| {
-        ApiError::unprocessable(
-            field,
-            "private_key_jwt (jwks, jwks_uri) is not available in this release; clients \
-             authenticate with client_secret_basic or client_secret_post",
-        )
-    };
-    match sent.token_endpoint_auth_method.as_deref() {
-        None | Some("client_secret_basic" | "client_secret_post") => {}
-        Some("private_key_jwt") => return Err(unavailable("token_endpoint_auth_method")),
-        Some(_) => {
+    if sent.jwks_uri.is_some() {
+        return Err(ApiError::unprocessable(
+            "jwks_uri",
+            "a remote key set is not available in this release: register the public keys \
+             themselves in jwks (at most 2)",
+        ));
+    }
+    let method = sent
+        .token_endpoint_auth_method
+        .as_deref()
+        .map(|m| {
+            AuthMethod::parse(m).ok_or_else(|| {
+                ApiError::unprocessable(
+                    "token_endpoint_auth_method",
+                    "must be client_secret_basic, client_secret_post or private_key_jwt",
+                )
+            })
+        })
+        .transpose()?;
+    let auth = match (method, sent.jwks) {
+        (None | Some(AuthMethod::PrivateKeyJwt), Some(jwks)) => Some(ClientAuth::Keys(
+            serde_json::Value::Object(jwks).to_string(),
+        )),
+        (Some(AuthMethod::PrivateKeyJwt), None) => {
             return Err(ApiError::unprocessable(
-                "token_endpoint_auth_method",
-                "must be client_secret_basic or client_secret_post",
+                "jwks",
+                "private_key_jwt needs the client's public keys in jwks",
             ));
         }
-    }
-    if sent.jwks.is_some() {
-        return Err(unavailable("jwks"));
-    }
-    if sent.jwks_uri.is_some() {
-        return Err(unavailable("jwks_uri"));
-    }
+        (Some(AuthMethod::ClientSecret), Some(_)) => {
+            return Err(ApiError::unprocessable(
+                "jwks",
+                "keys are for private_key_jwt; a client_secret client has none",
+            ));
+        }
+        (Some(AuthMethod::ClientSecret), None) => Some(ClientAuth::Secret),
+        (None, None) => None,
+    };
     Ok(ClientSettings {
+        auth,
         description: sent.description,
         disabled: sent.disabled,
         token_ttl_seconds: sent.token_ttl_seconds,

@@ -5,6 +5,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::domain::AuthMethod;
 use crate::service::clients::{ClientRecord, ClientWithSecret};
 use crate::store::audit::AuditEvent;
 use crate::store::organizations::Organization;
@@ -13,8 +14,6 @@ use crate::store::roles::Role;
 fn utc(t: NaiveDateTime) -> DateTime<Utc> {
     t.and_utc()
 }
-
-pub const CLIENT_SECRET_BASIC: &str = "client_secret_basic";
 
 #[derive(Serialize, ToSchema)]
 pub struct ClientView {
@@ -44,9 +43,12 @@ pub struct ClientView {
     #[schema(example = "2027-02-25T09:30:00Z")]
     pub client_secret_expires_at: Option<DateTime<Utc>>,
     /// How the client authenticates at the token endpoint (RFC 7591): `client_secret_basic`
-    /// (HTTP Basic, and `client_secret_post` is accepted too).
+    /// (HTTP Basic, and `client_secret_post` is accepted too) or `private_key_jwt`.
     #[schema(example = "client_secret_basic")]
-    pub token_endpoint_auth_method: &'static str,
+    pub token_endpoint_auth_method: String,
+    /// The public keys of a `private_key_jwt` client (a JWK set); null for a secret client.
+    #[schema(example = json!(null))]
+    pub jwks: Option<serde_json::Map<String, serde_json::Value>>,
     /// While true, every credential of the client is refused and its tokens are inactive.
     #[schema(example = false)]
     pub disabled: bool,
@@ -81,7 +83,12 @@ impl From<ClientRecord> for ClientView {
             last_used_at: c.row.last_used_at.map(utc),
             tokens_not_before: c.row.tokens_not_before.map(utc),
             client_secret_expires_at: c.row.secret_expires_at.map(utc),
-            token_endpoint_auth_method: CLIENT_SECRET_BASIC,
+            jwks: c
+                .row
+                .jwks
+                .as_deref()
+                .and_then(|j| serde_json::from_str(j).ok()),
+            token_endpoint_auth_method: c.row.token_endpoint_auth_method,
             disabled: c.row.disabled,
             token_ttl_seconds: c.row.token_ttl_seconds,
             description: c.row.description,
@@ -94,16 +101,19 @@ impl From<ClientRecord> for ClientView {
 pub struct ClientWithSecretView {
     #[serde(flatten)]
     pub client: ClientView,
-    /// Shown this once; only its hint is kept.
+    /// Shown this once; only its hint is kept. Absent for a `private_key_jwt` client, which
+    /// has no secret.
     #[schema(example = "oas_EXAMPLExONLYxNOTxAxVALIDxSECRETxCHECKSUMxxxBADSUM")]
-    pub client_secret: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
 }
 
 impl From<ClientWithSecret> for ClientWithSecretView {
     fn from(c: ClientWithSecret) -> Self {
+        let keys = c.client.row.token_endpoint_auth_method == AuthMethod::PRIVATE_KEY_JWT;
         Self {
             client: c.client.into(),
-            client_secret: c.secret.into_plaintext(),
+            client_secret: (!keys).then(|| c.secret.into_plaintext()),
         }
     }
 }

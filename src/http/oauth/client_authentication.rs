@@ -1,6 +1,7 @@
 //! Which client is calling: `client_secret_basic` (RFC 6749 §2.3.1, with the ID and secret
-//! form-url-encoded before base64) or `client_secret_post`, never both; and whether it is
-//! who it says (shared by the token, introspection and revocation endpoints).
+//! form-url-encoded before base64), `client_secret_post`, or `private_key_jwt` (RFC 7523
+//! §2.2), never two at once; and whether it is who it says (shared by the token,
+//! introspection and revocation endpoints).
 
 use actix_web::http::header;
 use actix_web::{HttpMessage, HttpRequest, web};
@@ -12,15 +13,25 @@ use super::OAuthError;
 use super::form::Form;
 use super::tarpit::Connection;
 use crate::client_auth::{AuthFailure, AuthenticatedClient};
+use crate::domain::client_keys::claimed_client;
 use crate::domain::{ClientId, ClientSecret};
 use crate::http::{AppState, LoggedClient};
 
 pub struct PresentedCredentials {
     pub client_id: ClientId,
-    pub secret: ClientSecret,
+    pub proof: Proof,
     /// Whether HTTP Basic was used: failures then carry a `WWW-Authenticate` challenge.
     pub basic: bool,
 }
+
+pub enum Proof {
+    Secret(ClientSecret),
+    /// A signed JWT (`client_assertion`).
+    Assertion(String),
+}
+
+/// The only `client_assertion_type` (RFC 7523 §2.2).
+const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 /// Extracts the credentials and authenticates the client. Format errors (a malformed ID, a
 /// secret with a bad checksum) are `invalid_client` like a wrong secret, and cost no hashing.
@@ -34,10 +45,27 @@ pub async fn authenticate(
     req.extensions_mut()
         .insert(LoggedClient(credentials.client_id.as_str().to_owned()));
     let source = state.source_address(req);
-    let authenticated = state
-        .authenticator
-        .authenticate(&credentials.client_id, &credentials.secret, source)
-        .await;
+    let authenticated = match &credentials.proof {
+        Proof::Secret(secret) => {
+            state
+                .authenticator
+                .authenticate(&credentials.client_id, secret, source)
+                .await
+        }
+        Proof::Assertion(assertion) => {
+            // The assertion's `aud`: this server (its issuer) or the endpoint it is sent to.
+            let issuer = state.issuer.issuer();
+            let audiences = [
+                issuer.to_owned(),
+                format!("{issuer}/oauth/token"),
+                format!("{issuer}{}", req.path()),
+            ];
+            state
+                .authenticator
+                .authenticate_assertion(&credentials.client_id, assertion, &audiences, source)
+                .await
+        }
+    };
     let client = match authenticated {
         Ok(client) => client,
         Err(AuthFailure::Rejected) => {
@@ -81,6 +109,9 @@ pub async fn authenticated_token_request(
 }
 
 fn extract(req: &HttpRequest, form: &Form) -> Result<PresentedCredentials, OAuthError> {
+    if form.get("client_assertion").is_some() || form.get("client_assertion_type").is_some() {
+        return extract_assertion(req, form);
+    }
     let body_id = form.get("client_id");
     let body_secret = form.get("client_secret");
     let authorization = req.headers().get(header::AUTHORIZATION);
@@ -121,8 +152,47 @@ fn extract(req: &HttpRequest, form: &Form) -> Result<PresentedCredentials, OAuth
     let secret = ClientSecret::parse(&raw_secret).map_err(|_| invalid())?;
     Ok(PresentedCredentials {
         client_id,
-        secret,
+        proof: Proof::Secret(secret),
         basic,
+    })
+}
+
+/// `client_assertion_type` + `client_assertion`, alone: with a secret or HTTP Basic as well it
+/// is two methods at once. The client is `client_id` if sent, else the assertion's `sub`.
+fn extract_assertion(req: &HttpRequest, form: &Form) -> Result<PresentedCredentials, OAuthError> {
+    if req.headers().contains_key(header::AUTHORIZATION) || form.get("client_secret").is_some() {
+        return Err(OAuthError::InvalidRequest(
+            "use one client authentication method: a client assertion, HTTP Basic or \
+             client_secret, not two"
+                .into(),
+        ));
+    }
+    match form.get("client_assertion_type") {
+        Some(JWT_BEARER) => {}
+        Some(_) => {
+            return Err(OAuthError::InvalidRequest(format!(
+                "client_assertion_type must be {JWT_BEARER}"
+            )));
+        }
+        None => {
+            return Err(OAuthError::InvalidRequest(format!(
+                "client_assertion needs client_assertion_type={JWT_BEARER}"
+            )));
+        }
+    }
+    let assertion = form
+        .get("client_assertion")
+        .ok_or_else(|| OAuthError::InvalidRequest("client_assertion is missing".into()))?;
+    let invalid = || OAuthError::InvalidClient { basic: false };
+    let raw_id = match form.get("client_id") {
+        Some(id) => id.to_owned(),
+        None => claimed_client(assertion).ok_or_else(invalid)?,
+    };
+    let client_id = ClientId::parse(&raw_id).map_err(|_| invalid())?;
+    Ok(PresentedCredentials {
+        client_id,
+        proof: Proof::Assertion(assertion.to_owned()),
+        basic: false,
     })
 }
 

@@ -3,6 +3,7 @@ use actix_web::{HttpResponse, web};
 use serde_json::json;
 
 use super::OAuthError;
+use crate::domain::client_keys::ALGORITHMS;
 use crate::http::AppState;
 use crate::store;
 
@@ -13,7 +14,12 @@ pub async fn metadata(state: web::Data<AppState>) -> Result<HttpResponse, OAuthE
     })
     .await?;
     let issuer = state.issuer.issuer();
-    let auth_methods = ["client_secret_basic", "client_secret_post"];
+    let auth_methods = [
+        "client_secret_basic",
+        "client_secret_post",
+        "private_key_jwt",
+    ];
+    let signing_algs: Vec<String> = ALGORITHMS.iter().map(|a| format!("{a:?}")).collect();
     Ok(HttpResponse::Ok().json(json!({
         "issuer": issuer,
         "token_endpoint": format!("{issuer}/oauth/token"),
@@ -25,6 +31,9 @@ pub async fn metadata(state: web::Data<AppState>) -> Result<HttpResponse, OAuthE
         "token_endpoint_auth_methods_supported": auth_methods,
         "introspection_endpoint_auth_methods_supported": auth_methods,
         "revocation_endpoint_auth_methods_supported": auth_methods,
+        "token_endpoint_auth_signing_alg_values_supported": signing_algs,
+        "introspection_endpoint_auth_signing_alg_values_supported": signing_algs,
+        "revocation_endpoint_auth_signing_alg_values_supported": signing_algs,
         "scopes_supported": roles.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(),
     })))
 }

@@ -1,0 +1,194 @@
+//! `private_key_jwt` (RFC 7523 §2.2, OpenID Connect Core §9): a client's registered public
+//! keys, and the check of the assertion it signs with one of them. An assertion names the
+//! client as `iss` and `sub`, this server as `aud`, lives at most five minutes and carries a
+//! `jti` (single use is enforced by the store, across instances).
+
+use std::collections::HashSet;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, JwkSet};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde::Deserialize;
+
+/// The most keys a client may register: the current one and the next.
+pub const MAX_KEYS: usize = 2;
+/// The longest an assertion may live (`exp` at most this far ahead).
+pub const MAX_ASSERTION_SECONDS: i64 = 300;
+/// Clock skew tolerated on `exp`, `nbf` and `iat`.
+const LEEWAY_SECONDS: i64 = 30;
+/// The signing algorithms accepted: never `none`, never a shared-key (HMAC) one.
+pub const ALGORITHMS: [Algorithm; 4] = [
+    Algorithm::ES256,
+    Algorithm::RS256,
+    Algorithm::PS256,
+    Algorithm::EdDSA,
+];
+/// The longest `jti` kept.
+const MAX_JTI_LEN: usize = 256;
+/// The smallest RSA modulus accepted, in bytes (2048 bits).
+const MIN_RSA_MODULUS_BYTES: usize = 256;
+
+/// A client's public keys, parsed once when its record is loaded.
+pub struct ClientKeys {
+    keys: Vec<(Option<String>, DecodingKey)>,
+}
+
+/// Why an assertion is refused: `Invalid` (no key of the client signed it, or it is not a JWT:
+/// nothing is said, as for a wrong secret), or a reason told to whoever holds the key.
+#[derive(Debug, PartialEq, Eq)]
+pub enum AssertionError {
+    Invalid,
+    Refused(&'static str),
+}
+
+/// What a verified assertion leaves to check: that its `jti` was never seen before `exp`.
+#[derive(Debug)]
+pub struct Assertion {
+    pub jti: String,
+    pub exp: i64,
+}
+
+#[derive(Deserialize)]
+struct AssertionClaims {
+    jti: Option<String>,
+    exp: i64,
+    iat: Option<i64>,
+}
+
+impl ClientKeys {
+    /// A registered JWK set: 1–2 public signing keys (EC P-256, RSA of 2048 bits or more, or
+    /// Ed25519), no private parts, distinct `kid`s. The error says what is wrong.
+    pub fn parse(jwks: &serde_json::Value) -> Result<Self, String> {
+        let keys = jwks
+            .get("keys")
+            .and_then(|k| k.as_array())
+            .ok_or("must be a JWK set: {\"keys\": [...]}")?;
+        if keys.is_empty() || keys.len() > MAX_KEYS {
+            return Err(format!("must hold 1 to {MAX_KEYS} keys"));
+        }
+        for key in keys {
+            for private in ["d", "p", "q", "dp", "dq", "qi", "k"] {
+                if key.get(private).is_some() {
+                    return Err(format!(
+                        "holds a private or symmetric key part ({private}): register public keys only"
+                    ));
+                }
+            }
+        }
+        let set: JwkSet =
+            serde_json::from_value(jwks.clone()).map_err(|e| format!("is not a JWK set: {e}"))?;
+        let mut kids = HashSet::new();
+        let mut parsed = Vec::with_capacity(set.keys.len());
+        for jwk in &set.keys {
+            check_key(jwk)?;
+            let kid = jwk.common.key_id.clone();
+            if let Some(kid) = &kid
+                && !kids.insert(kid.clone())
+            {
+                return Err(format!("has two keys with kid {kid:?}"));
+            }
+            let key =
+                DecodingKey::from_jwk(jwk).map_err(|e| format!("has an unusable key: {e}"))?;
+            parsed.push((kid, key));
+        }
+        Ok(Self { keys: parsed })
+    }
+
+    /// Checks `assertion` for `client_id`: a signature by one of the keys (the one its `kid`
+    /// names, or any without a `kid`) with an accepted algorithm; `iss` = `sub` = the client;
+    /// `aud` one of `audiences`; `exp` in the future and at most five minutes ahead; a `jti`.
+    pub fn verify(
+        &self,
+        assertion: &str,
+        client_id: &str,
+        audiences: &[String],
+        now: i64,
+    ) -> Result<Assertion, AssertionError> {
+        let header = jsonwebtoken::decode_header(assertion).map_err(|_| AssertionError::Invalid)?;
+        if !ALGORITHMS.contains(&header.alg) {
+            return Err(AssertionError::Invalid);
+        }
+        let mut validation = Validation::new(header.alg);
+        validation.set_audience(audiences);
+        validation.set_issuer(&[client_id]);
+        validation.sub = Some(client_id.to_owned());
+        validation.set_required_spec_claims(&["exp", "iss", "sub", "aud"]);
+        validation.leeway = LEEWAY_SECONDS as u64;
+        validation.validate_nbf = true;
+        let candidates = self.keys.iter().filter(|(kid, key)| {
+            key.family() == header.alg.family()
+                && (header.kid.is_none() || kid.as_deref() == header.kid.as_deref())
+        });
+        let mut claims = None;
+        for (_, key) in candidates {
+            if let Ok(data) = jsonwebtoken::decode::<AssertionClaims>(assertion, key, &validation) {
+                claims = Some(data.claims);
+                break;
+            }
+        }
+        let claims = claims.ok_or(AssertionError::Invalid)?;
+        if claims.exp > now + MAX_ASSERTION_SECONDS + LEEWAY_SECONDS {
+            return Err(AssertionError::Refused(
+                "the client assertion lives longer than 5 minutes (exp)",
+            ));
+        }
+        if claims.iat.is_some_and(|iat| iat > now + LEEWAY_SECONDS) {
+            return Err(AssertionError::Refused(
+                "the client assertion was issued in the future (iat)",
+            ));
+        }
+        let jti = claims
+            .jti
+            .filter(|j| !j.is_empty() && j.len() <= MAX_JTI_LEN)
+            .ok_or(AssertionError::Refused(
+                "the client assertion has no jti (or one longer than 256 characters)",
+            ))?;
+        Ok(Assertion {
+            jti,
+            exp: claims.exp,
+        })
+    }
+}
+
+/// The client an assertion claims to come from (`sub`), before anything is verified: where to
+/// look for its keys when the request does not name the client.
+pub fn claimed_client(assertion: &str) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Subject {
+        sub: String,
+    }
+    let payload = assertion.split('.').nth(1)?;
+    let bytes = URL_SAFE_NO_PAD.decode(payload).ok()?;
+    serde_json::from_slice::<Subject>(&bytes)
+        .ok()
+        .map(|s| s.sub)
+}
+
+fn check_key(jwk: &Jwk) -> Result<(), String> {
+    if jwk
+        .common
+        .public_key_use
+        .as_ref()
+        .is_some_and(|u| *u != jsonwebtoken::jwk::PublicKeyUse::Signature)
+    {
+        return Err("has a key whose use is not sig".into());
+    }
+    match &jwk.algorithm {
+        AlgorithmParameters::EllipticCurve(ec) if ec.curve == EllipticCurve::P256 => Ok(()),
+        AlgorithmParameters::EllipticCurve(_) => Err("has an EC key not on P-256 (ES256)".into()),
+        AlgorithmParameters::OctetKeyPair(okp) if okp.curve == EllipticCurve::Ed25519 => Ok(()),
+        AlgorithmParameters::OctetKeyPair(_) => Err("has an OKP key not on Ed25519".into()),
+        AlgorithmParameters::RSA(rsa) => {
+            let modulus = URL_SAFE_NO_PAD
+                .decode(rsa.n.trim_end_matches('='))
+                .map_err(|_| "has an RSA key whose n is not base64url")?;
+            let significant = modulus.iter().skip_while(|b| **b == 0).count();
+            if significant < MIN_RSA_MODULUS_BYTES {
+                return Err("has an RSA key shorter than 2048 bits".into());
+            }
+            Ok(())
+        }
+        _ => Err("has a key of a type not accepted (EC P-256, RSA, or OKP Ed25519)".into()),
+    }
+}
