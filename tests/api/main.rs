@@ -14,6 +14,7 @@ mod admin_tokens;
 mod bootstrap;
 mod brute_force;
 mod cli;
+mod client_libraries;
 mod client_lifecycle;
 mod coherence;
 mod configuration;

@@ -1,5 +1,6 @@
-//! The README's walk-through runs as written: the shell blocks of "A first session with curl"
-//! and "The admin API", against the real server, every request required to succeed.
+//! The README's walk-through runs as written: the shell blocks of "A first session with curl",
+//! "The admin API" and "Clients without a shared secret", against the real server, every
+//! request required to succeed.
 
 use std::process::{Command, Stdio};
 
@@ -26,12 +27,20 @@ fn shell_blocks(readme: &str, from: &str, to: &str) -> Vec<String> {
 async fn the_readme_walk_through_runs_as_written() {
     let readme =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    let blocks = shell_blocks(
+    let mut blocks = shell_blocks(
         &readme,
         "## A first session with curl",
         "## The web console",
     );
     assert!(blocks.len() >= 3, "{blocks:?}");
+    let key_blocks = shell_blocks(
+        &readme,
+        "## Clients without a shared secret",
+        "## Deploying with Postgres",
+    );
+    assert_eq!(key_blocks.len(), 1, "{key_blocks:?}");
+    blocks.extend(key_blocks);
+    let workdir = tempfile::tempdir().unwrap();
 
     let db = TestDatabase::create(Backend::Sqlite);
     let keys = tempfile::tempdir().unwrap();
@@ -66,6 +75,7 @@ async fn the_readme_walk_through_runs_as_written() {
         Command::new("bash")
             .arg("-c")
             .arg(&script)
+            .current_dir(workdir.path())
             .output()
             .unwrap()
     })
@@ -85,4 +95,8 @@ async fn the_readme_walk_through_runs_as_written() {
         "{stdout}"
     );
     assert!(stdout.contains("client.deleted"), "the audit log: {stdout}");
+    assert!(
+        stdout.contains("\"token_endpoint_auth_method\":\"private_key_jwt\""),
+        "the key client: {stdout}"
+    );
 }

@@ -229,6 +229,26 @@ pub async fn spawn_app_with(backend: Backend, customize: impl FnOnce(&mut Config
     app
 }
 
+/// A server whose issuer is its own address (`http://127.0.0.1:PORT`), for clients that build
+/// URLs from the issuer or send it as an audience (third-party libraries, the console's
+/// snippets).
+pub async fn spawn_at_own_address(
+    backend: Backend,
+    customize: impl FnOnce(&mut Config),
+) -> TestApp {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    spawn_app_with(backend, |c| {
+        c.bind = format!("127.0.0.1:{port}");
+        c.issuer = format!("http://127.0.0.1:{port}");
+        customize(c);
+    })
+    .await
+}
+
 impl TestApp {
     pub fn store(&self) -> orgauth::store::PooledConnection {
         let pool = orgauth::store::build_pool(

@@ -12,7 +12,7 @@ pub mod proxy;
 pub mod tokens;
 
 pub use admin::assert_problem;
-pub use app::{TestApp, spawn_app, spawn_app_with, spawn_with, test_config};
+pub use app::{TestApp, spawn_app, spawn_app_with, spawn_at_own_address, spawn_with, test_config};
 pub use database::{Backend, TestDatabase, postgres_available};
 pub use tokens::{raw_header, verify_with};
 
