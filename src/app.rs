@@ -301,7 +301,8 @@ async fn flush_last_used(state: &web::Data<AppState>, mode: Flush) {
     }
 }
 
-/// Drops revocations of tokens that have expired anyway and change records an hour old (a
+/// Drops revocations of tokens that have expired anyway, client-assertion records past their
+/// time, and change records an hour old (a
 /// watcher that far behind starts over); rotates the signing key when it is due and retires
 /// keys no unexpired token can carry.
 async fn prune_revocations(state: &web::Data<AppState>) {
@@ -327,6 +328,7 @@ async fn prune_revocations(state: &web::Data<AppState>) {
     }
     let pruned = store::run(&state.pool, move |conn| {
         store::revocations::prune(conn, now)?;
+        store::client_assertions::prune(conn, now)?;
         store::changes::prune(conn, now - chrono::TimeDelta::hours(1))
             .map(drop)
             .map_err(store::StoreError::Query)

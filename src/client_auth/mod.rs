@@ -167,7 +167,7 @@ impl ClientAuthenticator {
                 .secret_verifications
                 .with_label_values(&["cache"])
                 .inc();
-            return admitted(creds, now);
+            return admitted(creds, AuthMethod::ClientSecret, now);
         }
 
         // Single flight: concurrent requests presenting the same secret for the same client
@@ -190,7 +190,7 @@ impl ClientAuthenticator {
             }
         }
         match outcome {
-            Outcome::Verified(creds) => admitted(creds, now),
+            Outcome::Verified(creds) => admitted(creds, AuthMethod::ClientSecret, now),
             Outcome::Rejected => Err(AuthFailure::Rejected),
             Outcome::RateLimited(retry_after) => Err(AuthFailure::RateLimited { retry_after }),
             Outcome::Overloaded => Err(AuthFailure::Overloaded),
@@ -274,14 +274,21 @@ impl ClientAuthenticator {
         audiences: &[String],
         source: Option<IpAddr>,
     ) -> Result<AuthenticatedClient, AuthFailure> {
-        let creds = match self.clients.get(client_id.as_str()) {
-            Some(creds) => Some(creds),
-            None => self.load(client_id.as_str()).await?,
-        };
+        // The limiter first: past its limit, an address costs not even a lookup.
         let attempt = self
             .limiter
             .begin(client_id.as_str(), source)
             .map_err(|retry_after| AuthFailure::RateLimited { retry_after })?;
+        let creds = match self.clients.get(client_id.as_str()) {
+            Some(creds) => Some(creds),
+            None => match self.load(client_id.as_str()).await {
+                Ok(creds) => creds,
+                Err(e) => {
+                    attempt.not_checked();
+                    return Err(e.into());
+                }
+            },
+        };
         let keys = creds
             .as_ref()
             .filter(|c| c.auth_method == AuthMethod::PrivateKeyJwt)
@@ -294,7 +301,7 @@ impl ClientAuthenticator {
                 AssertionError::Invalid => AuthFailure::Rejected,
                 AssertionError::Refused(reason) => AuthFailure::Refused(reason),
             })?;
-        let expires_at = chrono::DateTime::from_timestamp(verified.exp, 0)
+        let expires_at = chrono::DateTime::from_timestamp(verified.remember_until(), 0)
             .map(|t| t.naive_utc())
             .ok_or(AuthFailure::Rejected)?;
         let id = client_id.as_str().to_owned();
@@ -322,7 +329,7 @@ impl ClientAuthenticator {
             }
         }
         let creds = creds.ok_or(AuthFailure::Rejected)?;
-        admitted(creds, store::now())
+        admitted(creds, AuthMethod::PrivateKeyJwt, store::now())
     }
 
     fn upgrade_hash(&self, client_id: &ClientId, secret: &ClientSecret, old: &str) {
@@ -439,11 +446,17 @@ fn authenticated(creds: Arc<ClientCredentials>) -> AuthenticatedClient {
     AuthenticatedClient(creds)
 }
 
-/// A client whose secret matched, unless it is disabled or that secret has expired.
+/// A client whose credential matched, unless it is disabled, that secret has expired, or the
+/// client uses another method (a key client's stored hash verifies nothing, but the method
+/// decides, not the hash).
 fn admitted(
     creds: Arc<ClientCredentials>,
+    method: AuthMethod,
     now: chrono::NaiveDateTime,
 ) -> Result<AuthenticatedClient, AuthFailure> {
+    if creds.auth_method != method {
+        return Err(AuthFailure::Rejected);
+    }
     match creds.refusal(now) {
         Some(reason) => Err(AuthFailure::Refused(reason)),
         None => Ok(authenticated(creds)),

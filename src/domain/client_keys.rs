@@ -5,6 +5,7 @@
 
 use std::collections::HashSet;
 
+use aws_lc_rs::signature;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, JwkSet};
@@ -16,7 +17,10 @@ pub const MAX_KEYS: usize = 2;
 /// The longest an assertion may live (`exp` at most this far ahead).
 pub const MAX_ASSERTION_SECONDS: i64 = 300;
 /// Clock skew tolerated on `exp`, `nbf` and `iat`.
-const LEEWAY_SECONDS: i64 = 30;
+pub const LEEWAY_SECONDS: i64 = 30;
+/// How long past its `exp` an assertion's `jti` is kept: past the leeway by a margin for
+/// instances whose clocks differ, so no instance accepts an assertion whose record is gone.
+pub const JTI_KEPT_PAST_EXP_SECONDS: i64 = LEEWAY_SECONDS + 60;
 /// The signing algorithms accepted: never `none`, never a shared-key (HMAC) one.
 pub const ALGORITHMS: [Algorithm; 4] = [
     Algorithm::ES256,
@@ -28,6 +32,8 @@ pub const ALGORITHMS: [Algorithm; 4] = [
 const MAX_JTI_LEN: usize = 256;
 /// The smallest RSA modulus accepted, in bytes (2048 bits).
 const MIN_RSA_MODULUS_BYTES: usize = 256;
+/// The largest (8192 bits), what the verifier supports.
+const MAX_RSA_MODULUS_BYTES: usize = 1024;
 
 /// A client's public keys, parsed once when its record is loaded.
 pub struct ClientKeys {
@@ -42,11 +48,18 @@ pub enum AssertionError {
     Refused(&'static str),
 }
 
-/// What a verified assertion leaves to check: that its `jti` was never seen before `exp`.
+/// What a verified assertion leaves to check: that its `jti` was never seen.
 #[derive(Debug)]
 pub struct Assertion {
     pub jti: String,
     pub exp: i64,
+}
+
+impl Assertion {
+    /// Until when its `jti` must be remembered: past every instant it could be accepted at.
+    pub fn remember_until(&self) -> i64 {
+        self.exp + JTI_KEPT_PAST_EXP_SECONDS
+    }
 }
 
 #[derive(Deserialize)]
@@ -174,18 +187,46 @@ fn check_key(jwk: &Jwk) -> Result<(), String> {
     {
         return Err("has a key whose use is not sig".into());
     }
+    let bytes = |field: &str, value: &str| {
+        URL_SAFE_NO_PAD
+            .decode(value.trim_end_matches('='))
+            .map_err(|_| format!("has a key whose {field} is not base64url"))
+    };
+    // The key must parse as what it claims to be (a point on the curve, a usable modulus), so
+    // a client learns of a broken key when it registers it, not at its first token request.
+    let parses = |algorithm: &'static dyn signature::VerificationAlgorithm, public: &[u8]| {
+        signature::ParsedPublicKey::new(algorithm, public)
+            .map(drop)
+            .map_err(|_| "has a key that is not a valid public key".to_owned())
+    };
     match &jwk.algorithm {
-        AlgorithmParameters::EllipticCurve(ec) if ec.curve == EllipticCurve::P256 => Ok(()),
+        AlgorithmParameters::EllipticCurve(ec) if ec.curve == EllipticCurve::P256 => {
+            let (x, y) = (bytes("x", &ec.x)?, bytes("y", &ec.y)?);
+            if x.len() != 32 || y.len() != 32 {
+                return Err("has a P-256 key whose x or y is not 32 bytes".into());
+            }
+            let point = [&[4u8][..], &x, &y].concat();
+            parses(&signature::ECDSA_P256_SHA256_FIXED, &point)
+        }
         AlgorithmParameters::EllipticCurve(_) => Err("has an EC key not on P-256 (ES256)".into()),
-        AlgorithmParameters::OctetKeyPair(okp) if okp.curve == EllipticCurve::Ed25519 => Ok(()),
+        AlgorithmParameters::OctetKeyPair(okp) if okp.curve == EllipticCurve::Ed25519 => {
+            let x = bytes("x", &okp.x)?;
+            if x.len() != 32 {
+                return Err("has an Ed25519 key whose x is not 32 bytes".into());
+            }
+            parses(&signature::ED25519, &x)
+        }
         AlgorithmParameters::OctetKeyPair(_) => Err("has an OKP key not on Ed25519".into()),
         AlgorithmParameters::RSA(rsa) => {
-            let modulus = URL_SAFE_NO_PAD
-                .decode(rsa.n.trim_end_matches('='))
-                .map_err(|_| "has an RSA key whose n is not base64url")?;
-            let significant = modulus.iter().skip_while(|b| **b == 0).count();
-            if significant < MIN_RSA_MODULUS_BYTES {
-                return Err("has an RSA key shorter than 2048 bits".into());
+            let modulus = bytes("n", &rsa.n)?;
+            let exponent = bytes("e", &rsa.e)?;
+            let n: Vec<u8> = modulus.into_iter().skip_while(|b| *b == 0).collect();
+            let e: Vec<u8> = exponent.into_iter().skip_while(|b| *b == 0).collect();
+            if !(MIN_RSA_MODULUS_BYTES..=MAX_RSA_MODULUS_BYTES).contains(&n.len()) {
+                return Err("has an RSA key outside 2048 to 8192 bits".into());
+            }
+            if e.is_empty() || e.len() > 4 || e.last().is_some_and(|b| b % 2 == 0) {
+                return Err("has an RSA key whose exponent is not an odd 32-bit number".into());
             }
             Ok(())
         }

@@ -261,10 +261,15 @@ pub fn update(
         }
         if let Some(disabled) = settings.disabled.filter(|d| *d != before.row.disabled) {
             clients::set_disabled(conn, client_id.as_str(), disabled, now)?;
-            let action = if disabled {
-                audit::CLIENT_DISABLED
+            let (action, details) = if disabled {
+                // Disabling ends the tokens issued so far: enabling again (after the leak is
+                // dealt with) must not bring them back.
+                let cutoff = now + TOKEN_CUTOFF_MARGIN;
+                clients::set_tokens_not_before(conn, client_id.as_str(), cutoff, now)?;
+                let cutoff = cutoff.and_utc().to_rfc3339();
+                (audit::CLIENT_DISABLED, json!({"tokens_not_before": cutoff}))
             } else {
-                audit::CLIENT_ENABLED
+                (audit::CLIENT_ENABLED, json!({}))
             };
             audit::record(
                 conn,
@@ -273,7 +278,7 @@ pub fn update(
                 action,
                 client_id.as_str(),
                 Some(target_name),
-                json!({}),
+                details,
             )?;
         }
         changes::record_change(conn, client_id.as_str())?;
@@ -331,6 +336,13 @@ pub fn rotate_secret(
     let hint = secret.secret().hint();
     let client = store::write_transaction(conn, |conn| {
         let before = lock_for_change(conn, actor, org_id, client_id)?;
+        // Again under the lock: the client may have become a key client meanwhile.
+        if before.row.token_endpoint_auth_method == AuthMethod::PRIVATE_KEY_JWT {
+            return Err(ServiceError::invalid(
+                "token_endpoint_auth_method",
+                "a private_key_jwt client has no secret to rotate",
+            ));
+        }
         let now = store::now();
         // The outgoing secret works until the grace period ends, never past its own expiry.
         let grace_until = (now + chrono::Duration::from_std(grace).unwrap_or_default())

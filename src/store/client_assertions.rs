@@ -8,9 +8,9 @@ use diesel::result::{DatabaseErrorKind, Error};
 use super::DbConnection;
 use super::schema::client_assertions;
 
-/// Records the client's assertion `jti` (valid until `expires_at`); `false` when it was already
-/// recorded (a replay). The client's expired records go first, so the table holds only
-/// unexpired assertions.
+/// Records the client's assertion `jti`, to be remembered until `expires_at` (past the last
+/// instant any instance could accept it); `false` when it was already recorded (a replay).
+/// The client's records past their time go first.
 pub fn record_once(
     conn: &mut DbConnection,
     client_id: &str,
@@ -36,4 +36,10 @@ pub fn record_once(
         Err(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => Ok(false),
         Err(e) => Err(e),
     }
+}
+
+/// Drops every record past its time (those of clients that stopped sending assertions).
+pub fn prune(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::delete(client_assertions::table.filter(client_assertions::expires_at.lt(now)))
+        .execute(conn)
 }

@@ -97,10 +97,15 @@ on_both_backends!(
         assert_eq!(body["error_description"], "client authentication failed");
         assert!(!introspected_active(app, &issued).await);
 
+        // Enabled again: new tokens work; those issued before the client was disabled stay
+        // refused (disabling after a leak must not be undone by enabling after the fix).
         let enabled = admin.patch(&client, json!({"disabled": false})).await;
         assert_eq!(enabled.body["disabled"], false);
-        assert_eq!(token(app, &id, &secret).await.0, 200);
-        assert!(introspected_active(app, &issued).await);
+        tokio::time::sleep(Duration::from_millis(2100)).await; // past the cut-off margin
+        let (status, body) = token(app, &id, &secret).await;
+        assert_eq!(status, 200);
+        assert!(introspected_active(app, body["access_token"].as_str().unwrap()).await);
+        assert!(!introspected_active(app, &issued).await);
 
         let events = admin
             .get(&format!("/organizations/{org}/audit-events?target={id}"))

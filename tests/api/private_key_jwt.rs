@@ -347,6 +347,14 @@ on_both_backends!(
         p384["crv"] = json!("P-384");
         let short_rsa =
             json!({"kty": "RSA", "n": URL_SAFE_NO_PAD.encode([0xc5u8; 128]), "e": "AQAB"});
+        let huge_rsa =
+            json!({"kty": "RSA", "n": URL_SAFE_NO_PAD.encode([0xc5u8; 2048]), "e": "AQAB"});
+        let even_e = json!({"kty": "RSA", "n": URL_SAFE_NO_PAD.encode([0xc5u8; 256]), "e": "AQAC"});
+        let mut off_curve = public.clone();
+        off_curve["y"] = json!(URL_SAFE_NO_PAD.encode([7u8; 32]));
+        let mut short_x = public.clone();
+        short_x["x"] = json!("AQ");
+        let short_ed = json!({"kty": "OKP", "crv": "Ed25519", "x": "AQ"});
         for (case, jwks) in [
             ("private part", json!({"keys": [with_private]})),
             ("three keys", json!({"keys": [public, public, public]})),
@@ -358,6 +366,11 @@ on_both_backends!(
             ("P-384", json!({"keys": [p384]})),
             ("RSA 1024", json!({"keys": [short_rsa]})),
             ("same kid twice", json!({"keys": [public, public]})),
+            ("RSA 16384", json!({"keys": [huge_rsa]})),
+            ("even RSA exponent", json!({"keys": [even_e]})),
+            ("a point off the curve", json!({"keys": [off_curve]})),
+            ("a 1-byte x", json!({"keys": [short_x]})),
+            ("a 1-byte Ed25519 key", json!({"keys": [short_ed]})),
         ] {
             let res = admin
                 .post(&clients, json!({"name": "k", "roles": [], "jwks": jwks}))
@@ -455,4 +468,35 @@ async fn an_assertion_used_on_one_instance_is_refused_on_another() {
     // A fresh one works there.
     let fresh = sign(&es, json!({}), claims(&id, &b.config.issuer));
     assert_eq!(token_by_assertion(&b, Some(&id), &fresh).await.0, 200);
+}
+
+/// An assertion is accepted up to 30 s past its `exp` (clock skew); its `jti` is remembered
+/// longer than that, so it cannot be replayed in that window.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_assertion_cannot_be_replayed_after_its_exp() {
+    let s = spawn_app(Backend::Sqlite).await;
+    let app = &s;
+    let admin = app.platform_admin().await;
+    let es = key(SigningAlg::Es256);
+    let created = admin
+        .post(
+            &format!("/organizations/{}/clients", app.org_id),
+            json!({"name": "signer", "roles": [], "jwks": jwks(&[&es])}),
+        )
+        .await;
+    let id = created.body["client_id"].as_str().unwrap().to_owned();
+    let mut short = claims(&id, &app.config.issuer);
+    short["exp"] = json!(now() + 1);
+    let assertion = sign(&es, json!({}), short);
+    assert_eq!(token_by_assertion(app, Some(&id), &assertion).await.0, 200);
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    // Past its exp, within the leeway: still known, still refused.
+    for _ in 0..3 {
+        let (status, body) = token_by_assertion(app, Some(&id), &assertion).await;
+        assert_eq!(status, 401, "{body}");
+        assert_eq!(
+            body["error_description"],
+            "the client assertion was already used (jti)"
+        );
+    }
 }

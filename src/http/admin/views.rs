@@ -225,10 +225,12 @@ pub struct CreateClientRequest {
     /// `client_secret_basic` or `client_secret_post` (both are accepted either way).
     #[schema(example = "client_secret_basic")]
     pub token_endpoint_auth_method: Option<String>,
-    /// Public keys for `private_key_jwt` (not available in this release: refused).
+    /// Public keys for `private_key_jwt` (implies it): a JWK set of 1-2 keys, EC P-256, RSA
+    /// 2048-8192 bits or OKP Ed25519, no private parts.
     #[schema(example = json!({"keys": []}))]
     pub jwks: Option<serde_json::Map<String, serde_json::Value>>,
-    /// A key set URL for `private_key_jwt` (not available in this release: refused).
+    /// A key set URL for `private_key_jwt` (not offered in this release: refused; register
+    /// the keys in `jwks`).
     #[schema(example = json!(null))]
     pub jwks_uri: Option<String>,
     /// When the secret stops working (RFC 3339); default: the organization's maximum secret
@@ -294,10 +296,12 @@ pub struct UpdateClientRequest {
     /// `client_secret_basic` or `client_secret_post` (both are accepted either way).
     #[schema(example = "client_secret_basic")]
     pub token_endpoint_auth_method: Option<String>,
-    /// Public keys for `private_key_jwt` (not available in this release: refused).
+    /// Public keys for `private_key_jwt` (implies it): a JWK set of 1-2 keys, EC P-256, RSA
+    /// 2048-8192 bits or OKP Ed25519, no private parts.
     #[schema(example = json!({"keys": []}))]
     pub jwks: Option<serde_json::Map<String, serde_json::Value>>,
-    /// A key set URL for `private_key_jwt` (not available in this release: refused).
+    /// A key set URL for `private_key_jwt` (not offered in this release: refused; register
+    /// the keys in `jwks`).
     #[schema(example = json!(null))]
     pub jwks_uri: Option<String>,
 }
