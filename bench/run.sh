@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DURATION=${DURATION:-15s}
-THREADS=${THREADS:-2}
+export THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-32}
 PORT=${PORT:-18080}
 PORT2=$((PORT + 1))
@@ -25,8 +25,16 @@ ROUND_ROBIN_CLIENTS=${ROUND_ROBIN_CLIENTS:-1000}
 RESTART_CLIENTS=${RESTART_CLIENTS:-10000}
 DISTINCT_TOKENS=${DISTINCT_TOKENS:-10000}
 FLOOD_CONNECTIONS=${FLOOD_CONNECTIONS:-256}
+ASSERTIONS=${ASSERTIONS:-200000}
+# Python with `cryptography`, for the private_key_jwt assertions (.ci/run builds this one).
+BENCH_PYTHON=${BENCH_PYTHON:-target/client-libs/bin/python}
 
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
+"$BENCH_PYTHON" -c 'import cryptography' 2>/dev/null || {
+  echo "$BENCH_PYTHON with cryptography is needed (python3 -m venv target/client-libs &&" \
+    "target/client-libs/bin/pip install -r tests/clients/requirements.txt)" >&2
+  exit 1
+}
 if [ -z "${ORGAUTH_BIN:-}" ]; then
   cargo build --release --quiet
   ORGAUTH_BIN=$PWD/target/release/orgauth
@@ -105,6 +113,17 @@ rotate() { # $1 = org, $2 = client, $3 = grace seconds
     -d "{\"grace_period_seconds\":$3}" \
     "http://127.0.0.1:$PORT/admin/v1/organizations/$1/clients/$2/secret" | field client_secret
 }
+# One private_key_jwt client and $ASSERTIONS assertions for it, each to be used once; then wrk.
+key_client_run() {
+  local id org
+  read -r id _ org < <(make_client key-client)
+  "$BENCH_PYTHON" bench/assertions.py "$id" "http://127.0.0.1:$PORT/oauth/token" "$ASSERTIONS" \
+    "$WORK/jwks.json" "$WORK/assertions"
+  curl -fs -o /dev/null -X PATCH -H "Authorization: Bearer $(admin_token)" \
+    -H 'Content-Type: application/json' -d "{\"jwks\":$(cat "$WORK/jwks.json")}" \
+    "http://127.0.0.1:$PORT/admin/v1/organizations/$org/clients/$id"
+  ASSERTIONS_FILE=$WORK/assertions run_wrk -s bench/assertion.lua "http://127.0.0.1:$PORT/oauth/token"
+}
 creds_file() { # $1 = first, $2 = last bench client
   : >"$CREDS_FILE"
   for i in $(seq "$1" "$2"); do basic "bench-$i" >>"$CREDS_FILE"; echo >>"$CREDS_FILE"; done
@@ -120,6 +139,8 @@ bench_backend() { # $1 = name, $2 = DATABASE_URL
   row "$name" "baseline GET jwks.json" "$base_rps" "$base_p50" "$base_p99" "1.00" "-" ""
   read -r alone p50 p99 answers < <(hot)
   row "$name" "token, one hot client" "$alone" "$p50" "$p99" "$(ratio "$alone" "$base_rps")" "$(rss_mib)" "$answers"
+  read -r rps p50 p99 answers < <(key_client_run)
+  row "$name" "token, private_key_jwt (new assertion each)" "$rps" "$p50" "$p99" "$(ratio "$rps" "$base_rps")" "$(rss_mib)" "$answers; vs secret $(ratio "$rps" "$alone")"
 
   # Cold path: the first token of 20 clients, one after another (argon2 each).
   python3 bench/seed.py "$url" "$CLIENT_ID" "$ROUND_ROBIN_CLIENTS"

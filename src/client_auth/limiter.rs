@@ -90,6 +90,8 @@ pub struct Attempt<'a> {
     limiter: &'a FailureLimiter,
     keys: [Key; 2],
     failed: bool,
+    /// Whether it counts as in flight (argon2 attempts do; cheap ones do not).
+    in_flight: bool,
 }
 
 impl Attempt<'_> {
@@ -111,12 +113,17 @@ impl Drop for Attempt<'_> {
         let now = Instant::now();
         let mut counters = self.limiter.lock();
         for key in &self.keys {
-            if let Some(counter) = counters.get_mut(key) {
+            if self.in_flight
+                && let Some(counter) = counters.get_mut(key)
+            {
                 counter.in_flight = counter.in_flight.saturating_sub(1);
-                if self.failed {
-                    counter.roll(now, window);
-                    counter.current = counter.current.saturating_add(1);
-                }
+            }
+            if self.failed {
+                let counter = counters
+                    .entry(key.clone())
+                    .or_insert_with(|| Counter::new(now));
+                counter.roll(now, window);
+                counter.current = counter.current.saturating_add(1);
             }
         }
     }
@@ -179,6 +186,44 @@ impl FailureLimiter {
             limiter: self,
             keys,
             failed: true,
+            in_flight: true,
+        })
+    }
+
+    /// Admits a cheap attempt (a signature check, no argon2), refused only once the client at
+    /// this address, or the address, has failed too often. Attempts in flight do not count: a
+    /// busy client's concurrent requests are not a burst of guesses, and cost no argon2.
+    pub fn begin_cheap(
+        &self,
+        client_id: &str,
+        address: Option<IpAddr>,
+    ) -> Result<Attempt<'_>, Duration> {
+        let address = counted_address(address.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)));
+        let keys = [
+            Key::ClientAtAddress(client_id.to_owned(), address),
+            Key::Address(address),
+        ];
+        let limits = [
+            self.settings.max_failures_per_client,
+            self.settings.max_failures_per_address,
+        ];
+        let now = Instant::now();
+        let window = self.settings.window;
+        let mut counters = self.lock();
+        for (key, limit) in keys.iter().zip(limits) {
+            if let Some(counter) = counters.get_mut(key) {
+                counter.roll(now, window);
+                if counter.estimate(now, window) >= f64::from(limit) {
+                    return Err(window);
+                }
+            }
+        }
+        drop(counters);
+        Ok(Attempt {
+            limiter: self,
+            keys,
+            failed: true,
+            in_flight: false,
         })
     }
 }
@@ -223,6 +268,28 @@ mod tests {
         assert!(
             l.begin("a", ip("10.0.0.9")).is_ok(),
             "the same client from another address is never locked out"
+        );
+    }
+
+    #[test]
+    fn cheap_attempts_in_flight_do_not_count_but_their_failures_do() {
+        let l = limiter(3, 100);
+        let admitted: Vec<_> = (0..30)
+            .filter_map(|_| l.begin_cheap("a", ip("10.0.0.5")).ok())
+            .collect();
+        assert_eq!(admitted.len(), 30, "a busy client's concurrent assertions");
+        assert!(
+            l.begin("b", ip("10.0.0.5")).is_ok(),
+            "nor do they fill the address for argon2 attempts"
+        );
+        for attempt in admitted.into_iter().skip(27) {
+            attempt.succeeded();
+        }
+        // 27 were dropped unmarked: failures.
+        assert!(l.begin_cheap("a", ip("10.0.0.5")).is_err());
+        assert!(
+            l.begin("a", ip("10.0.0.5")).is_err(),
+            "one count for both kinds"
         );
     }
 

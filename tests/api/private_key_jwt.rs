@@ -500,3 +500,32 @@ async fn an_assertion_cannot_be_replayed_after_its_exp() {
         );
     }
 }
+
+/// A busy key client: many concurrent requests from one host, each with its own assertion, are
+/// all answered (the brute-force limiter counts failures, not a key client's requests in
+/// flight).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_key_client_is_not_held_back() {
+    let s = spawn_app(Backend::Sqlite).await;
+    let app = &s;
+    let admin = app.platform_admin().await;
+    let es = key(SigningAlg::Es256);
+    let created = admin
+        .post(
+            &format!("/organizations/{}/clients", app.org_id),
+            json!({"name": "busy", "roles": [], "jwks": jwks(&[&es])}),
+        )
+        .await;
+    let id = created.body["client_id"].as_str().unwrap().to_owned();
+    let assertions: Vec<String> = (0..64)
+        .map(|_| sign(&es, json!({}), claims(&id, &app.config.issuer)))
+        .collect();
+    let statuses = futures_util::future::join_all(
+        assertions
+            .iter()
+            .map(|a| token_by_assertion(app, Some(&id), a)),
+    )
+    .await;
+    let statuses: Vec<u16> = statuses.into_iter().map(|(status, _)| status).collect();
+    assert_eq!(statuses, vec![200; 64]);
+}
