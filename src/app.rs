@@ -17,6 +17,7 @@ use crate::http::KeySchedule;
 use crate::http::client_address::ClientAddressResolver;
 use crate::http::{self, AppState};
 use crate::last_used::{Flush, LastUsedRecorder};
+use crate::metrics::METRICS;
 use crate::revoked_tokens::RevokedTokens;
 use crate::service::bootstrap::{self, Bootstrapped};
 use crate::service::signing_keys;
@@ -325,6 +326,30 @@ async fn prune_revocations(state: &web::Data<AppState>) {
     };
     if let Err(e) = maintained {
         log::warn!("signing-key maintenance failed (will retry): {e}");
+    }
+    let counted = store::run(&state.pool, move |conn| {
+        let day = chrono::TimeDelta::days(1);
+        let mut count = |after, until| {
+            store::clients::count_secrets_expiring(conn, after, until)
+                .map_err(store::StoreError::Query)
+        };
+        Ok::<_, store::StoreError>([
+            ("expired", count(None, now)?),
+            ("7d", count(Some(now), now + day * 7)?),
+            ("30d", count(Some(now), now + day * 30)?),
+        ])
+    })
+    .await;
+    match counted {
+        Ok(counts) => {
+            for (within, n) in counts {
+                METRICS
+                    .client_secrets_expiring
+                    .with_label_values(&[within])
+                    .set(n);
+            }
+        }
+        Err(e) => log::warn!("could not count expiring client secrets (will retry): {e}"),
     }
     let pruned = store::run(&state.pool, move |conn| {
         store::revocations::prune(conn, now)?;

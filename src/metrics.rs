@@ -5,8 +5,8 @@ use std::sync::LazyLock;
 use std::time::Duration;
 
 use prometheus::{
-    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry,
-    TextEncoder,
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
 };
 
 pub struct Metrics {
@@ -29,6 +29,9 @@ pub struct Metrics {
     pub pool_connections: IntGauge,
     pub pool_idle_connections: IntGauge,
     pub pool_wait: Histogram,
+    /// Client secrets by when they expire: `expired`, within `7d`, within `30d` (the 30 days
+    /// include the 7); counted at each maintenance pass.
+    pub client_secrets_expiring: IntGaugeVec,
 }
 
 pub static METRICS: LazyLock<Metrics> = LazyLock::new(Metrics::new);
@@ -102,6 +105,14 @@ impl Metrics {
             .buckets(vec![0.00001, 0.0001, 0.001, 0.01, 0.1, 1.0, 5.0]),
         )
         .expect("valid metric");
+        let client_secrets_expiring = IntGaugeVec::new(
+            Opts::new(
+                "client_secrets_expiring",
+                "Client secrets that have expired or expire within 7 or 30 days",
+            ),
+            &["within"],
+        )
+        .expect("valid metric");
         for collector in [
             Box::new(token_requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(request_duration.clone()),
@@ -115,6 +126,7 @@ impl Metrics {
             Box::new(pool_connections.clone()),
             Box::new(pool_idle_connections.clone()),
             Box::new(pool_wait.clone()),
+            Box::new(client_secrets_expiring.clone()),
         ] {
             registry.register(collector).expect("metrics register once");
         }
@@ -130,6 +142,7 @@ impl Metrics {
             pool_connections,
             pool_idle_connections,
             pool_wait,
+            client_secrets_expiring,
         }
     }
 

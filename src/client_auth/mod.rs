@@ -307,14 +307,8 @@ impl ClientAuthenticator {
             .ok_or(AuthFailure::Rejected)?;
         let id = client_id.as_str().to_owned();
         let fresh = store::run(&self.pool, move |conn| {
-            store::client_assertions::record_once(
-                conn,
-                &id,
-                &verified.jti,
-                expires_at,
-                store::now(),
-            )
-            .map_err(StoreError::Query)
+            store::client_assertions::record_once(conn, &id, &verified.jti, expires_at)
+                .map_err(StoreError::Query)
         })
         .await;
         match fresh {

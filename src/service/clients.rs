@@ -239,6 +239,10 @@ pub fn update(
             };
             clients::set_auth_method(conn, client_id.as_str(), method, jwks, now)?;
             changes.insert("token_endpoint_auth_method".into(), json!(method.as_str()));
+            changes.insert(
+                "previous_token_endpoint_auth_method".into(),
+                json!(before.row.token_endpoint_auth_method),
+            );
             if let Some(jwks) = jwks {
                 // Public keys: kept in the event so the audit log says which keys were set.
                 let keys: serde_json::Value = serde_json::from_str(jwks).unwrap_or_default();

@@ -213,6 +213,22 @@ pub fn recently_used_credentials(
         .collect())
 }
 
+/// How many client secrets expire after `after` (exclusive; `None`: any time before) and at
+/// or before `until`.
+pub fn count_secrets_expiring(
+    conn: &mut DbConnection,
+    after: Option<NaiveDateTime>,
+    until: NaiveDateTime,
+) -> QueryResult<i64> {
+    let mut query = clients::table
+        .filter(clients::secret_expires_at.le(until))
+        .into_boxed();
+    if let Some(after) = after {
+        query = query.filter(clients::secret_expires_at.gt(after));
+    }
+    query.count().get_result(conn)
+}
+
 /// The client's name, if it exists.
 pub fn name_of(conn: &mut DbConnection, client_id: &str) -> QueryResult<Option<String>> {
     clients::table

@@ -1,13 +1,16 @@
 //! The web console in headless Chromium (tests/console/e2e.mjs, playwright-core), against the
 //! real server: sign in, create a client and read its secret from the page, use it, edit its
 //! roles, rotate, delete, read the audit log, and be sent back to sign-in when the session
-//! ends — each step checked through the API too. Screenshots of every screen are written to
-//! `$ORGAUTH_SCREENSHOT_DIR` (default `target/console-screenshots`).
+//! ends; then the client lifecycle (description, token lifetime, disable and enable, secret
+//! expiry, the organization's maximum secret lifetime) and private_key_jwt with a key pasted
+//! into the page and assertions signed by the test — each step checked through the API too.
+//! Screenshots of every screen are written to `$ORGAUTH_SCREENSHOT_DIR` (default
+//! `target/console-screenshots`).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::common::{Backend, TestApp, spawn_app, spawn_app_with};
+use crate::common::{Backend, spawn_app, spawn_at_own_address};
 
 fn chromium() -> PathBuf {
     std::env::var_os("CHROMIUM").map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from)
@@ -40,22 +43,6 @@ fn prerequisites_present(dir: &Path) -> bool {
     false
 }
 
-/// A server whose issuer is its real address: the console's quick-start snippets name the
-/// issuer's token endpoint, and the test runs them.
-async fn spawn_reachable(audiences: &[&str]) -> TestApp {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    spawn_app_with(Backend::Sqlite, |c| {
-        c.bind = format!("127.0.0.1:{port}");
-        c.issuer = format!("http://127.0.0.1:{port}");
-        c.audiences = audiences.iter().map(|a| a.to_string()).collect();
-    })
-    .await
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_console_manages_clients_in_a_real_browser() {
     run_browser_test(&[], "").await;
@@ -77,7 +64,12 @@ async fn run_browser_test(audiences: &[&str], screenshot_subdir: &str) {
     if !prerequisites_present(&dir) {
         return;
     }
-    let s = spawn_reachable(audiences).await;
+    // Its issuer is its real address: the console's quick-start snippets name the issuer's
+    // token endpoint, and the test runs them.
+    let s = spawn_at_own_address(Backend::Sqlite, |c| {
+        c.audiences = audiences.iter().map(|a| a.to_string()).collect();
+    })
+    .await;
     let app = &s;
     let admin = app.platform_admin().await;
     admin.create_role("billing:read").await;
@@ -108,6 +100,10 @@ async fn run_browser_test(audiences: &[&str], screenshot_subdir: &str) {
         .env("ORG_ID", &org)
         .env("CHROMIUM", chromium())
         .env("SCREENSHOT_DIR", screenshots.join(screenshot_subdir));
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/client-libs/bin/python");
+    if venv.exists() {
+        command.env("PYTHON", venv);
+    }
     let output = tokio::task::spawn_blocking(move || command.output())
         .await
         .unwrap()
@@ -122,24 +118,40 @@ async fn run_browser_test(audiences: &[&str], screenshot_subdir: &str) {
     assert!(stdout.contains("console e2e: ok"));
 }
 
+/// The strict headers of one console asset.
+fn assert_strict_headers(path: &str, res: &reqwest::Response) {
+    assert_eq!(res.status(), 200, "{path}");
+    let csp = res.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"),
+        "{path}: {csp}"
+    );
+    assert!(!csp.contains("unsafe-inline"), "{path}");
+    assert_eq!(res.headers()["referrer-policy"], "no-referrer", "{path}");
+    assert_eq!(res.headers()["x-content-type-options"], "nosniff", "{path}");
+    assert_eq!(res.headers()["x-frame-options"], "DENY", "{path}");
+}
+
+/// The modules a module imports (`from "./x.js"`, `import "./x.js"`), by file name.
+fn imported_modules(source: &str) -> Vec<String> {
+    source
+        .split("\"./")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .filter(|name| name.ends_with(".js") && !name.contains('/'))
+        .map(str::to_owned)
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_console_is_served_with_strict_security_headers() {
     let s = spawn_app(Backend::Sqlite).await;
     let app = &s;
-    for path in ["/console", "/console/console.js", "/console/console.css"] {
-        let res = app.get(path).await;
-        assert_eq!(res.status(), 200, "{path}");
-        let csp = res.headers()["content-security-policy"]
-            .to_str()
-            .unwrap()
-            .to_owned();
-        assert!(
-            csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"),
-            "{csp}"
-        );
-        assert!(!csp.contains("unsafe-inline"));
-        assert_eq!(res.headers()["referrer-policy"], "no-referrer");
-        assert_eq!(res.headers()["x-content-type-options"], "nosniff");
+    for path in ["/console", "/console/console.css"] {
+        assert_strict_headers(path, &app.get(path).await);
     }
     let html = app.get("/console").await.text().await.unwrap();
     assert!(
@@ -147,7 +159,50 @@ async fn the_console_is_served_with_strict_security_headers() {
         "no inline script or style"
     );
     assert!(
+        html.contains(r#"<script type="module" src="/console/js/main.js"></script>"#),
+        "one module entry point"
+    );
+    assert!(
         !html.contains("http://") && !html.contains("https://"),
         "no CDN: every asset is local"
     );
+
+    // Every embedded module is served as JavaScript with the same headers, and every file in
+    // src/http/console/js is embedded.
+    let on_disk: std::collections::BTreeSet<String> =
+        std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/http/console/js"))
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+            .filter(|name| name.ends_with(".js"))
+            .collect();
+    let embedded: std::collections::BTreeSet<String> = orgauth::http::console::MODULES
+        .iter()
+        .map(|(name, _)| (*name).to_owned())
+        .collect();
+    assert_eq!(embedded, on_disk, "mod.rs embeds every module");
+    for (name, _) in orgauth::http::console::MODULES {
+        let path = format!("/console/js/{name}");
+        let res = app.get(&path).await;
+        assert_strict_headers(&path, &res);
+        assert_eq!(
+            res.headers()["content-type"],
+            "text/javascript; charset=utf-8",
+            "{path}"
+        );
+        assert_eq!(res.headers()["cache-control"], "no-cache", "{path}");
+        let source = res.text().await.unwrap();
+        for import in imported_modules(&source) {
+            assert!(
+                embedded.contains(&import),
+                "{name} imports {import}, which is not served"
+            );
+        }
+    }
+    for path in [
+        "/console/js/nope.js",
+        "/console/js/..%2Fmod.rs",
+        "/console/console.js",
+    ] {
+        assert_eq!(app.get(path).await.status(), 404, "{path}");
+    }
 }

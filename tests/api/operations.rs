@@ -353,3 +353,38 @@ async fn metrics_can_move_to_an_operations_listener_of_their_own() {
     let _ = server.kill();
     let _ = server.wait();
 }
+
+/// Secrets about to expire are counted for alerting: expired, within 7 days, within 30 days.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expiring_client_secrets_are_counted_in_the_metrics() {
+    let s = crate::common::spawn_app(crate::common::Backend::Sqlite).await;
+    let app = &s;
+    let admin = app.platform_admin().await;
+    let clients = format!("/organizations/{}/clients", app.org_id);
+    for days in [3, 20, 200] {
+        let at = (chrono::Utc::now() + chrono::TimeDelta::days(days)).to_rfc3339();
+        let res = admin
+            .post(
+                &clients,
+                serde_json::json!({"name": format!("in {days} days"), "roles": [],
+                                   "client_secret_expires_at": at}),
+            )
+            .await;
+        assert_eq!(res.status, 201);
+    }
+    // The maintenance pass counts them (every 200 ms in tests, every minute by default).
+    let wanted = [
+        "orgauth_client_secrets_expiring{within=\"expired\"} 0",
+        "orgauth_client_secrets_expiring{within=\"7d\"} 1",
+        "orgauth_client_secrets_expiring{within=\"30d\"} 2",
+    ];
+    let mut metrics = String::new();
+    for _ in 0..50 {
+        metrics = app.get("/metrics").await.text().await.unwrap();
+        if wanted.iter().all(|w| metrics.contains(w)) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{wanted:?} not in:\n{metrics}");
+}

@@ -6,11 +6,20 @@
 // CONSOLE_ORG_ID (its organization), ORG_ID (an organization without clients, "Acme
 // Payments"), SCREENSHOT_DIR, CHROMIUM (optional). Roles billing:read and billing:write exist.
 //
+// The client lifecycle too: description and token lifetime, disable and enable (the token
+// endpoint refuses a disabled client), secret expiry (warnings in the list and on the page, an
+// expired secret refused), an organization's maximum secret lifetime (set by a platform admin,
+// read by an org admin), and private_key_jwt: a public JWK generated here is pasted into the
+// console, and assertions signed here with its private key get tokens, directly and through the
+// quick start's curl snippet (and its authlib snippet where Python has authlib).
+//
 // Every screen is checked with axe-core (no serious or critical violation) and photographed, at
 // 1280 px and again at 375 px, where nothing may scroll sideways.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync } from "node:fs";
+import crypto from "node:crypto";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 
@@ -21,6 +30,9 @@ const env = (name) => {
 };
 const base = env("BASE_URL");
 const shots = env("SCREENSHOT_DIR");
+// The Python that runs the quick start's Python snippets: the client-library virtualenv when
+// there is one (PYTHON, set by tests/api/console.rs), else the system's.
+const python = process.env.PYTHON || "python3";
 const org = env("ORG_ID");
 const consoleId = env("CONSOLE_ID");
 mkdirSync(shots, { recursive: true });
@@ -57,6 +69,34 @@ const claims = (jwt) => JSON.parse(Buffer.from(jwt.split(".")[1], "base64url").t
 const settings = await api("GET", "/settings");
 const audiences = settings.status === 200 ? settings.body.audiences : [];
 const audience = audiences.length ? settings.body.default_audience || audiences[0] : null;
+const serverTtl = settings.status === 200 ? settings.body.token_ttl_seconds : 3600;
+const tokenEndpoint = settings.status === 200 ? settings.body.token_endpoint : `${issuer}/oauth/token`;
+
+/** A client assertion (RFC 7523) signed here with the application's private key: ES256 (with
+ * the JWS signature format, P1363) or RS256, for the token endpoint, living 60 s, used once. */
+function assertion(clientId, key, alg, kid) {
+  const part = (value) => Buffer.from(JSON.stringify(value)).toString("base64url");
+  const now = Math.floor(Date.now() / 1000);
+  const header = { alg, typ: "JWT", ...(kid ? { kid } : {}) };
+  const body = { iss: clientId, sub: clientId, aud: tokenEndpoint, iat: now, exp: now + 60, jti: crypto.randomUUID() };
+  const data = `${part(header)}.${part(body)}`;
+  const signature = alg === "ES256"
+    ? crypto.sign("sha256", Buffer.from(data), { key, dsaEncoding: "ieee-p1363" })
+    : crypto.sign("sha256", Buffer.from(data), key);
+  return `${data}.${signature.toString("base64url")}`;
+}
+async function tokenWithAssertion(jwt) {
+  const res = await fetch(`${base}/oauth/token`, {
+    method: "POST",
+    headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({
+      grant_type: "client_credentials",
+      client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+      client_assertion: jwt,
+    }),
+  });
+  return { status: res.status, body: await res.json() };
+}
 
 // A second organization with 62 clients, created oldest to newest (svc-001 … svc-062).
 const globex = (await api("POST", "/organizations", { name: "Globex Logistics" })).body.id;
@@ -149,8 +189,8 @@ function runShell(snippet, extraEnv = {}) {
   const out = execFileSync("sh", ["-c", snippet], { env: { ...process.env, ...extraEnv }, timeout: 10000 }).toString();
   return JSON.parse(out);
 }
-function hasPythonRequests() {
-  try { execFileSync("python3", ["-c", "import requests"], { stdio: "ignore" }); return true; } catch { return false; }
+function hasPython(module) {
+  try { execFileSync(python, ["-c", `import ${module}`], { stdio: "ignore" }); return true; } catch { return false; }
 }
 async function closeSecretDialog() {
   await page.getByRole("button", { name: "I have stored it" }).click();
@@ -188,7 +228,7 @@ try {
 
   await page.getByRole("button", { name: "Create client" }).click();
   const createDialog = dialog("Create client");
-  await createDialog.getByRole("button", { name: "Save" }).click();
+  await createDialog.getByRole("button", { name: "Create client" }).click();
   await createDialog.getByText("Enter a name for the client.").waitFor();
   const nameInput = createDialog.getByRole("textbox", { name: "Name" });
   assert.equal(await nameInput.getAttribute("aria-invalid"), "true");
@@ -199,7 +239,7 @@ try {
   await createDialog.getByRole("button", { name: "Add billing:read" }).click();
   await createDialog.getByRole("button", { name: "Remove billing:read" }).waitFor();
   await screen("create-client");
-  await createDialog.getByRole("button", { name: "Save" }).dblclick(); // still one client
+  await createDialog.getByRole("button", { name: "Create client" }).dblclick(); // still one client
 
   const secretDialog = dialog("Copy the secret now");
   await secretDialog.waitFor();
@@ -264,8 +304,8 @@ try {
     const text = await visibleSnippet("#client-quickstart").textContent();
     assert.ok(text.includes("ORGAUTH_CLIENT_SECRET") && text.includes(clientId), `${language}: ${text}`);
     assert.equal(text.includes("audience"), audience !== null, `${language} audience`);
-    if (language === "Python" && hasPythonRequests()) {
-      const run = execFileSync("python3", ["-c", `${text}\nprint(access_token)`], { env: { ...process.env, ORGAUTH_CLIENT_SECRET: secret }, timeout: 10000 });
+    if (language === "Python" && hasPython("requests")) {
+      const run = execFileSync(python, ["-c", `${text}\nprint(access_token)`], { env: { ...process.env, ORGAUTH_CLIENT_SECRET: secret }, timeout: 10000 });
       assert.equal(claims(run.toString().trim()).client_id, clientId, "the Python snippet works");
     }
   }
@@ -278,7 +318,7 @@ try {
   await screen("client-page");
 
   // Edit roles there: the warning, then the change in place.
-  await page.getByRole("button", { name: "Edit name and roles" }).click();
+  await page.getByRole("button", { name: "Edit details" }).click();
   const editDialog = dialog("Edit billing-sync");
   await editDialog.getByText("Changing roles changes what this client can access. Tokens already issued keep their old roles until they expire.").waitFor();
   await editDialog.getByRole("button", { name: "Add billing:write" }).click();
@@ -313,6 +353,264 @@ try {
   await row.filter({ hasText: "billing:write" }).filter({ hasText: rotated.slice(-4) }).waitFor();
   await expectCount("1 of 1 client");
 
+  // ---------- client lifecycle: details, disable and enable, secret expiry ----------
+  await row.getByRole("link", { name: "billing-sync" }).click();
+  await page.getByRole("heading", { level: 1, name: "billing-sync" }).waitFor();
+  await page.getByRole("button", { name: "Edit details" }).click();
+  const detailsDialog = dialog("Edit billing-sync");
+  await detailsDialog.getByRole("textbox", { name: "Description" }).fill("Nightly invoice export");
+  const ttlSelect = detailsDialog.getByRole("combobox", { name: "Token lifetime" });
+  const ttlOffered = (await ttlSelect.locator("option").allTextContents()).slice(1);
+  assert.deepEqual(ttlOffered, ["5 min", "15 min", "1 h"].slice(0, [300, 900, 3600].filter((s) => s <= serverTtl).length), "presets within the server's lifetime");
+  await ttlSelect.selectOption({ label: "5 min" });
+  await screen("edit-details");
+  await detailsDialog.getByRole("button", { name: "Save" }).click();
+  await page.locator("#client-ttl").filter({ hasText: "5 min" }).waitFor();
+  await page.locator("#client-description").filter({ hasText: "Nightly invoice export" }).waitFor();
+  let fresh = (await api("GET", `/organizations/${org}/clients/${clientId}`)).body;
+  assert.equal(fresh.description, "Nightly invoice export");
+  assert.equal(fresh.token_ttl_seconds, 300);
+  assert.equal((await token(clientId, rotated)).body.expires_in, 300, "its own token lifetime applies");
+  await page.locator("#client-activity li").filter({ hasText: "console operator changed the description of billing-sync to “Nightly invoice export” and set its token lifetime to 5 min" }).waitFor();
+
+  // Disable: every token request refused; enable again.
+  await page.getByRole("button", { name: "Disable client" }).click();
+  const disableDialog = dialog("Disable billing-sync?");
+  await disableDialog.getByText("Every token request of this client is refused, and its tokens stop being accepted by introspection and the admin API.").waitFor();
+  await disableDialog.getByText("This is reversible").waitFor();
+  await screen("disable-confirm");
+  await disableDialog.getByRole("button", { name: "Disable client" }).click();
+  await page.locator("#client-disabled-note").filter({ hasText: "This client is disabled." }).waitFor();
+  await page.locator("#client-badges").filter({ hasText: "Disabled" }).waitFor();
+  assert.equal(await page.getByRole("button", { name: "Enable client" }).evaluate((b) => b === document.activeElement), true, "focus back on the button");
+  got = await token(clientId, rotated);
+  assert.equal(got.status, 401);
+  assert.equal(got.body.error, "invalid_client");
+  assert.match(got.body.error_description, /the client is disabled/);
+  assert.equal((await api("GET", `/organizations/${org}/clients/${clientId}`)).body.disabled, true);
+  await page.locator("#client-activity li").filter({ hasText: "console operator disabled billing-sync" }).waitFor();
+  await screen("client-disabled");
+  await page.getByRole("button", { name: "Enable client" }).click();
+  await dialog("Enable billing-sync?").getByRole("button", { name: "Enable client" }).click();
+  await page.locator("#client-disabled-note").waitFor({ state: "hidden" });
+  assert.equal((await token(clientId, rotated)).status, 200, "enabled: tokens again");
+  await page.locator("#client-activity li").filter({ hasText: "console operator enabled billing-sync" }).waitFor();
+
+  // Rotate with an expiry: the page says when the secret stops working.
+  await page.getByRole("button", { name: "Rotate secret" }).click();
+  const expirySelect = dialog("Rotate secret").getByRole("combobox", { name: "New secret expires" });
+  assert.deepEqual(await expirySelect.locator("option").allTextContents(), ["Never", "In 30 days", "In 90 days", "In 365 days"]);
+  await expirySelect.selectOption({ label: "In 30 days" });
+  await dialog("Rotate secret").getByRole("button", { name: "Rotate secret" }).click();
+  await secretDialog.waitFor();
+  const expiring = await page.locator("#secret-value").inputValue();
+  await closeSecretDialog();
+  fresh = (await api("GET", `/organizations/${org}/clients/${clientId}`)).body;
+  const expiresIn = new Date(fresh.client_secret_expires_at).getTime() - Date.now();
+  assert.ok(Math.abs(expiresIn - 30 * 86400000) < 120000, `expires in 30 days: ${fresh.client_secret_expires_at}`);
+  await page.locator("#client-expiry").filter({ hasText: "(in 30 days)" }).waitFor();
+  assert.equal(await page.locator("#client-expiry .badge").count(), 0, "30 days away: no warning");
+  await page.locator("#client-activity li").filter({ hasText: "rotated the secret of billing-sync — old secret stopped at once; the new secret expires" }).first().waitFor();
+  assert.equal((await token(clientId, expiring)).status, 200);
+
+  // Secrets near or past their expiry, and a disabled client, made through the API: flagged in
+  // the list (in words, not only colour) and refused at the token endpoint when expired.
+  const soon = await api("POST", `/organizations/${org}/clients`, { name: "expiring-soon", roles: [], client_secret_expires_at: new Date(Date.now() + 5 * 86400000).toISOString() });
+  const lapsed = await api("POST", `/organizations/${org}/clients`, { name: "legacy-export", roles: [], client_secret_expires_at: new Date(Date.now() + 5000).toISOString() });
+  const paused = await api("POST", `/organizations/${org}/clients`, { name: "paused-sync", roles: [], disabled: true });
+  for (const made of [soon, lapsed, paused]) assert.equal(made.status, 201, JSON.stringify(made.body));
+
+  // ---------- private_key_jwt: a pasted public key, proven by a real assertion ----------
+  const ecKey = crypto.generateKeyPairSync("ec", { namedCurve: "P-256" });
+  const ecJwk = { ...ecKey.publicKey.export({ format: "jwk" }), kid: "billing-keys-1" };
+  await page.getByRole("link", { name: "Clients", exact: true }).click();
+  await page.getByRole("button", { name: "Create client" }).click();
+  const keyDialog = dialog("Create client");
+  await keyDialog.getByRole("textbox", { name: "Name" }).fill("billing-keys");
+  await keyDialog.getByRole("radio", { name: "Public key (private_key_jwt)" }).check();
+  assert.ok(await keyDialog.getByRole("combobox", { name: "Secret expires" }).isHidden(), "a key client has no secret to expire");
+  const keyInput = keyDialog.getByRole("textbox", { name: "Public key" });
+  await keyInput.fill("{ not json");
+  await keyDialog.getByRole("button", { name: "Create client" }).click();
+  await keyDialog.getByText("This is not valid JSON.").waitFor();
+  assert.equal(await keyInput.getAttribute("aria-invalid"), "true");
+  await screen("create-key-validation");
+  await keyInput.fill(JSON.stringify(ecKey.privateKey.export({ format: "jwk" })));
+  await keyDialog.getByRole("button", { name: "Create client" }).click();
+  await keyDialog.getByText("This is a private key (it has \"d\").").waitFor();
+  const p384 = crypto.generateKeyPairSync("ec", { namedCurve: "P-384" }).publicKey.export({ format: "jwk" });
+  await keyInput.fill(JSON.stringify(p384));
+  provoking = "the server's 422";
+  await keyDialog.getByRole("button", { name: "Create client" }).click();
+  await page.locator("#form-keys-error").filter({ hasText: "has an EC key not on P-256" }).waitFor(); // the server's 422, at the field
+  provoking = null;
+  assert.equal((await api("GET", `/organizations/${org}/clients?q=billing-keys`)).body.length, 0, "nothing created");
+  await keyInput.fill(JSON.stringify(ecJwk, null, 2)); // one JWK: the console wraps it in a set
+  await screen("create-key-client");
+  await keyDialog.getByRole("button", { name: "Create client" }).click();
+  const keysCreated = dialog("Client billing-keys created");
+  await keysCreated.waitFor();
+  const keyClientId = await page.locator("#keys-created-id").inputValue();
+  assert.equal(await page.locator("#secret-dialog").isVisible(), false, "no secret dialog");
+  let keyClient = (await api("GET", `/organizations/${org}/clients/${keyClientId}`)).body;
+  assert.equal(keyClient.token_endpoint_auth_method, "private_key_jwt");
+  assert.deepEqual(keyClient.jwks, { keys: [ecJwk] });
+  assert.equal(keyClient.secret_hint, "");
+  got = await tokenWithAssertion(assertion(keyClientId, ecKey.privateKey, "ES256", ecJwk.kid));
+  assert.equal(got.status, 200, JSON.stringify(got.body));
+  assert.equal(claims(got.body.access_token).client_id, keyClientId, "the pasted key gets a token");
+  // The quick start: curl with the assertion in its variable, and authlib where installed.
+  await keysCreated.getByRole("tab", { name: "curl" }).click();
+  const assertionCurl = await visibleSnippet("#keys-created-quickstart").textContent();
+  assert.ok(assertionCurl.includes("client_assertion_type") && assertionCurl.includes(keyClientId), assertionCurl);
+  assert.equal(assertionCurl.includes("audience"), audience !== null, "audience only when configured");
+  issued = runShell(assertionCurl, { ORGAUTH_CLIENT_ASSERTION: assertion(keyClientId, ecKey.privateKey, "ES256") });
+  assert.equal(claims(issued.access_token).client_id, keyClientId, "the curl snippet works with a signed assertion");
+  if (audience) assert.equal(claims(issued.access_token).aud, audience);
+  await keysCreated.getByRole("tab", { name: "Python" }).click();
+  const authlib = await visibleSnippet("#keys-created-quickstart").textContent();
+  assert.ok(authlib.includes("PrivateKeyJWT") && authlib.includes(keyClientId) && authlib.includes(tokenEndpoint), authlib);
+  assert.ok(authlib.includes('"/path/to/private-key.pem"') && authlib.includes('alg="ES256"'));
+  if (hasPython("authlib")) {
+    const pem = join(tmpdir(), `orgauth-e2e-${process.pid}.pem`);
+    writeFileSync(pem, ecKey.privateKey.export({ format: "pem", type: "pkcs8" }), { mode: 0o600 });
+    const run = execFileSync(python, ["-c", `${authlib.replace("/path/to/private-key.pem", pem)}\nprint(access_token)\nprint(get_access_token())`], { timeout: 15000 });
+    const [first, second] = run.toString().trim().split("\n");
+    assert.equal(claims(first).client_id, keyClientId, "the authlib snippet works");
+    assert.equal(claims(second).client_id, keyClientId, "and again (a new assertion each time)");
+  }
+  await page.locator("#keys-created-dialog").evaluate((d) => d.scrollTo(0, 0));
+  await screen("key-client-created");
+  await keysCreated.getByRole("button", { name: "Done" }).click();
+  await keysCreated.waitFor({ state: "hidden" });
+  assert.equal(await page.locator("#create-client").evaluate((b) => b === document.activeElement), true, "focus returns");
+  const keyRow = page.locator(`tr[data-client-id="${keyClientId}"]`);
+  await keyRow.locator(".badge", { hasText: "Key" }).waitFor();
+
+  // Its page: the key described (type, key ID, thumbprint), the key quick start.
+  await keyRow.getByRole("link", { name: "billing-keys" }).click();
+  await page.locator("#client-method").filter({ hasText: "Public key (private_key_jwt)" }).waitFor();
+  const jwkThumbprint = (jwk) => crypto.createHash("sha256").update(JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y })).digest("base64url");
+  await page.locator("#client-keys li").filter({ hasText: "EC P-256" }).filter({ hasText: "billing-keys-1" }).filter({ hasText: jwkThumbprint(ecJwk) }).waitFor();
+  assert.ok(await page.getByRole("button", { name: "Rotate secret" }).isHidden(), "nothing to rotate");
+  await page.locator("#client-quickstart").getByRole("tab", { name: "Python" }).waitFor();
+  await page.locator("#client-activity li").filter({ hasText: "console operator created billing-keys with no roles, authenticating with a public key (private_key_jwt)" }).waitFor();
+  await screen("key-client-page");
+
+  // Replace keys: the next key beside the current one (a rollover); both sign.
+  const rsaKey = crypto.generateKeyPairSync("rsa", { modulusLength: 2048 });
+  const rsaJwk = { ...rsaKey.publicKey.export({ format: "jwk" }), kid: "billing-keys-2" };
+  await page.getByRole("button", { name: "Replace keys" }).click();
+  const replaceDialog = dialog("Replace the keys of billing-keys");
+  const keysInput = replaceDialog.getByRole("textbox", { name: "Public keys" });
+  const current = JSON.parse(await keysInput.inputValue());
+  assert.deepEqual(current, { keys: [ecJwk] }, "prefilled with the current keys");
+  await keysInput.fill(JSON.stringify({ keys: [ecJwk, rsaJwk] }, null, 2));
+  await screen("replace-keys");
+  await replaceDialog.getByRole("button", { name: "Replace keys" }).click();
+  await page.locator("#client-keys li").filter({ hasText: "RSA 2048-bit" }).waitFor();
+  assert.equal(await page.locator("#client-keys li").count(), 2);
+  assert.equal((await tokenWithAssertion(assertion(keyClientId, rsaKey.privateKey, "RS256", rsaJwk.kid))).status, 200, "the new key signs");
+  assert.equal((await tokenWithAssertion(assertion(keyClientId, ecKey.privateKey, "ES256", ecJwk.kid))).status, 200, "the old one still does");
+
+  // Switch to a secret: the keys stop at once; the console offers the secret right away.
+  await page.getByRole("button", { name: "Switch to secret" }).click();
+  const toSecret = dialog("Switch billing-keys to a secret?");
+  await toSecret.getByText("Its public keys are removed and stop working at once").waitFor();
+  await screen("switch-to-secret-confirm");
+  await toSecret.getByRole("button", { name: "Switch to secret" }).click();
+  const createSecret = dialog("Create a secret");
+  await createSecret.waitFor();
+  assert.ok(await createSecret.getByRole("radio", { name: "1 hour" }).isHidden(), "no old secret to keep");
+  assert.equal((await tokenWithAssertion(assertion(keyClientId, ecKey.privateKey, "ES256", ecJwk.kid))).status, 401, "keys refused once switched");
+  await screen("create-secret");
+  await createSecret.getByRole("button", { name: "Create secret" }).click();
+  await secretDialog.waitFor();
+  const keySecret = await page.locator("#secret-value").inputValue();
+  await closeSecretDialog();
+  assert.equal((await token(keyClientId, keySecret)).status, 200, "the new secret works");
+  await page.locator("#client-method").filter({ hasText: "Secret (client_secret_basic)" }).waitFor();
+  await page.locator("#client-hint").filter({ hasText: keySecret.slice(-4) }).waitFor();
+
+  // And back to a public key: the secret stops at once.
+  await page.getByRole("button", { name: "Switch to public key" }).click();
+  const toKey = dialog("Switch billing-keys to a public key");
+  await toKey.getByText("The client's secret stops working at once").waitFor();
+  await toKey.getByRole("textbox", { name: "Public keys" }).fill(JSON.stringify(ecJwk));
+  await screen("switch-to-key");
+  await toKey.getByRole("button", { name: "Switch to public key" }).click();
+  await page.locator("#client-method").filter({ hasText: "Public key (private_key_jwt)" }).waitFor();
+  assert.equal((await token(keyClientId, keySecret)).status, 401, "the secret is gone");
+  assert.equal((await tokenWithAssertion(assertion(keyClientId, ecKey.privateKey, "ES256", ecJwk.kid))).status, 200);
+  await page.locator("#client-activity li").filter({ hasText: "console operator switched billing-keys to a client secret (client_secret_basic)" }).waitFor();
+  await page.locator("#client-activity li").filter({ hasText: "console operator switched billing-keys to private_key_jwt (1 key: EC P-256 “billing-keys-1”)" }).first().waitFor();
+
+  // ---------- the organization's maximum secret lifetime (platform admin) ----------
+  await page.getByRole("link", { name: "Settings" }).click();
+  await page.getByRole("heading", { level: 1, name: "Organization settings" }).waitFor();
+  await page.locator("#org-max-current").filter({ hasText: "No maximum" }).waitFor();
+  await page.getByRole("combobox", { name: "New maximum" }).selectOption({ label: "90 days" });
+  await page.getByRole("button", { name: "Save" }).click();
+  await page.locator("#org-max-current").filter({ hasText: "90 days" }).waitFor();
+  await status.filter({ hasText: "the maximum secret lifetime is now 90 days" }).waitFor({ state: "attached" });
+  assert.equal((await api("GET", `/organizations/${org}`)).body.max_secret_lifetime_seconds, 90 * 86400);
+  await screen("org-settings");
+  // New secrets follow it: the create dialog offers it, and the server applies it.
+  await page.getByRole("link", { name: "Clients", exact: true }).click();
+  await page.getByRole("button", { name: "Create client" }).click();
+  const cappedDialog = dialog("Create client");
+  await cappedDialog.getByText("This organization's secrets work for at most 90 days.").waitFor();
+  assert.deepEqual(await cappedDialog.getByRole("combobox", { name: "Secret expires" }).locator("option").allTextContents(), ["In 90 days (the maximum)", "In 30 days"]);
+  await cappedDialog.getByRole("textbox", { name: "Name" }).fill("capped-export");
+  await cappedDialog.getByRole("combobox", { name: "Secret expires" }).scrollIntoViewIfNeeded();
+  await screen("create-client-capped");
+  await cappedDialog.getByRole("button", { name: "Create client" }).click();
+  await secretDialog.waitFor();
+  const cappedId = await page.locator("#secret-client-id").inputValue();
+  await closeSecretDialog();
+  const capped = (await api("GET", `/organizations/${org}/clients/${cappedId}`)).body;
+  assert.ok(Math.abs(new Date(capped.client_secret_expires_at).getTime() - Date.now() - 90 * 86400000) < 120000, capped.client_secret_expires_at);
+
+  // The list flags what needs attention, in words.
+  await page.getByRole("combobox", { name: "Sort by" }).selectOption({ label: "Name, A to Z" });
+  await expectCount("6 of 6 clients");
+  const flagged = (name) => page.locator("#clients-body tr").filter({ has: page.getByRole("link", { name, exact: true }) });
+  await flagged("expiring-soon").locator(".badge", { hasText: "Expires in 5 days" }).waitFor();
+  await flagged("legacy-export").locator(".badge", { hasText: "Expired" }).waitFor();
+  await flagged("paused-sync").locator(".badge", { hasText: "Disabled" }).waitFor();
+  await flagged("billing-keys").locator(".badge", { hasText: "Key" }).waitFor();
+  assert.equal(await flagged("billing-sync").locator(".badge").count(), 0, "30 days away, enabled: nothing to flag");
+  got = await token(lapsed.body.client_id, lapsed.body.client_secret);
+  assert.equal(got.status, 401);
+  assert.match(got.body.error_description, /the client secret has expired/);
+  await screen("clients-flagged");
+  await page.getByRole("link", { name: "expiring-soon", exact: true }).click();
+  await page.locator("#client-expiry .badge").filter({ hasText: "Expires in 5 days" }).waitFor();
+  await page.getByRole("link", { name: "← All clients" }).click();
+  await expectCount("6 of 6 clients");
+
+  // The audit log tells the story in sentences.
+  await page.getByRole("link", { name: "Audit log" }).click();
+  const acmeEvents = page.locator("#audit-list li");
+  for (const text of [
+    "console operator disabled billing-sync",
+    "console operator enabled billing-sync",
+    "console operator set the maximum secret lifetime to 90 days (previously none)",
+    "console operator replaced the keys of billing-keys (2 keys: EC P-256 “billing-keys-1”, RSA 2048-bit “billing-keys-2”)",
+    "console operator changed the description of billing-sync to “Nightly invoice export” and set its token lifetime to 5 min",
+    "created paused-sync with no roles, disabled",
+  ]) await acmeEvents.filter({ hasText: text }).first().waitFor();
+  await screen("audit-lifecycle");
+  await page.getByRole("combobox", { name: "Action" }).selectOption({ label: "Client disabled" });
+  await page.waitForFunction(() => [...document.querySelectorAll("#audit-list li")].every((li) => li.dataset.action === "client.disabled"));
+  assert.equal(await acmeEvents.count(), 1);
+  await page.getByRole("combobox", { name: "Action" }).selectOption({ label: "Organization settings changed" });
+  await acmeEvents.filter({ hasText: "set the maximum secret lifetime to 90 days" }).waitFor();
+  assert.equal(await acmeEvents.count(), 1);
+  await page.getByRole("button", { name: "Clear filters" }).click();
+  await page.getByRole("link", { name: "Clients", exact: true }).click();
+  await expectCount("6 of 6 clients");
+
   // ---------- Globex Logistics: 62 clients ----------
   await page.getByRole("link", { name: "Change organization" }).click();
   await page.getByRole("link", { name: /Globex Logistics/ }).click();
@@ -331,7 +629,7 @@ try {
   await dialog("Create client").getByRole("textbox", { name: "Name" }).fill("zeta-new");
   const scrolled = await page.evaluate(() => window.scrollY);
   assert.ok(scrolled > 100);
-  await dialog("Create client").getByRole("button", { name: "Save" }).click();
+  await dialog("Create client").getByRole("button", { name: "Create client" }).click();
   await secretDialog.waitFor();
   await closeSecretDialog();
   await expectCount("63 of 63 clients");
@@ -347,7 +645,7 @@ try {
   const index = namesBefore.indexOf("svc-003");
   await page.getByRole("link", { name: "svc-003", exact: true }).click();
   await page.getByRole("heading", { level: 1, name: "svc-003" }).waitFor();
-  await page.getByRole("button", { name: "Edit name and roles" }).click();
+  await page.getByRole("button", { name: "Edit details" }).click();
   await dialog("Edit svc-003").getByRole("textbox", { name: "Name" }).fill("svc-003-renamed");
   await dialog("Edit svc-003").getByRole("button", { name: "Add billing:read" }).click();
   await dialog("Edit svc-003").getByRole("button", { name: "Save" }).click();
@@ -480,7 +778,7 @@ try {
   const events = page.locator("#audit-list li");
   await events.filter({ hasText: "console operator deleted svc-002" }).waitFor();
   await events.filter({ hasText: "console operator created zeta-new with no roles" }).waitFor();
-  await events.filter({ hasText: "console operator renamed " }).filter({ hasText: "to svc-003-renamed and changed its roles: + billing:read" }).waitFor();
+  await events.filter({ hasText: "console operator renamed svc-003 to svc-003-renamed and changed its roles: + billing:read" }).waitFor();
   const when = events.first().locator("time");
   assert.ok((await when.getAttribute("title")).length > 0 && (await when.getAttribute("datetime")).endsWith("Z"));
   assert.match(await when.textContent(), /ago|now/);
@@ -516,7 +814,7 @@ try {
   await events.filter({ hasText: "deleted svc-002" }).waitFor();
 
   // From a client page to its filtered log.
-  await page.getByRole("link", { name: "Clients" }).click();
+  await page.getByRole("link", { name: "Clients", exact: true }).click();
   await page.getByRole("link", { name: "svc-003-renamed", exact: true }).click();
   await page.getByRole("link", { name: "All activity of this client" }).click();
   await page.waitForFunction((id) => location.hash.includes(`target=${id}`), fleet["svc-003"].client_id);
@@ -527,7 +825,7 @@ try {
   // ---------- 375 px: every screen again ----------
   await page.setViewportSize({ width: 375, height: 800 });
   await screen("375-audit");
-  await page.getByRole("link", { name: "Clients" }).click();
+  await page.getByRole("link", { name: "Clients", exact: true }).click();
   await expectCount("62 of 62 clients");
   const label = await page.locator("#clients-body td").first().evaluate((td) => getComputedStyle(td, "::before").content);
   assert.equal(label, '"Client ID"', "cards label their values");
@@ -536,7 +834,7 @@ try {
   await dialog("Create client").getByRole("textbox", { name: "Name" }).fill("narrow-screen");
   await dialog("Create client").getByRole("button", { name: "Add billing:read" }).click();
   await screen("375-create-client");
-  await dialog("Create client").getByRole("button", { name: "Save" }).click();
+  await dialog("Create client").getByRole("button", { name: "Create client" }).click();
   await secretDialog.waitFor();
   await screen("375-secret-shown-once");
   await page.keyboard.press("Escape");
@@ -547,7 +845,7 @@ try {
   await page.getByRole("link", { name: "narrow-screen", exact: true }).click();
   await page.locator("#client-activity li").first().waitFor();
   await screen("375-client-page");
-  await page.getByRole("button", { name: "Edit name and roles" }).click();
+  await page.getByRole("button", { name: "Edit details" }).click();
   await screen("375-edit-roles");
   await page.keyboard.press("Escape");
   await page.getByRole("button", { name: "Rotate secret" }).click();
@@ -574,6 +872,35 @@ try {
   await page.getByRole("heading", { name: "No clients yet" }).waitFor();
   await screen("375-clients-empty");
 
+  // The lifecycle screens at 375 px, in Acme Payments.
+  await page.getByRole("link", { name: "Change organization" }).click();
+  await page.getByRole("link", { name: /Acme Payments/ }).click();
+  await expectCount("6 of 6 clients");
+  await screen("375-clients-flagged");
+  await page.getByRole("button", { name: "Create client" }).click();
+  const narrowKeys = dialog("Create client");
+  await narrowKeys.getByRole("textbox", { name: "Name" }).fill("narrow-keys");
+  await narrowKeys.getByRole("radio", { name: "Public key (private_key_jwt)" }).check();
+  await narrowKeys.getByRole("textbox", { name: "Public key" }).fill(JSON.stringify(ecJwk));
+  await screen("375-create-key-client");
+  await narrowKeys.getByRole("button", { name: "Create client" }).click();
+  await dialog("Client narrow-keys created").waitFor();
+  await screen("375-key-client-created");
+  await dialog("Client narrow-keys created").getByRole("button", { name: "Done" }).click();
+  await expectCount("7 of 7 clients");
+  await page.getByRole("link", { name: "billing-keys", exact: true }).click();
+  await page.locator("#client-keys li").first().waitFor();
+  await screen("375-key-client-page");
+  await page.getByRole("button", { name: "Replace keys" }).click();
+  await screen("375-replace-keys");
+  await page.keyboard.press("Escape");
+  await page.getByRole("button", { name: "Disable client" }).click();
+  await screen("375-disable-confirm");
+  await page.keyboard.press("Escape");
+  await page.getByRole("link", { name: "Settings" }).click();
+  await page.locator("#org-max-current").filter({ hasText: "90 days" }).waitFor();
+  await screen("375-org-settings");
+
   // ---------- the session ends elsewhere: back to sign-in, told why ----------
   const consoleOrg = env("CONSOLE_ORG_ID");
   assert.equal((await api("GET", `/organizations/${consoleOrg}/clients/${consoleId}`)).status, 200);
@@ -592,6 +919,12 @@ try {
   await page.waitForFunction((id) => location.hash === `#/orgs/${id}/clients`, globex);
   await expectCount("50 of 64 clients");
   assert.ok(await page.getByRole("link", { name: "Change organization" }).isHidden());
+  // It reads its organization's maximum secret lifetime; only a platform admin changes it.
+  await page.getByRole("link", { name: "Settings" }).click();
+  await page.locator("#org-max-current").filter({ hasText: "No maximum" }).waitFor();
+  await page.getByText("Only a platform administrator can change it.").waitFor();
+  assert.equal(await page.getByRole("combobox", { name: "New maximum" }).count(), 0);
+  await screen("375-org-settings-read-only");
   await page.getByRole("button", { name: "Sign out" }).click();
   await page.getByRole("heading", { name: "Sign in" }).waitFor();
   assert.equal(await page.locator("#clients-body tr").count(), 0, "nothing of the session stays on the page");

@@ -1,0 +1,142 @@
+// An audit event as a sentence: who did what to which client, when — "console operator disabled
+// billing-sync", "… set the maximum secret lifetime to 90 days".
+
+import { h } from "./dom.js";
+import { hashFor } from "./router.js";
+import { timeNode, absolute, dateOnly, duration, plural } from "./format.js";
+import { describeKey } from "./jwk.js";
+
+const OPERATORS = { cli: "the operator (command line)", bootstrap: "the operator (bootstrap)" };
+const DESCRIPTION_SHOWN = 80; // characters of a description quoted in a sentence
+
+export function eventItem(event) {
+  return h("li", { class: "event", "data-action": event.action, tabindex: "-1" },
+    h("p", { class: "sentence" }, sentence(event)),
+    h("p", { class: "when" }, timeNode(event.created_at), h("span", { class: "absolute" }, ` · ${absolute(event.created_at)}`)));
+}
+
+function actorNode(event) {
+  const name = event.actor_name || OPERATORS[event.actor_client_id] || event.actor_client_id;
+  return h("strong", { class: "actor" }, name);
+}
+/** The target by name (its name at the time), linking to the client's page where it may exist. */
+function targetNode(event) {
+  const d = event.details || {};
+  const client = event.action.startsWith("client.");
+  const name = event.target_name || (client && typeof d.name === "string" && event.action !== "client.updated" ? d.name : null) || event.target;
+  if (client && event.action !== "client.deleted") return h("a", { href: hashFor.client(event.target), class: "target" }, name);
+  return h("strong", { class: "target" }, name);
+}
+
+function sentence(event) {
+  const d = event.details || {};
+  const actor = actorNode(event);
+  const target = () => targetNode(event);
+  switch (event.action) {
+    case "client.created":
+      return [actor, " created ", target(), ...withRoles(d.roles), ...createdSettings(d)];
+    case "client.updated":
+      return [actor, " ", ...updateParts(event, target)];
+    case "client.secret_rotated": {
+      const seconds = Number(d.grace_period_seconds) || 0;
+      const grace = seconds ? `old secret valid ${duration(seconds)}` : "old secret stopped at once";
+      return [actor, " rotated the secret of ", target(), ` — ${grace}`, d.revoke_tokens ? ", its tokens revoked" : "",
+        d.client_secret_expires_at ? `; the new secret expires ${dateOnly(d.client_secret_expires_at)}` : ""];
+    }
+    case "client.disabled":
+      return [actor, " disabled ", target()];
+    case "client.enabled":
+      return [actor, " enabled ", target()];
+    case "client.tokens_revoked":
+      return [actor, " revoked the tokens of ", target()];
+    case "client.deleted":
+      return [actor, " deleted ", target()];
+    case "role.created":
+      return [actor, " created the role ", target()];
+    case "role.deleted":
+      return [actor, " deleted the role ", target()];
+    case "organization.created":
+      return [actor, " created the organization ", h("strong", {}, d.name || event.target_name || event.target)];
+    case "organization.renamed": {
+      const to = typeof d.name === "string" ? d.name : d.name && d.name.to;
+      const from = d.previous_name || (d.name && d.name.from) || event.target;
+      return [actor, " renamed the organization ", h("strong", {}, from), " to ", h("strong", {}, to || "?")];
+    }
+    case "organization.updated":
+      return [actor, " ", ...organizationParts(d)];
+    default:
+      return [actor, ` ${event.action} `, target()];
+  }
+}
+
+function withRoles(roles) {
+  return Array.isArray(roles) && roles.length ? [" with roles ", roles.join(", ")] : [" with no roles"];
+}
+function createdSettings(d) {
+  const parts = [];
+  if (d.token_endpoint_auth_method === "private_key_jwt") parts.push(", authenticating with a public key (private_key_jwt)");
+  else if (d.client_secret_expires_at) parts.push(`, its secret expiring ${dateOnly(d.client_secret_expires_at)}`);
+  if (d.disabled === true) parts.push(", disabled");
+  return parts;
+}
+
+const quoted = (text) => `“${text.length > DESCRIPTION_SHOWN ? `${text.slice(0, DESCRIPTION_SHOWN - 1)}…` : text}”`;
+function keysText(jwks) {
+  const keys = jwks && Array.isArray(jwks.keys) ? jwks.keys : [];
+  if (keys.length === 0) return "";
+  const each = keys.map((key) => (key.kid ? `${describeKey(key)} “${key.kid}”` : describeKey(key)));
+  return ` (${plural(keys.length, "key", "keys")}: ${each.join(", ")})`;
+}
+
+/** What a client.updated event changed: each part names the client the first time ("changed
+ * the roles of X"), then "its" ("and changed its description"). */
+function updateParts(event, target) {
+  const d = event.details || {};
+  const parts = [];
+  const add = (first, later) => parts.push(parts.length ? later : first());
+  if (typeof d.name === "string") {
+    // The name before the change, where the event knows it.
+    let from = h("strong", {}, d.previous_name);
+    if (!d.previous_name) from = event.target_name && event.target_name !== d.name ? target() : h("span", {}, "client ", h("code", {}, event.target));
+    parts.push(["renamed ", from, " to ", h("strong", {}, d.name)]);
+  }
+  if (Array.isArray(d.roles)) {
+    const diff = roleDiff(d.previous_roles || [], d.roles);
+    add(() => ["changed the roles of ", target(), ": ", ...diff], ["changed its roles: ", ...diff]);
+  }
+  if (typeof d.description === "string") {
+    if (d.description) add(() => ["changed the description of ", target(), ` to ${quoted(d.description)}`], [`changed its description to ${quoted(d.description)}`]);
+    else add(() => ["removed the description of ", target()], ["removed its description"]);
+  }
+  if ("token_ttl_seconds" in d) {
+    const ttl = Number(d.token_ttl_seconds);
+    if (ttl) add(() => ["set the token lifetime of ", target(), ` to ${duration(ttl)}`], [`set its token lifetime to ${duration(ttl)}`]);
+    else add(() => ["returned ", target(), " to the server's token lifetime"], ["returned it to the server's token lifetime"]);
+  }
+  if (d.token_endpoint_auth_method === "private_key_jwt") {
+    const keys = keysText(d.jwks);
+    if (d.previous_token_endpoint_auth_method === "private_key_jwt") add(() => ["replaced the keys of ", target(), keys], [`replaced its keys${keys}`]);
+    else add(() => ["switched ", target(), ` to private_key_jwt${keys}`], [`switched it to private_key_jwt${keys}`]);
+  } else if (typeof d.token_endpoint_auth_method === "string") {
+    add(() => ["switched ", target(), " to a client secret (client_secret_basic)"], ["switched it to a client secret (client_secret_basic)"]);
+  }
+  if (parts.length === 0) return ["changed ", target()];
+  return parts.flatMap((part, i) => (i ? [" and ", ...part] : part));
+}
+
+function roleDiff(before, after) {
+  const added = after.filter((r) => !before.includes(r)).map((r) => h("span", { class: "diff added" }, `+ ${r}`));
+  const removed = before.filter((r) => !after.includes(r)).map((r) => h("span", { class: "diff removed" }, `− ${r}`));
+  const all = [...added, ...removed];
+  if (all.length === 0) return ["no change"];
+  return all.flatMap((node, i) => (i ? [", ", node] : [node]));
+}
+
+function organizationParts(d) {
+  if (!("max_secret_lifetime_seconds" in d)) return ["changed the organization's settings"];
+  const was = Number(d.previous_max_secret_lifetime_seconds);
+  const before = ` (previously ${was ? duration(was) : "none"})`;
+  const seconds = Number(d.max_secret_lifetime_seconds);
+  if (!seconds) return [`removed the maximum secret lifetime${before}`];
+  return [`set the maximum secret lifetime to ${duration(seconds)}${before}`];
+}

@@ -1,0 +1,90 @@
+// Modal dialogs: opening one remembers what opened it and focus goes back there when it closes;
+// confirmAction asks before one change and shows its error in place.
+
+import { $, h } from "./dom.js";
+import { signedIn } from "./api.js";
+import { focusHeading } from "./router.js";
+import { busy } from "./feedback.js";
+
+const openers = new WeakMap();
+const guards = new Map(); // dialog → () => boolean: may it close now?
+
+/** Opens a dialog; `opener` is where focus returns (by default, what has focus now). */
+export function openDialog(dialog, focus, opener = document.activeElement) {
+  openers.set(dialog, opener);
+  dialog.showModal();
+  if (focus) focus.focus();
+}
+export function closeDialog(dialog) {
+  if (dialog.open) dialog.close();
+}
+/** A dialog that must not simply close (the one-time secret) decides for itself. */
+export function guardClose(dialog, mayClose) { guards.set(dialog, mayClose); }
+
+const visible = (node) => node.isConnected && node !== document.body && node.getClientRects().length > 0;
+
+/** Focus goes back to what opened the dialog, or to the page's heading if that is gone; not
+ * when another dialog has opened meanwhile (it has the focus). */
+function returnFocus(dialog) {
+  const opener = openers.get(dialog);
+  openers.delete(dialog);
+  if (document.querySelector("dialog[open]")) return;
+  if (opener && visible(opener)) opener.focus();
+  else focusHeading();
+}
+
+export function wireDialogs() {
+  for (const button of document.querySelectorAll("[data-close]")) {
+    button.addEventListener("click", () => closeDialog(button.closest("dialog")));
+  }
+  for (const dialog of document.querySelectorAll("dialog")) {
+    dialog.addEventListener("close", () => {
+      const mayClose = guards.get(dialog);
+      if (mayClose && !mayClose()) return;
+      if (signedIn()) returnFocus(dialog);
+    });
+  }
+  $("confirm-form").addEventListener("submit", confirmed);
+}
+
+// ---------- one confirmation dialog for many actions ----------
+
+let pending = null; // { confirm, busyLabel, action }
+let confirming = false;
+
+/**
+ * Asks before a change: a title, the consequences (strings or nodes, one paragraph each; the
+ * first is the dialog's description) and a button that says what it does. `action` runs on
+ * confirmation; the dialog closes when it succeeds and shows its error otherwise. `then` runs
+ * after the dialog has closed.
+ */
+export function confirmAction({ title, body, confirm, busyLabel, danger = false, action, then }) {
+  pending = { busyLabel, action, then };
+  $("confirm-title").textContent = title;
+  $("confirm-body").replaceChildren(...body.map((part, i) => h("p", { class: i === 0 && danger ? "danger-text" : null }, part)));
+  $("confirm-error").hidden = true;
+  const button = $("confirm-ok");
+  button.textContent = confirm;
+  button.className = danger ? "danger" : "primary";
+  openDialog($("confirm-dialog"), $("confirm-dialog").querySelector("[data-close]"));
+}
+
+async function confirmed(event) {
+  event.preventDefault();
+  if (confirming || !pending) return;
+  const { busyLabel, action, then } = pending;
+  confirming = true;
+  try {
+    const result = await busy($("confirm-ok"), busyLabel, action);
+    closeDialog($("confirm-dialog"));
+    pending = null;
+    if (then) then(result);
+  } catch (e) {
+    if (!e.handled) {
+      $("confirm-error").textContent = e.message;
+      $("confirm-error").hidden = false;
+    }
+  } finally {
+    confirming = false;
+  }
+}
