@@ -246,6 +246,7 @@ pub fn build_state(
             argon2_queue_timeout: config.argon2_queue_timeout,
             limiter: config.limiter.clone(),
             max_staleness: config.max_staleness,
+            allow_loopback_issuers: config.allow_loopback_issuers,
         },
     );
     // One watcher hears every change made through other instances, for the client records

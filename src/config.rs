@@ -74,6 +74,9 @@ pub struct Config {
     pub bootstrap_client_id: Option<ClientId>,
     pub bootstrap_client_secret: Option<ClientSecret>,
     pub log_format: crate::logging::LogFormat,
+    /// Whether workload issuers (federation) on loopback may be fetched over plain HTTP: for
+    /// tests and local development only.
+    pub allow_loopback_issuers: bool,
 }
 
 impl Config {
@@ -124,6 +127,7 @@ impl Config {
             bootstrap_client_id: None,
             bootstrap_client_secret: None,
             log_format: crate::logging::LogFormat::Text,
+            allow_loopback_issuers: false,
         }
     }
 
@@ -301,6 +305,15 @@ impl Config {
                 Some(f) => f.parse().map_err(ConfigError)?,
                 None => d.log_format,
             },
+            allow_loopback_issuers: match var("ORGAUTH_ALLOW_LOOPBACK_ISSUERS").as_deref() {
+                None | Some("false") => false,
+                Some("true") => true,
+                Some(other) => {
+                    return Err(ConfigError(format!(
+                        "ORGAUTH_ALLOW_LOOPBACK_ISSUERS={other:?} must be true or false"
+                    )));
+                }
+            },
         })
     }
 }
@@ -423,6 +436,10 @@ impl Config {
             (
                 "ORGAUTH_LOG_FORMAT",
                 format!("{:?}", self.log_format).to_lowercase(),
+            ),
+            (
+                "ORGAUTH_ALLOW_LOOPBACK_ISSUERS",
+                self.allow_loopback_issuers.to_string(),
             ),
             (
                 "ORGAUTH_LAST_USED_FLUSH_SECONDS",

@@ -9,6 +9,7 @@ pub mod http;
 pub mod last_used;
 pub mod logging;
 pub mod metrics;
+pub mod remote_keys;
 pub mod revoked_tokens;
 pub mod service;
 pub mod store;

@@ -46,6 +46,7 @@ use crate::domain::{
     AuthMethod, ClientId, ClientSecret, NewClientSecret, RoleSet, SecretHash, SecretHasher,
 };
 use crate::metrics::METRICS;
+use crate::remote_keys::{FetchError, RemoteKeys};
 use crate::store::clients::ClientCredentials;
 use crate::store::{self, Pool, StoreError};
 
@@ -93,6 +94,9 @@ pub enum AuthFailure {
     RateLimited { retry_after: Duration },
     #[error("too many secret verifications in flight")]
     Overloaded,
+    /// A workload issuer's keys could not be fetched.
+    #[error("the workload token's issuer could not be reached")]
+    IssuerUnreachable,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -103,6 +107,9 @@ pub struct AuthSettings {
     pub limiter: LimiterSettings,
     /// How old the last confirmation that no change was missed may be for memory to be used.
     pub max_staleness: Duration,
+    /// Whether workload issuers on loopback may be fetched over plain HTTP (tests, local
+    /// development: `ORGAUTH_ALLOW_LOOPBACK_ISSUERS`).
+    pub allow_loopback_issuers: bool,
 }
 
 /// What one verification concluded, shared by every request of its flight.
@@ -127,6 +134,7 @@ pub struct ClientAuthenticator {
     limiter: FailureLimiter,
     argon2: Argon2Pool,
     dummy_hash: SecretHash,
+    remote_keys: RemoteKeys,
 }
 
 impl ClientAuthenticator {
@@ -141,6 +149,7 @@ impl ClientAuthenticator {
             limiter: FailureLimiter::new(settings.limiter),
             argon2: Argon2Pool::new(settings.argon2_concurrency, settings.argon2_queue_timeout),
             dummy_hash: hasher.hash(NewClientSecret::generate().secret()),
+            remote_keys: RemoteKeys::new(settings.allow_loopback_issuers),
         }
     }
 
@@ -325,6 +334,81 @@ impl ClientAuthenticator {
         }
         let creds = creds.ok_or(AuthFailure::Rejected)?;
         admitted(creds, AuthMethod::PrivateKeyJwt, store::now())
+    }
+
+    /// Workload identity federation: a token of an external issuer, presented for
+    /// `client_id`, admitted by one of that client's trust policies for the issuer (signed by
+    /// a key the issuer publishes, within its own lifetime; it may be presented again until
+    /// it expires). Failures count against the same limits as wrong secrets.
+    pub async fn authenticate_workload(
+        &self,
+        client_id: &ClientId,
+        token: &str,
+        issuer: &str,
+        source: Option<IpAddr>,
+    ) -> Result<AuthenticatedClient, AuthFailure> {
+        let attempt = self
+            .limiter
+            .begin_cheap(client_id.as_str(), source)
+            .map_err(|retry_after| AuthFailure::RateLimited { retry_after })?;
+        let creds = match self.client(client_id.as_str()).await {
+            Ok(creds) => creds,
+            Err(e) => {
+                attempt.not_checked();
+                return Err(e.into());
+            }
+        };
+        let Some(creds) = creds else {
+            return Err(AuthFailure::Rejected);
+        };
+        let (id, iss) = (
+            client_id.as_str().to_owned(),
+            issuer.trim_end_matches('/').to_owned(),
+        );
+        let policies = store::run(&self.pool, move |conn| {
+            store::trust_policies::of_client_for_issuer(conn, &id, &iss).map_err(StoreError::Query)
+        })
+        .await;
+        let policies = match policies {
+            Ok(policies) => policies,
+            Err(e) => {
+                attempt.not_checked();
+                return Err(e.into());
+            }
+        };
+        let kid = jsonwebtoken::decode_header(token).ok().and_then(|h| h.kid);
+        let mut unreachable = false;
+        for policy in policies {
+            let Some(rules) = policy.rules() else {
+                continue;
+            };
+            let keys = match self
+                .remote_keys
+                .keys(&rules.issuer, rules.jwks_uri.as_deref(), kid.as_deref())
+                .await
+            {
+                Ok(keys) => keys,
+                Err(e) => {
+                    log::warn!(client_id = client_id.as_str(); "trust policy {}: {e}", policy.id);
+                    unreachable |= matches!(e, FetchError::Failed(..));
+                    continue;
+                }
+            };
+            if let Ok(claims) = keys.verify_workload(token)
+                && rules.admits(&claims)
+            {
+                attempt.succeeded();
+                if creds.disabled {
+                    return Err(AuthFailure::Refused("the client is disabled"));
+                }
+                return Ok(authenticated(creds));
+            }
+        }
+        if unreachable {
+            attempt.not_checked();
+            return Err(AuthFailure::IssuerUnreachable);
+        }
+        Err(AuthFailure::Rejected)
     }
 
     fn upgrade_hash(&self, client_id: &ClientId, secret: &ClientSecret, old: &str) {

@@ -35,7 +35,8 @@ const MIN_RSA_MODULUS_BYTES: usize = 256;
 /// The largest (8192 bits), what the verifier supports.
 const MAX_RSA_MODULUS_BYTES: usize = 1024;
 
-/// A client's public keys, parsed once when its record is loaded.
+/// A set of public keys, parsed once: a client's (`private_key_jwt`), or a workload issuer's
+/// (federation).
 pub struct ClientKeys {
     keys: Vec<(Option<String>, DecodingKey)>,
 }
@@ -108,6 +109,79 @@ impl ClientKeys {
         Ok(Self { keys: parsed })
     }
 
+    /// A key set fetched from an issuer: the usable signing keys among its first `max` (an
+    /// issuer may publish keys of other kinds too); an error when none is usable.
+    pub fn parse_remote(jwks: &serde_json::Value, max: usize) -> Result<Self, String> {
+        let keys = jwks
+            .get("keys")
+            .and_then(|k| k.as_array())
+            .ok_or("is not a JWK set")?;
+        let parsed: Vec<(Option<String>, DecodingKey)> = keys
+            .iter()
+            .take(max)
+            .filter(|key| key.get("d").is_none())
+            .filter_map(|key| serde_json::from_value::<Jwk>(key.clone()).ok())
+            .filter(|jwk| check_key(jwk).is_ok())
+            .filter_map(|jwk| {
+                let key = DecodingKey::from_jwk(&jwk).ok()?;
+                Some((jwk.common.key_id.clone(), key))
+            })
+            .collect();
+        if parsed.is_empty() {
+            return Err("has no usable signing key (EC P-256, RSA, Ed25519)".into());
+        }
+        Ok(Self { keys: parsed })
+    }
+
+    /// Whether one of the keys has this `kid`.
+    pub fn has_kid(&self, kid: &str) -> bool {
+        self.keys.iter().any(|(k, _)| k.as_deref() == Some(kid))
+    }
+
+    /// A workload token from a trusted issuer: signed by one of these keys with an accepted
+    /// algorithm, within its `exp` (required) and `nbf`. Its issuer, audience and other claims
+    /// are the trust policy's to judge; it may be presented again until it expires.
+    pub fn verify_workload(
+        &self,
+        token: &str,
+    ) -> Result<serde_json::Map<String, serde_json::Value>, AssertionError> {
+        let header = jsonwebtoken::decode_header(token).map_err(|_| AssertionError::Invalid)?;
+        if !ALGORITHMS.contains(&header.alg) {
+            return Err(AssertionError::Invalid);
+        }
+        let mut validation = Validation::new(header.alg);
+        validation.validate_aud = false;
+        validation.set_required_spec_claims(&["exp", "iss", "sub"]);
+        validation.leeway = LEEWAY_SECONDS as u64;
+        validation.validate_nbf = true;
+        self.candidates(&header)
+            .find_map(|key| {
+                jsonwebtoken::decode::<serde_json::Map<String, serde_json::Value>>(
+                    token,
+                    key,
+                    &validation,
+                )
+                .ok()
+            })
+            .map(|data| data.claims)
+            .ok_or(AssertionError::Invalid)
+    }
+
+    /// The keys that may have signed a token with this header: the one its `kid` names, or
+    /// all of the algorithm's family when it names none.
+    fn candidates<'a>(
+        &'a self,
+        header: &'a jsonwebtoken::Header,
+    ) -> impl Iterator<Item = &'a DecodingKey> + 'a {
+        self.keys
+            .iter()
+            .filter(move |(kid, key)| {
+                key.family() == header.alg.family()
+                    && (header.kid.is_none() || kid.as_deref() == header.kid.as_deref())
+            })
+            .map(|(_, key)| key)
+    }
+
     /// Checks `assertion` for `client_id`: a signature by one of the keys (the one its `kid`
     /// names, or any without a `kid`) with an accepted algorithm; `iss` = `sub` = the client;
     /// `aud` one of `audiences`; `exp` in the future and at most five minutes ahead; a `jti`.
@@ -129,12 +203,8 @@ impl ClientKeys {
         validation.set_required_spec_claims(&["exp", "iss", "sub", "aud"]);
         validation.leeway = LEEWAY_SECONDS as u64;
         validation.validate_nbf = true;
-        let candidates = self.keys.iter().filter(|(kid, key)| {
-            key.family() == header.alg.family()
-                && (header.kid.is_none() || kid.as_deref() == header.kid.as_deref())
-        });
         let mut claims = None;
-        for (_, key) in candidates {
+        for key in self.candidates(&header) {
             if let Ok(data) = jsonwebtoken::decode::<AssertionClaims>(assertion, key, &validation) {
                 claims = Some(data.claims);
                 break;
@@ -164,18 +234,20 @@ impl ClientKeys {
     }
 }
 
-/// The client an assertion claims to come from (`sub`), before anything is verified: where to
-/// look for its keys when the request does not name the client.
-pub fn claimed_client(assertion: &str) -> Option<String> {
+/// The `iss` and `sub` a JWT claims, before anything is verified: whether it is a client's
+/// own assertion (`iss` = `sub` = the client) or a workload token (another issuer), and where
+/// to look for its keys.
+pub fn claimed_issuer_and_subject(token: &str) -> Option<(String, String)> {
     #[derive(Deserialize)]
-    struct Subject {
+    struct Claimed {
+        iss: String,
         sub: String,
     }
-    let payload = assertion.split('.').nth(1)?;
+    let payload = token.split('.').nth(1)?;
     let bytes = URL_SAFE_NO_PAD.decode(payload).ok()?;
-    serde_json::from_slice::<Subject>(&bytes)
+    serde_json::from_slice::<Claimed>(&bytes)
         .ok()
-        .map(|s| s.sub)
+        .map(|c| (c.iss, c.sub))
 }
 
 fn check_key(jwk: &Jwk) -> Result<(), String> {

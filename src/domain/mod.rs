@@ -6,6 +6,7 @@ mod name;
 mod random;
 mod role;
 mod secret;
+pub mod trust_policy;
 
 pub use client_keys::ClientKeys;
 pub use ids::{ClientId, OrgId};

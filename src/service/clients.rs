@@ -455,7 +455,7 @@ fn load(
 /// Inside a write transaction: the tenant check, a row lock on the client (so no concurrent
 /// change can slip between this check and the write), and the grant rule. Every use case that
 /// changes a client starts here.
-fn lock_for_change(
+pub(super) fn lock_for_change(
     conn: &mut DbConnection,
     actor: &Actor,
     org_id: &OrgId,

@@ -11,6 +11,7 @@ pub mod introspection;
 pub mod organizations;
 pub mod roles;
 pub mod signing_keys;
+pub mod trust_policies;
 
 use crate::domain::{ORG_ADMIN, OrgId, PLATFORM_ADMIN, RoleSet};
 use crate::store::StoreError;

@@ -17,6 +17,7 @@ pub mod revocations;
 pub mod roles;
 pub mod schema;
 pub mod signing_keys;
+pub mod trust_policies;
 
 use chrono::{NaiveDateTime, Timelike, Utc};
 use diesel::connection::SimpleConnection;

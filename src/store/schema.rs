@@ -93,6 +93,20 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    trust_policies (id) {
+        id -> Text,
+        org_id -> Text,
+        client_id -> Text,
+        issuer -> Text,
+        jwks_uri -> Nullable<Text>,
+        audience -> Text,
+        subject -> Text,
+        claims -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(audit_events -> organizations (org_id));
 diesel::joinable!(client_roles -> clients (client_id));
 diesel::joinable!(client_roles -> roles (role_name));

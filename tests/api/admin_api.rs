@@ -294,7 +294,7 @@ on_both_backends!(
 
 /// The operations of the SPEC's admin table, and revoke-tokens (issue: cut off a client's
 /// tokens).
-const OPERATIONS: [(&str, &str); 16] = [
+const OPERATIONS: [(&str, &str); 19] = [
     ("get", "/admin/v1/roles"),
     ("post", "/admin/v1/roles"),
     ("delete", "/admin/v1/roles/{name}"),
@@ -322,6 +322,18 @@ const OPERATIONS: [(&str, &str); 16] = [
         "/admin/v1/organizations/{org_id}/clients/{client_id}",
     ),
     ("get", "/admin/v1/organizations/{org_id}/audit-events"),
+    (
+        "get",
+        "/admin/v1/organizations/{org_id}/clients/{client_id}/trust-policies",
+    ),
+    (
+        "post",
+        "/admin/v1/organizations/{org_id}/clients/{client_id}/trust-policies",
+    ),
+    (
+        "delete",
+        "/admin/v1/organizations/{org_id}/clients/{client_id}/trust-policies/{policy_id}",
+    ),
     (
         "post",
         "/admin/v1/organizations/{org_id}/clients/{client_id}/revoke-tokens",
@@ -390,7 +402,8 @@ async fn openapi_documents_every_registered_route() {
         let concrete = path
             .replace("{name}", "x")
             .replace("{org_id}", "org_x")
-            .replace("{client_id}", "c");
+            .replace("{client_id}", "c")
+            .replace("{policy_id}", "tp_x");
         let res = app
             .http
             .request(method.to_uppercase().parse().unwrap(), app.url(&concrete))

@@ -22,6 +22,7 @@ mod console;
 mod deploy;
 mod discovery;
 mod failover;
+mod federation;
 mod lifecycle;
 mod logging;
 mod operations;

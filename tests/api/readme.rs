@@ -36,7 +36,7 @@ async fn the_readme_walk_through_runs_as_written() {
     let key_blocks = shell_blocks(
         &readme,
         "## Clients without a shared secret",
-        "## Deploying with Postgres",
+        "## Workload identity federation",
     );
     assert_eq!(key_blocks.len(), 1, "{key_blocks:?}");
     blocks.extend(key_blocks);

@@ -15,6 +15,7 @@ pub mod problem;
 mod responses;
 mod roles;
 mod settings;
+mod trust_policies;
 pub mod views;
 
 use actix_web::middleware::ErrorHandlers;
@@ -83,6 +84,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(clients::list_clients)
             .service(clients::create_client)
             .service(clients::get_client)
+            .service(trust_policies::list_trust_policies)
+            .service(trust_policies::create_trust_policy)
+            .service(trust_policies::delete_trust_policy)
             .service(clients::update_client)
             .service(clients::rotate_secret)
             .service(clients::delete_client)

@@ -39,6 +39,37 @@ impl ClientPath {
     }
 }
 
+/// `/organizations/{org_id}/clients/{client_id}/trust-policies/{policy_id}`
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct TrustPolicyPath {
+    /// Organization ID
+    org_id: String,
+    /// Client ID
+    client_id: String,
+    /// Trust policy ID
+    policy_id: String,
+}
+
+impl TrustPolicyPath {
+    pub fn parse(self) -> Result<(OrgId, ClientId, String), ApiError> {
+        let (org_id, client_id) = ClientPath {
+            org_id: self.org_id,
+            client_id: self.client_id,
+        }
+        .parse()?;
+        let valid = self.policy_id.len() <= 64
+            && self
+                .policy_id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !valid {
+            return Err(not_found("trust policy"));
+        }
+        Ok((org_id, client_id, self.policy_id))
+    }
+}
+
 fn not_found(what: &str) -> ApiError {
     ApiError::NotFound(format!("{what} not found"))
 }

@@ -13,7 +13,7 @@ use super::OAuthError;
 use super::form::Form;
 use super::tarpit::Connection;
 use crate::client_auth::{AuthFailure, AuthenticatedClient};
-use crate::domain::client_keys::claimed_client;
+use crate::domain::client_keys::claimed_issuer_and_subject;
 use crate::domain::{ClientId, ClientSecret};
 use crate::http::{AppState, LoggedClient};
 
@@ -26,8 +26,13 @@ pub struct PresentedCredentials {
 
 pub enum Proof {
     Secret(ClientSecret),
-    /// A signed JWT (`client_assertion`).
+    /// The client's own signed JWT (`client_assertion`, `iss` = the client).
     Assertion(String),
+    /// A workload token of another issuer (`client_assertion`), for a trust policy.
+    Workload {
+        token: String,
+        issuer: String,
+    },
 }
 
 /// The only `client_assertion_type` (RFC 7523 §2.2).
@@ -50,6 +55,12 @@ pub async fn authenticate(
             state
                 .authenticator
                 .authenticate(&credentials.client_id, secret, source)
+                .await
+        }
+        Proof::Workload { token, issuer } => {
+            state
+                .authenticator
+                .authenticate_workload(&credentials.client_id, token, issuer, source)
                 .await
         }
         Proof::Assertion(assertion) => {
@@ -86,7 +97,9 @@ pub async fn authenticate(
                 close: connection == Connection::Close,
             });
         }
-        Err(AuthFailure::Overloaded) => return Err(OAuthError::Unavailable),
+        Err(AuthFailure::Overloaded | AuthFailure::IssuerUnreachable) => {
+            return Err(OAuthError::Unavailable);
+        }
         Err(AuthFailure::Store(e)) => return Err(e.into()),
     };
     Ok(client)
@@ -184,14 +197,24 @@ fn extract_assertion(req: &HttpRequest, form: &Form) -> Result<PresentedCredenti
         .get("client_assertion")
         .ok_or_else(|| OAuthError::InvalidRequest("client_assertion is missing".into()))?;
     let invalid = || OAuthError::InvalidClient { basic: false };
-    let raw_id = match form.get("client_id") {
-        Some(id) => id.to_owned(),
-        None => claimed_client(assertion).ok_or_else(invalid)?,
+    let (issuer, subject) = claimed_issuer_and_subject(assertion).ok_or_else(invalid)?;
+    // The client's own assertion names it as the issuer; any other issuer's token is a
+    // workload's, and then client_id says which client it asks to act as.
+    let (raw_id, proof) = match form.get("client_id") {
+        Some(id) if id != issuer => (
+            id.to_owned(),
+            Proof::Workload {
+                token: assertion.to_owned(),
+                issuer,
+            },
+        ),
+        Some(id) => (id.to_owned(), Proof::Assertion(assertion.to_owned())),
+        None => (subject, Proof::Assertion(assertion.to_owned())),
     };
     let client_id = ClientId::parse(&raw_id).map_err(|_| invalid())?;
     Ok(PresentedCredentials {
         client_id,
-        proof: Proof::Assertion(assertion.to_owned()),
+        proof,
         basic: false,
     })
 }

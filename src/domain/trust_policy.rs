@@ -1,0 +1,253 @@
+//! Workload identity federation: a trust policy says which tokens of an external issuer (a CI
+//! system, a Kubernetes cluster, a SPIFFE trust domain) may act as one client. A token matches
+//! when its `iss` is the policy's issuer, its `aud` holds the policy's audience, and its `sub`
+//! and each named claim match the policy's patterns (exact, or `*` for any run of characters).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::ParseError;
+
+/// The most claim conditions one policy may hold.
+pub const MAX_CLAIMS: usize = 16;
+/// The longest pattern or name.
+const MAX_LEN: usize = 512;
+
+/// A policy's conditions, parsed: what a presented token must show.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrustRules {
+    /// `https://…` (or `http://` on loopback when allowed), no query or fragment.
+    pub issuer: String,
+    /// Where the issuer's keys are; `None`: from its discovery document.
+    pub jwks_uri: Option<String>,
+    /// Must be one of the token's `aud` values.
+    pub audience: String,
+    /// Pattern for `sub`.
+    pub subject: String,
+    /// Patterns for other claims (a string claim, or a number or boolean compared as text).
+    pub claims: BTreeMap<String, String>,
+}
+
+impl TrustRules {
+    /// Checks the shape of each field; whether an issuer URL may be fetched is decided when it
+    /// is (`remote_jwks`).
+    pub fn parse(
+        issuer: &str,
+        jwks_uri: Option<&str>,
+        audience: &str,
+        subject: &str,
+        claims: BTreeMap<String, String>,
+    ) -> Result<Self, (&'static str, ParseError)> {
+        let issuer = issuer.trim_end_matches('/');
+        check_url(issuer).map_err(|e| ("issuer", e))?;
+        if let Some(uri) = jwks_uri {
+            check_url(uri).map_err(|e| ("jwks_uri", e))?;
+        }
+        check_text(audience, false).map_err(|e| ("audience", e))?;
+        check_text(subject, true).map_err(|e| ("subject", e))?;
+        if subject.chars().all(|c| c == '*') {
+            return Err((
+                "subject",
+                ParseError("must name the workload: a pattern of only * would trust every token of the issuer".into()),
+            ));
+        }
+        if claims.len() > MAX_CLAIMS {
+            return Err((
+                "claims",
+                ParseError(format!("at most {MAX_CLAIMS} conditions")),
+            ));
+        }
+        for (name, pattern) in &claims {
+            check_text(name, false).map_err(|e| ("claims", e))?;
+            if matches!(name.as_str(), "iss" | "aud" | "sub" | "exp" | "nbf" | "iat") {
+                return Err((
+                    "claims",
+                    ParseError(format!("{name} is checked by the policy's own fields")),
+                ));
+            }
+            check_text(pattern, true).map_err(|e| ("claims", e))?;
+        }
+        Ok(Self {
+            issuer: issuer.to_owned(),
+            jwks_uri: jwks_uri.map(str::to_owned),
+            audience: audience.to_owned(),
+            subject: subject.to_owned(),
+            claims,
+        })
+    }
+
+    /// Whether a token's verified claims satisfy the policy (its `iss` and `aud` included).
+    pub fn admits(&self, claims: &serde_json::Map<String, Value>) -> bool {
+        let text = |v: &Value| match v {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            Value::Bool(b) => Some(b.to_string()),
+            _ => None,
+        };
+        let issuer_ok = claims
+            .get("iss")
+            .and_then(Value::as_str)
+            .is_some_and(|iss| iss.trim_end_matches('/') == self.issuer);
+        let audience_ok = match claims.get("aud") {
+            Some(Value::String(aud)) => *aud == self.audience,
+            Some(Value::Array(auds)) => auds.iter().any(|a| a.as_str() == Some(&self.audience)),
+            _ => false,
+        };
+        let subject_ok = claims
+            .get("sub")
+            .and_then(Value::as_str)
+            .is_some_and(|sub| glob_match(&self.subject, sub));
+        issuer_ok
+            && audience_ok
+            && subject_ok
+            && self.claims.iter().all(|(name, pattern)| {
+                claims
+                    .get(name)
+                    .and_then(text)
+                    .is_some_and(|value| glob_match(pattern, &value))
+            })
+    }
+}
+
+fn check_url(url: &str) -> Result<(), ParseError> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or_else(|| ParseError("must be an https:// URL".into()))?;
+    if rest.is_empty() || url.len() > MAX_LEN || url.contains(['?', '#', ' ']) {
+        return Err(ParseError(
+            "must be an absolute URL without query, fragment or spaces".into(),
+        ));
+    }
+    Ok(())
+}
+
+fn check_text(s: &str, pattern: bool) -> Result<(), ParseError> {
+    if s.is_empty() || s.len() > MAX_LEN || s.chars().any(char::is_control) {
+        return Err(ParseError(format!(
+            "must be 1-{MAX_LEN} characters without control characters"
+        )));
+    }
+    if !pattern && s.contains('*') {
+        return Err(ParseError("cannot be a pattern (no *)".into()));
+    }
+    Ok(())
+}
+
+/// `*` matches any run of characters (also none); everything else matches itself.
+pub fn glob_match(pattern: &str, value: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return pattern == value;
+    }
+    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    if value.len() < first.len() + last.len() || !value.starts_with(first) || !value.ends_with(last)
+    {
+        return false;
+    }
+    let mut rest = &value[first.len()..value.len() - last.len()];
+    for part in &parts[1..parts.len() - 1] {
+        match rest.find(part) {
+            Some(at) => rest = &rest[at + part.len()..],
+            None => return false,
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn globs_match_runs_of_any_characters() {
+        assert!(glob_match(
+            "repo:acme/api:ref:refs/heads/main",
+            "repo:acme/api:ref:refs/heads/main"
+        ));
+        assert!(!glob_match("repo:acme/api:*", "repo:acme/api2:ref:x"));
+        assert!(glob_match(
+            "repo:acme/*:environment:prod",
+            "repo:acme/api:environment:prod"
+        ));
+        assert!(!glob_match(
+            "repo:acme/*:environment:prod",
+            "repo:acme/api:environment:staging"
+        ));
+        assert!(glob_match(
+            "spiffe://acme.org/ns/*",
+            "spiffe://acme.org/ns/billing/sa/x"
+        ));
+        assert!(!glob_match(
+            "spiffe://acme.org/ns/*",
+            "spiffe://evil.org/ns/billing"
+        ));
+        assert!(
+            !glob_match("a*a", "a"),
+            "the prefix and the suffix may not overlap"
+        );
+        assert!(glob_match("a*b*c", "a-b-b-c"));
+        assert!(!glob_match("a*b*c", "a-c-b"));
+    }
+
+    fn rules() -> TrustRules {
+        TrustRules::parse(
+            "https://token.actions.githubusercontent.com/",
+            None,
+            "https://auth.example.com",
+            "repo:acme/api:*",
+            BTreeMap::from([("ref".into(), "refs/heads/main".into())]),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_token_is_admitted_only_when_everything_matches() {
+        let token = json!({
+            "iss": "https://token.actions.githubusercontent.com",
+            "aud": ["https://auth.example.com"],
+            "sub": "repo:acme/api:ref:refs/heads/main",
+            "ref": "refs/heads/main",
+        });
+        let claims = token.as_object().unwrap();
+        assert!(rules().admits(claims));
+        for (name, value) in [
+            ("iss", json!("https://evil.example")),
+            ("aud", json!("https://other.example.com")),
+            ("sub", json!("repo:acme/other:ref:refs/heads/main")),
+            ("ref", json!("refs/heads/feature")),
+        ] {
+            let mut changed = claims.clone();
+            changed.insert(name.into(), value);
+            assert!(!rules().admits(&changed), "{name}");
+        }
+        let mut missing = claims.clone();
+        missing.remove("ref");
+        assert!(!rules().admits(&missing), "a named claim must be present");
+    }
+
+    #[test]
+    fn policies_refuse_what_would_trust_too_much() {
+        let parse = |issuer: &str, subject: &str, claims: &[(&str, &str)]| {
+            TrustRules::parse(
+                issuer,
+                None,
+                "aud",
+                subject,
+                claims
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            )
+            .map_err(|(field, _)| field)
+        };
+        assert_eq!(parse("ftp://x", "s", &[]), Err("issuer"));
+        assert_eq!(parse("https://x?q", "s", &[]), Err("issuer"));
+        assert_eq!(parse("https://x", "*", &[]), Err("subject"));
+        assert_eq!(parse("https://x", "s", &[("aud", "x")]), Err("claims"));
+        assert!(parse("https://x", "s", &[("repository", "acme/*")]).is_ok());
+    }
+}
