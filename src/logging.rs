@@ -88,11 +88,11 @@ pub fn init(format: LogFormat) {
                     "[{time} {} {}] {}",
                     record.level(),
                     record.target(),
-                    message.replace('\n', "\\n")
+                    one_line(&message)
                 );
                 for (key, value) in fields(record) {
                     match value {
-                        Value::String(s) => line.push_str(&format!(" {key}={s}")),
+                        Value::String(s) => line.push_str(&format!(" {key}={}", one_line(&s))),
                         other => line.push_str(&format!(" {key}={other}")),
                     }
                 }
@@ -111,6 +111,20 @@ pub fn init(format: LogFormat) {
 }
 
 /// The targets of `RUST_LOG` directives that match none of the known crates.
+/// Text on one line: control characters (a newline, a carriage return that would hide the
+/// start of the line, escape sequences) written as escapes, never raw.
+fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 fn unknown_targets(filter: &str) -> Vec<String> {
     filter
         .split(',')

@@ -11,7 +11,10 @@
 //!
 //! A key set is kept 5 minutes; a token naming an unknown `kid` fetches it again, at most every
 //! 30 s (an issuer rotating its keys is picked up, a flood of made-up kids is not a flood of
-//! fetches).
+//! fetches). A failed fetch is remembered for a minute (an unreachable issuer costs one fetch
+//! a minute, not one per request), a whole fetch (discovery and key set) has one 5 s deadline,
+//! at most 8 run at once in the process, and no proxy from the environment is used (a proxy
+//! would resolve the name again, past the address check).
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -27,9 +30,13 @@ const MAX_BODY: usize = 64 * 1024;
 const FRESH_FOR: Duration = Duration::from_secs(300);
 const REFETCH_AFTER: Duration = Duration::from_secs(30);
 /// The most keys kept from one remote set.
-const MAX_REMOTE_KEYS: usize = 32;
+const MAX_REMOTE_KEYS: usize = 8;
 /// The most key sets kept.
 const MAX_CACHED: usize = 1024;
+/// How long a failed fetch is remembered.
+const FAILURE_REMEMBERED: Duration = Duration::from_secs(60);
+/// Fetches running at once, in the process.
+const MAX_CONCURRENT_FETCHES: usize = 8;
 
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
@@ -40,13 +47,15 @@ pub enum FetchError {
 }
 
 struct Cached {
-    keys: Arc<ClientKeys>,
+    /// The keys, or why they could not be had.
+    keys: Result<Arc<ClientKeys>, Arc<FetchError>>,
     fetched: Instant,
 }
 
 pub struct RemoteKeys {
     allow_loopback: bool,
     cache: parking_lot::Mutex<HashMap<String, Cached>>,
+    fetches: tokio::sync::Semaphore,
 }
 
 impl RemoteKeys {
@@ -54,6 +63,7 @@ impl RemoteKeys {
         Self {
             allow_loopback,
             cache: parking_lot::Mutex::default(),
+            fetches: tokio::sync::Semaphore::new(MAX_CONCURRENT_FETCHES),
         }
     }
 
@@ -64,35 +74,55 @@ impl RemoteKeys {
         issuer: &str,
         jwks_uri: Option<&str>,
         kid: Option<&str>,
-    ) -> Result<Arc<ClientKeys>, FetchError> {
+    ) -> Result<Arc<ClientKeys>, Arc<FetchError>> {
         let cache_key = format!("{issuer} {}", jwks_uri.unwrap_or(""));
         if let Some(cached) = self.cache.lock().get(&cache_key) {
             let age = cached.fetched.elapsed();
-            let knows_kid = kid.is_none_or(|kid| cached.keys.has_kid(kid));
-            if age < FRESH_FOR && (knows_kid || age < REFETCH_AFTER) {
-                return Ok(cached.keys.clone());
+            match &cached.keys {
+                Err(e) if age < FAILURE_REMEMBERED => return Err(e.clone()),
+                Ok(keys) if age < FRESH_FOR => {
+                    let knows_kid = kid.is_none_or(|kid| keys.has_kid(kid));
+                    if knows_kid || age < REFETCH_AFTER {
+                        return Ok(keys.clone());
+                    }
+                }
+                _ => {}
             }
         }
+        let fetched = match self.fetches.acquire().await {
+            Ok(_permit) => tokio::time::timeout(TIMEOUT, self.fetch(issuer, jwks_uri))
+                .await
+                .unwrap_or_else(|_| Err(FetchError::Failed(issuer.to_owned(), "timed out".into()))),
+            Err(_) => Err(FetchError::Failed(
+                issuer.to_owned(),
+                "shutting down".into(),
+            )),
+        };
+        let keys = fetched.map(Arc::new).map_err(Arc::new);
+        let mut cache = self.cache.lock();
+        if cache.len() >= MAX_CACHED {
+            cache.retain(|_, c| c.fetched.elapsed() < FRESH_FOR);
+        }
+        if cache.len() < MAX_CACHED {
+            cache.insert(
+                cache_key,
+                Cached {
+                    keys: keys.clone(),
+                    fetched: Instant::now(),
+                },
+            );
+        }
+        keys
+    }
+
+    async fn fetch(&self, issuer: &str, jwks_uri: Option<&str>) -> Result<ClientKeys, FetchError> {
         let uri = match jwks_uri {
             Some(uri) => uri.to_owned(),
             None => self.discover_jwks_uri(issuer).await?,
         };
         let set = self.get_json(&uri).await?;
-        let keys = ClientKeys::parse_remote(&set, MAX_REMOTE_KEYS)
-            .map_err(|e| FetchError::Failed(uri.clone(), format!("the key set {e}")))?;
-        let keys = Arc::new(keys);
-        let mut cache = self.cache.lock();
-        if cache.len() >= MAX_CACHED {
-            cache.retain(|_, c| c.fetched.elapsed() < FRESH_FOR);
-        }
-        cache.insert(
-            cache_key,
-            Cached {
-                keys: keys.clone(),
-                fetched: Instant::now(),
-            },
-        );
-        Ok(keys)
+        ClientKeys::parse_remote(&set, MAX_REMOTE_KEYS)
+            .map_err(|e| FetchError::Failed(uri.clone(), format!("the key set {e}")))
     }
 
     /// `jwks_uri` from the issuer's OpenID discovery document (OAuth metadata as a fallback).
@@ -169,6 +199,7 @@ impl RemoteKeys {
         }
         // Connect to the address just checked, never to another answer for the same name.
         let client = reqwest::Client::builder()
+            .no_proxy()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(TIMEOUT)
             .resolve(&lookup, address)
@@ -216,19 +247,26 @@ pub fn is_public(ip: IpAddr) -> bool {
                 || a == 0
                 || (a == 100 && (64..128).contains(&b)) // shared address space (CGNAT)
                 || (a == 198 && (b == 18 || b == 19)) // benchmarking
+                || (a == 192 && b == 0 && v4.octets()[2] == 0) // IETF protocol assignments
+                || (a == 192 && b == 88 && v4.octets()[2] == 99) // 6to4 relay anycast
                 || a >= 240)
         }
         IpAddr::V6(v6) => {
             if let Some(v4) = v6.to_ipv4_mapped() {
                 return is_public(IpAddr::V4(v4));
             }
-            let first = v6.segments()[0];
-            !(v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (first & 0xfe00) == 0xfc00 // unique local
-                || (first & 0xffc0) == 0xfe80 // link-local
-                || first == 0x2001 && v6.segments()[1] == 0x0db8) // documentation
+            let segments = v6.segments();
+            // NAT64 (64:ff9b::/96): the IPv4 address it reaches decides.
+            if segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+                let [a, b] = segments[6].to_be_bytes();
+                let [c, d] = segments[7].to_be_bytes();
+                return is_public(IpAddr::V4(std::net::Ipv4Addr::new(a, b, c, d)));
+            }
+            // Global unicast only (2000::/3), without the ranges that tunnel or document.
+            (segments[0] & 0xe000) == 0x2000
+                && segments[0] != 0x2002 // 6to4
+                && !(segments[0] == 0x2001 && segments[1] == 0) // Teredo
+                && !(segments[0] == 0x2001 && segments[1] == 0x0db8) // documentation
         }
     }
 }
@@ -257,7 +295,12 @@ mod tests {
         ] {
             assert!(!is_public(internal.parse().unwrap()), "{internal}");
         }
-        for public in ["140.82.112.3", "8.8.8.8", "2606:4700::1111"] {
+        for public in [
+            "140.82.112.3",
+            "8.8.8.8",
+            "2606:4700::1111",
+            "64:ff9b::808:808",
+        ] {
             assert!(is_public(public.parse().unwrap()), "{public}");
         }
     }

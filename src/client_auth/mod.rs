@@ -51,6 +51,11 @@ use crate::store::clients::ClientCredentials;
 use crate::store::{self, Pool, StoreError};
 
 /// An authenticated client: what a token is made of.
+/// Where a trust policy's keys come from: its issuer, and its `jwks_uri` if it names one.
+type KeySource = (String, Option<String>);
+/// A verified token's claims.
+type Claims = serde_json::Map<String, serde_json::Value>;
+
 #[derive(Clone)]
 pub struct AuthenticatedClient(Arc<ClientCredentials>);
 
@@ -378,25 +383,39 @@ impl ClientAuthenticator {
         };
         let kid = jsonwebtoken::decode_header(token).ok().and_then(|h| h.kid);
         let mut unreachable = false;
+        // Each key set once per request (policies may share an issuer), and the token's
+        // signature checked once per set.
+        let mut verified: HashMap<KeySource, Option<Claims>> = HashMap::new();
         for policy in policies {
             let Some(rules) = policy.rules() else {
                 continue;
             };
-            let keys = match self
-                .remote_keys
-                .keys(&rules.issuer, rules.jwks_uri.as_deref(), kid.as_deref())
-                .await
-            {
-                Ok(keys) => keys,
-                Err(e) => {
-                    log::warn!(client_id = client_id.as_str(); "trust policy {}: {e}", policy.id);
-                    unreachable |= matches!(e, FetchError::Failed(..));
-                    continue;
+            let source_key = (rules.issuer.clone(), rules.jwks_uri.clone());
+            let claims = match verified.get(&source_key) {
+                Some(claims) => claims.clone(),
+                None => {
+                    let claims = match self
+                        .remote_keys
+                        .keys(&rules.issuer, rules.jwks_uri.as_deref(), kid.as_deref())
+                        .await
+                    {
+                        Ok(keys) => keys.verify_workload(token).ok(),
+                        Err(e) => {
+                            log::warn!(
+                                client_id = client_id.as_str();
+                                "trust policy {}: {}",
+                                policy.id,
+                                e.to_string().escape_debug()
+                            );
+                            unreachable |= matches!(*e, FetchError::Failed(..));
+                            None
+                        }
+                    };
+                    verified.insert(source_key, claims.clone());
+                    claims
                 }
             };
-            if let Ok(claims) = keys.verify_workload(token)
-                && rules.admits(&claims)
-            {
+            if claims.is_some_and(|claims| rules.admits(&claims)) {
                 attempt.succeeded();
                 if creds.disabled {
                     return Err(AuthFailure::Refused("the client is disabled"));
@@ -404,8 +423,9 @@ impl ClientAuthenticator {
                 return Ok(authenticated(creds));
             }
         }
+        // A failure either way (counted by the limiter): an unreachable issuer is not a
+        // reason to let a caller try without limit.
         if unreachable {
-            attempt.not_checked();
             return Err(AuthFailure::IssuerUnreachable);
         }
         Err(AuthFailure::Rejected)

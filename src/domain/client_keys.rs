@@ -30,6 +30,12 @@ pub const ALGORITHMS: [Algorithm; 4] = [
 ];
 /// The longest `jti` kept.
 const MAX_JTI_LEN: usize = 256;
+/// The largest RSA key kept from a workload issuer's set.
+const MAX_REMOTE_RSA_BITS: usize = 4096;
+/// The longest a workload token may still live: platforms issue minutes to hours; a token
+/// valid for longer would be a credential of its own, presentable again all that time.
+pub const MAX_WORKLOAD_TOKEN_SECONDS: i64 = 24 * 3600;
+
 /// The smallest RSA modulus accepted, in bytes (2048 bits).
 const MIN_RSA_MODULUS_BYTES: usize = 256;
 /// The largest (8192 bits), what the verifier supports.
@@ -109,23 +115,25 @@ impl ClientKeys {
         Ok(Self { keys: parsed })
     }
 
-    /// A key set fetched from an issuer: the usable signing keys among its first `max` (an
-    /// issuer may publish keys of other kinds too); an error when none is usable.
+    /// A key set fetched from an issuer: its distinct usable signing keys (an issuer may
+    /// publish keys of other kinds too), at most `max`, RSA keys at most 4096 bits (what a
+    /// workload issuer uses; bigger ones only cost a verifier time); an error when none is.
     pub fn parse_remote(jwks: &serde_json::Value, max: usize) -> Result<Self, String> {
         let keys = jwks
             .get("keys")
             .and_then(|k| k.as_array())
             .ok_or("is not a JWK set")?;
+        let mut seen = HashSet::new();
         let parsed: Vec<(Option<String>, DecodingKey)> = keys
             .iter()
-            .take(max)
-            .filter(|key| key.get("d").is_none())
+            .filter(|key| key.get("d").is_none() && seen.insert(key.to_string()))
             .filter_map(|key| serde_json::from_value::<Jwk>(key.clone()).ok())
-            .filter(|jwk| check_key(jwk).is_ok())
+            .filter(|jwk| check_key(jwk).is_ok() && rsa_bits(jwk) <= MAX_REMOTE_RSA_BITS)
             .filter_map(|jwk| {
                 let key = DecodingKey::from_jwk(&jwk).ok()?;
                 Some((jwk.common.key_id.clone(), key))
             })
+            .take(max)
             .collect();
         if parsed.is_empty() {
             return Err("has no usable signing key (EC P-256, RSA, Ed25519)".into());
@@ -167,8 +175,9 @@ impl ClientKeys {
             .ok_or(AssertionError::Invalid)
     }
 
-    /// The keys that may have signed a token with this header: the one its `kid` names, or
-    /// all of the algorithm's family when it names none.
+    /// The keys that may have signed a token with this header: those of the algorithm's
+    /// family with the `kid` it names (a key without a `kid` never matches a token with one),
+    /// or all of the family when it names none.
     fn candidates<'a>(
         &'a self,
         header: &'a jsonwebtoken::Header,
@@ -248,6 +257,17 @@ pub fn claimed_issuer_and_subject(token: &str) -> Option<(String, String)> {
     serde_json::from_slice::<Claimed>(&bytes)
         .ok()
         .map(|c| (c.iss, c.sub))
+}
+
+/// An RSA key's modulus size in bits (0 for other keys).
+fn rsa_bits(jwk: &Jwk) -> usize {
+    match &jwk.algorithm {
+        AlgorithmParameters::RSA(rsa) => URL_SAFE_NO_PAD
+            .decode(rsa.n.trim_end_matches('='))
+            .map(|n| n.iter().skip_while(|b| **b == 0).count() * 8)
+            .unwrap_or(usize::MAX),
+        _ => 0,
+    }
 }
 
 fn check_key(jwk: &Jwk) -> Result<(), String> {

@@ -31,28 +31,41 @@ pub struct TrustRules {
 }
 
 impl TrustRules {
-    /// Checks the shape of each field; whether an issuer URL may be fetched is decided when it
-    /// is (`remote_jwks`).
+    /// Checks each field; whether an issuer URL may be fetched is decided when it is
+    /// (`remote_keys`). `server` says what this server is: a policy may not trust its own
+    /// tokens (a revoked token would mint new ones), and the audience must name this server (a
+    /// platform lets its workloads ask for any audience: one meant for another service must not
+    /// be accepted here).
     pub fn parse(
         issuer: &str,
         jwks_uri: Option<&str>,
         audience: &str,
         subject: &str,
         claims: BTreeMap<String, String>,
+        server: &ServerIdentity<'_>,
     ) -> Result<Self, (&'static str, ParseError)> {
-        let issuer = issuer.trim_end_matches('/');
-        check_url(issuer).map_err(|e| ("issuer", e))?;
-        if let Some(uri) = jwks_uri {
-            check_url(uri).map_err(|e| ("jwks_uri", e))?;
-        }
-        check_text(audience, false).map_err(|e| ("audience", e))?;
-        check_text(subject, true).map_err(|e| ("subject", e))?;
-        if subject.chars().all(|c| c == '*') {
+        let issuer = normalized_url(issuer.trim_end_matches('/')).map_err(|e| ("issuer", e))?;
+        let jwks_uri = jwks_uri
+            .map(normalized_url)
+            .transpose()
+            .map_err(|e| ("jwks_uri", e))?;
+        if same_host(&issuer, server.issuer) {
             return Err((
-                "subject",
-                ParseError("must name the workload: a pattern of only * would trust every token of the issuer".into()),
+                "issuer",
+                ParseError("cannot be this server: its own tokens are not workload tokens".into()),
             ));
         }
+        check_text(audience, false).map_err(|e| ("audience", e))?;
+        if !server.audiences.contains(&audience) {
+            return Err((
+                "audience",
+                ParseError(format!(
+                    "must name this server: {}",
+                    server.audiences.join(" or ")
+                )),
+            ));
+        }
+        check_pattern(subject).map_err(|e| ("subject", e))?;
         if claims.len() > MAX_CLAIMS {
             return Err((
                 "claims",
@@ -67,11 +80,12 @@ impl TrustRules {
                     ParseError(format!("{name} is checked by the policy's own fields")),
                 ));
             }
-            check_text(pattern, true).map_err(|e| ("claims", e))?;
+            check_pattern(pattern)
+                .map_err(|e| ("claims", ParseError(format!("{name}: {}", e.0))))?;
         }
         Ok(Self {
-            issuer: issuer.to_owned(),
-            jwks_uri: jwks_uri.map(str::to_owned),
+            issuer,
+            jwks_uri,
             audience: audience.to_owned(),
             subject: subject.to_owned(),
             claims,
@@ -111,15 +125,66 @@ impl TrustRules {
     }
 }
 
-fn check_url(url: &str) -> Result<(), ParseError> {
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"))
-        .ok_or_else(|| ParseError("must be an https:// URL".into()))?;
-    if rest.is_empty() || url.len() > MAX_LEN || url.contains(['?', '#', ' ']) {
-        return Err(ParseError(
-            "must be an absolute URL without query, fragment or spaces".into(),
+/// What a policy is checked against: this server's issuer and the audiences it answers to.
+pub struct ServerIdentity<'a> {
+    pub issuer: &'a str,
+    /// The issuer and `ORGAUTH_AUDIENCES`.
+    pub audiences: Vec<&'a str>,
+}
+
+/// An `https://` (or `http://`, fetched only on loopback when allowed) URL with a host and
+/// nothing that could disguise it: no user info, query, fragment or control characters. The
+/// stored form is the parsed one, so what is shown is what is fetched.
+fn normalized_url(raw: &str) -> Result<String, ParseError> {
+    let invalid = |why: &str| ParseError(format!("must be an https:// URL {why}"));
+    if raw.len() > MAX_LEN || raw.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(invalid("without spaces or control characters"));
+    }
+    let url = reqwest::Url::parse(raw).map_err(|_| invalid("(absolute, with a host)"))?;
+    if !matches!(url.scheme(), "https" | "http") || url.host_str().is_none_or(str::is_empty) {
+        return Err(invalid("(absolute, with a host)"));
+    }
+    let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+    if url.scheme() == "http" && !loopback {
+        return Err(invalid(
+            "(plain http:// only for loopback, in tests and development)",
         ));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(invalid("without user info (user@host)"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(invalid("without query or fragment"));
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+fn same_host(a: &str, b: &str) -> bool {
+    let host = |u: &str| {
+        reqwest::Url::parse(u).ok().map(|u| {
+            (
+                u.host_str().map(str::to_lowercase),
+                u.port_or_known_default(),
+            )
+        })
+    };
+    host(a).is_some() && host(a) == host(b)
+}
+
+/// A value or a pattern. A `*` may only follow a literal start ending at `/` or `:`
+/// (`repo:acme/*`, `refs/heads/*`): `repo:acme*` would also match `repo:acme-evil/…`, and a
+/// leading `*` would match every owner on a platform shared by many.
+fn check_pattern(pattern: &str) -> Result<(), ParseError> {
+    check_text(pattern, true)?;
+    if let Some(star) = pattern.find('*') {
+        let literal = &pattern[..star];
+        if !(literal.ends_with('/') || literal.ends_with(':'))
+            || literal.trim_end_matches([':', '/']).is_empty()
+        {
+            return Err(ParseError(
+                "a * must follow a literal start ending at / or : (like repo:acme/*)".into(),
+            ));
+        }
     }
     Ok(())
 }
@@ -193,6 +258,13 @@ mod tests {
         assert!(!glob_match("a*b*c", "a-c-b"));
     }
 
+    fn server() -> ServerIdentity<'static> {
+        ServerIdentity {
+            issuer: "https://auth.example.com",
+            audiences: vec!["https://auth.example.com"],
+        }
+    }
+
     fn rules() -> TrustRules {
         TrustRules::parse(
             "https://token.actions.githubusercontent.com/",
@@ -200,6 +272,7 @@ mod tests {
             "https://auth.example.com",
             "repo:acme/api:*",
             BTreeMap::from([("ref".into(), "refs/heads/main".into())]),
+            &server(),
         )
         .unwrap()
     }
@@ -235,19 +308,53 @@ mod tests {
             TrustRules::parse(
                 issuer,
                 None,
-                "aud",
+                "https://auth.example.com",
                 subject,
                 claims
                     .iter()
                     .map(|(k, v)| (k.to_string(), v.to_string()))
                     .collect(),
+                &server(),
             )
             .map_err(|(field, _)| field)
         };
         assert_eq!(parse("ftp://x", "s", &[]), Err("issuer"));
+        assert_eq!(parse("http://example.com", "s", &[]), Err("issuer"));
         assert_eq!(parse("https://x?q", "s", &[]), Err("issuer"));
+        assert_eq!(
+            parse(
+                "https://token.actions.githubusercontent.com@evil.example",
+                "s",
+                &[]
+            ),
+            Err("issuer")
+        );
+        assert_eq!(parse("https://x\r", "s", &[]), Err("issuer"));
+        assert_eq!(
+            parse("https://AUTH.example.com/", "s", &[]),
+            Err("issuer"),
+            "this server"
+        );
         assert_eq!(parse("https://x", "*", &[]), Err("subject"));
+        assert_eq!(
+            parse("https://x", "*:ref:refs/heads/main", &[]),
+            Err("subject")
+        );
+        assert_eq!(parse("https://x", "repo:acme*", &[]), Err("subject"));
         assert_eq!(parse("https://x", "s", &[("aud", "x")]), Err("claims"));
-        assert!(parse("https://x", "s", &[("repository", "acme/*")]).is_ok());
+        assert_eq!(
+            parse("https://x", "s", &[("environment", "prod*")]),
+            Err("claims")
+        );
+        assert!(parse("https://x", "repo:acme/*", &[("repository", "acme/*")]).is_ok());
+        let other_audience = TrustRules::parse(
+            "https://x",
+            None,
+            "sts.amazonaws.com",
+            "s",
+            BTreeMap::new(),
+            &server(),
+        );
+        assert_eq!(other_audience.map_err(|(f, _)| f), Err("audience"));
     }
 }

@@ -78,9 +78,11 @@ pub fn delete(
 ) -> Result<(), ServiceError> {
     store::write_transaction(conn, |conn| {
         let client = clients::lock_for_change(conn, actor, org_id, client_id)?;
-        if !trust_policies::delete(conn, client_id.as_str(), policy_id)? {
-            return Err(ServiceError::NotFound("trust policy"));
-        }
+        let policy = trust_policies::of_client(conn, client_id.as_str())?
+            .into_iter()
+            .find(|p| p.id == policy_id)
+            .ok_or(ServiceError::NotFound("trust policy"))?;
+        trust_policies::delete(conn, client_id.as_str(), policy_id)?;
         audit::record(
             conn,
             org_id.as_str(),
@@ -88,7 +90,12 @@ pub fn delete(
             audit::TRUST_POLICY_DELETED,
             client_id.as_str(),
             Some(&client.row.name),
-            json!({"policy_id": policy_id}),
+            json!({
+                "policy_id": policy.id,
+                "issuer": policy.issuer,
+                "audience": policy.audience,
+                "subject": policy.subject,
+            }),
         )
     })
 }

@@ -2,8 +2,9 @@
 //! real server: sign in, create a client and read its secret from the page, use it, edit its
 //! roles, rotate, delete, read the audit log, and be sent back to sign-in when the session
 //! ends; then the client lifecycle (description, token lifetime, disable and enable, secret
-//! expiry, the organization's maximum secret lifetime) and private_key_jwt with a key pasted
-//! into the page and assertions signed by the test — each step checked through the API too.
+//! expiry, the organization's maximum secret lifetime), private_key_jwt with a key pasted
+//! into the page and assertions signed by the test, and a trust policy (workload identity
+//! federation) for an issuer the script runs on loopback — each step checked through the API too.
 //! Screenshots of every screen are written to `$ORGAUTH_SCREENSHOT_DIR` (default
 //! `target/console-screenshots`).
 
@@ -65,9 +66,10 @@ async fn run_browser_test(audiences: &[&str], screenshot_subdir: &str) {
         return;
     }
     // Its issuer is its real address: the console's quick-start snippets name the issuer's
-    // token endpoint, and the test runs them.
+    // token endpoint, and the test runs them. The script's workload issuer is on loopback.
     let s = spawn_at_own_address(Backend::Sqlite, |c| {
         c.audiences = audiences.iter().map(|a| a.to_string()).collect();
+        c.allow_loopback_issuers = true;
     })
     .await;
     let app = &s;

@@ -251,21 +251,38 @@ async fn policies_refuse_what_would_trust_too_much_and_internal_issuers_are_not_
         "/organizations/{}/clients/{client}/trust-policies",
         app.org_id
     );
+    let aud = app.config.issuer.clone();
     for (body, field) in [
         (
-            json!({"issuer": "ftp://x", "audience": "a", "subject": "s"}),
+            json!({"issuer": "ftp://x", "audience": aud, "subject": "s"}),
             "issuer",
         ),
         (
-            json!({"issuer": "https://x", "audience": "a", "subject": "*"}),
-            "subject",
+            json!({"issuer": "https://ci@127.0.0.1", "audience": aud, "subject": "s"}),
+            "issuer",
         ),
         (
-            json!({"issuer": "https://x", "audience": "a*", "subject": "s"}),
+            json!({"issuer": aud, "audience": aud, "subject": "s"}),
+            "issuer",
+        ),
+        (
+            json!({"issuer": "https://x", "audience": "sts.amazonaws.com", "subject": "s"}),
             "audience",
         ),
         (
-            json!({"issuer": "https://x", "audience": "a", "subject": "s", "claims": {"aud": "x"}}),
+            json!({"issuer": "https://x", "audience": aud, "subject": "*"}),
+            "subject",
+        ),
+        (
+            json!({"issuer": "https://x", "audience": aud, "subject": "*:ref:refs/heads/main"}),
+            "subject",
+        ),
+        (
+            json!({"issuer": "https://x", "audience": aud, "subject": "repo:acme*"}),
+            "subject",
+        ),
+        (
+            json!({"issuer": "https://x", "audience": aud, "subject": "s", "claims": {"aud": "x"}}),
             "claims",
         ),
     ] {
@@ -276,7 +293,6 @@ async fn policies_refuse_what_would_trust_too_much_and_internal_issuers_are_not_
 
     let rs = key(SigningAlg::Rs256);
     let issuer = start_issuer(jwks(&[&rs])).await;
-    let aud = app.config.issuer.clone();
     let res = admin
         .post(
             &policies,

@@ -13,14 +13,22 @@
 // console, and assertions signed here with its private key get tokens, directly and through the
 // quick start's curl snippet (and its authlib snippet where Python has authlib).
 //
+// Workload identity federation: an HTTP server here plays a CI platform's token issuer (its
+// discovery document, its keys, and the endpoint a GitHub Actions job asks for its OIDC token).
+// A trust policy made in the console with the GitHub Actions preset, pointed at it, lets tokens
+// signed here act as the client — through the workflow and curl snippets the console shows and
+// directly — until the policy is deleted in the console.
+//
 // Every screen is checked with axe-core (no serious or critical violation) and photographed, at
 // 1280 px and again at 375 px, where nothing may scroll sideways.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import crypto from "node:crypto";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { chromium } from "playwright-core";
 
 const env = (name) => {
@@ -72,20 +80,24 @@ const audience = audiences.length ? settings.body.default_audience || audiences[
 const serverTtl = settings.status === 200 ? settings.body.token_ttl_seconds : 3600;
 const tokenEndpoint = settings.status === 200 ? settings.body.token_endpoint : `${issuer}/oauth/token`;
 
-/** A client assertion (RFC 7523) signed here with the application's private key: ES256 (with
- * the JWS signature format, P1363) or RS256, for the token endpoint, living 60 s, used once. */
-function assertion(clientId, key, alg, kid) {
+/** A JWT signed here: ES256 (with the JWS signature format, P1363) or RS256. */
+function signJwt(header, body, key) {
   const part = (value) => Buffer.from(JSON.stringify(value)).toString("base64url");
-  const now = Math.floor(Date.now() / 1000);
-  const header = { alg, typ: "JWT", ...(kid ? { kid } : {}) };
-  const body = { iss: clientId, sub: clientId, aud: tokenEndpoint, iat: now, exp: now + 60, jti: crypto.randomUUID() };
   const data = `${part(header)}.${part(body)}`;
-  const signature = alg === "ES256"
+  const signature = header.alg === "ES256"
     ? crypto.sign("sha256", Buffer.from(data), { key, dsaEncoding: "ieee-p1363" })
     : crypto.sign("sha256", Buffer.from(data), key);
   return `${data}.${signature.toString("base64url")}`;
 }
-async function tokenWithAssertion(jwt) {
+/** A client assertion (RFC 7523) signed here with the application's private key, for the token
+ * endpoint, living 60 s, used once. */
+function assertion(clientId, key, alg, kid) {
+  const now = Math.floor(Date.now() / 1000);
+  const header = { alg, typ: "JWT", ...(kid ? { kid } : {}) };
+  return signJwt(header, { iss: clientId, sub: clientId, aud: tokenEndpoint, iat: now, exp: now + 60, jti: crypto.randomUUID() }, key);
+}
+/** A client assertion at the token endpoint; a workload's token also names its client. */
+async function tokenWithAssertion(jwt, extra = {}) {
   const res = await fetch(`${base}/oauth/token`, {
     method: "POST",
     headers: { "Content-Type": "application/x-www-form-urlencoded" },
@@ -93,10 +105,45 @@ async function tokenWithAssertion(jwt) {
       grant_type: "client_credentials",
       client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
       client_assertion: jwt,
+      ...extra,
     }),
   });
   return { status: res.status, body: await res.json() };
 }
+
+// The CI platform's token issuer: discovery, keys, and the endpoint a GitHub Actions job asks
+// for its OIDC token (ACTIONS_ID_TOKEN_REQUEST_URL, with the runner's request token). Snippets
+// that reach it run asynchronously: this process serves it.
+const workloadKey = crypto.generateKeyPairSync("ec", { namedCurve: "P-256" });
+const workloadJwk = { ...workloadKey.publicKey.export({ format: "jwk" }), kid: "ci-key-1", use: "sig", alg: "ES256" };
+const RUNNER_REQUEST_TOKEN = "runner-request-token";
+const ciServer = http.createServer((req, res) => {
+  const url = new URL(req.url, ciIssuer);
+  res.setHeader("Content-Type", "application/json");
+  if (url.pathname === "/.well-known/openid-configuration") {
+    res.end(JSON.stringify({ issuer: ciIssuer, jwks_uri: `${ciIssuer}/keys` }));
+  } else if (url.pathname === "/keys") {
+    res.end(JSON.stringify({ keys: [workloadJwk] }));
+  } else if (url.pathname === "/actions-token" && req.headers.authorization === `bearer ${RUNNER_REQUEST_TOKEN}`) {
+    res.end(JSON.stringify({ value: workloadToken({ aud: url.searchParams.get("audience") }) }));
+  } else {
+    res.statusCode = 404;
+    res.end("{}");
+  }
+});
+await new Promise((resolve) => ciServer.listen(0, "127.0.0.1", resolve));
+const ciIssuer = `http://127.0.0.1:${ciServer.address().port}`;
+const workloadSubject = "repo:acme/billing:environment:production";
+/** A token as GitHub Actions makes them, for a job of acme/billing's production environment,
+ * meant for this server (the audience the console suggests). */
+function workloadToken(changes = {}) {
+  const now = Math.floor(Date.now() / 1000);
+  return signJwt({ alg: "ES256", typ: "JWT", kid: workloadJwk.kid }, {
+    iss: ciIssuer, aud: issuer, sub: workloadSubject, repository: "acme/billing", ref: "refs/heads/main",
+    environment: "production", iat: now, exp: now + 300, ...changes,
+  }, workloadKey.privateKey);
+}
+const run = promisify(execFile);
 
 // A second organization with 62 clients, created oldest to newest (svc-001 … svc-062).
 const globex = (await api("POST", "/organizations", { name: "Globex Logistics" })).body.id;
@@ -134,11 +181,14 @@ page.on("console", (m) => {
 page.on("pageerror", (e) => consoleErrors.push(String(e)));
 
 let shotNumber = 0;
-async function shot(name) {
+/** `part`: one part of the page (a section far down a long page) instead of the screen. */
+async function shot(name, part) {
   const path = join(shots, `${String(++shotNumber).padStart(2, "0")}-${name}.png`);
   // A dialog as the screen shows it; a page whole, cut at 2400 px (62 cards need not be one
   // 20 000 px image).
-  if (await page.locator("dialog[open]").count()) {
+  if (part) {
+    await part.screenshot({ path });
+  } else if (await page.locator("dialog[open]").count()) {
     await page.screenshot({ path });
   } else {
     const height = await page.evaluate(() => document.documentElement.scrollHeight);
@@ -161,7 +211,7 @@ async function axe(name) {
   assert.deepEqual(violations, [], `axe on ${name}`);
 }
 /** A screen: axe, a screenshot, and at 375 px no sideways scrolling. */
-async function screen(name) {
+async function screen(name, part) {
   await page.evaluate(() => document.fonts.ready);
   await axe(name);
   const width = page.viewportSize().width;
@@ -169,7 +219,7 @@ async function screen(name) {
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 0, `${name} scrolls sideways by ${overflow}px at ${width}px`);
   }
-  await shot(name);
+  await shot(name, part);
 }
 
 const status = page.locator("#status");
@@ -188,6 +238,9 @@ async function expectCount(text, { announced = false } = {}) {
 function runShell(snippet, extraEnv = {}) {
   const out = execFileSync("sh", ["-c", snippet], { env: { ...process.env, ...extraEnv }, timeout: 10000 }).toString();
   return JSON.parse(out);
+}
+function hasCommand(command) {
+  try { execFileSync(command, ["--version"], { stdio: "ignore" }); return true; } catch { return false; }
 }
 function hasPython(module) {
   try { execFileSync(python, ["-c", `import ${module}`], { stdio: "ignore" }); return true; } catch { return false; }
@@ -413,6 +466,119 @@ try {
   await page.locator("#client-activity li").filter({ hasText: "rotated the secret of billing-sync — old secret stopped at once; the new secret expires" }).first().waitFor();
   assert.equal((await token(clientId, expiring)).status, 200);
 
+  // ---------- workload identity: a trust policy, proven by tokens signed here ----------
+  const policiesPath = `/organizations/${org}/clients/${clientId}/trust-policies`;
+  await page.locator("#trust-empty").filter({ hasText: "No trust policies yet" }).waitFor();
+  await page.getByRole("button", { name: "Add trust policy" }).click();
+  const trustDialog = dialog("Add trust policy");
+  assert.equal(await trustDialog.getByRole("radio", { name: "GitHub Actions" }).isChecked(), true, "GitHub Actions first");
+  const issuerInput = trustDialog.getByRole("textbox", { name: "Issuer" });
+  const subjectInput = trustDialog.getByRole("textbox", { name: "Subject" });
+  const claimNames = trustDialog.getByRole("textbox", { name: "Claim" });
+  const claimPatterns = trustDialog.getByRole("textbox", { name: "Must match" });
+  assert.equal(await issuerInput.inputValue(), "https://token.actions.githubusercontent.com");
+  assert.equal(await subjectInput.inputValue(), "repo:OWNER/REPO:environment:ENV");
+  assert.deepEqual([await claimNames.nth(0).inputValue(), await claimNames.nth(1).inputValue()], ["repository", "ref"]);
+  const audienceSelect = trustDialog.getByRole("combobox", { name: "Audience" });
+  assert.equal(await audienceSelect.inputValue(), issuer, "the server's issuer first");
+  assert.deepEqual(await audienceSelect.locator("option").evaluateAll((options) => options.map((o) => o.value)), [issuer, ...audiences], "only this server's names");
+  await trustDialog.getByText("stands for any run of characters").waitFor();
+  // The template's placeholders must be replaced: each field says so, and clears as it is edited.
+  await trustDialog.getByRole("button", { name: "Add trust policy" }).click();
+  await trustDialog.getByText("Replace OWNER, REPO and ENV with the workload's own values.").waitFor();
+  await trustDialog.getByText("Replace OWNER and REPO with the workload's own values.").waitFor();
+  assert.equal(await subjectInput.getAttribute("aria-invalid"), "true");
+  assert.equal(await subjectInput.evaluate((input) => input === document.activeElement), true, "focus on the first problem");
+  await screen("add-trust-policy-validation");
+  await subjectInput.fill(workloadSubject);
+  assert.equal(await subjectInput.getAttribute("aria-invalid"), null, "the message clears as you type");
+  await claimPatterns.nth(0).fill("acme/billing");
+  assert.equal(await claimPatterns.nth(0).getAttribute("aria-invalid"), null);
+  await issuerInput.fill(ciIssuer); // the test's issuer plays GitHub's
+  await trustDialog.getByRole("button", { name: "Remove claim ref" }).click();
+  assert.equal(await claimNames.count(), 1);
+  // A claim only the server refuses: its message at the claim's row, nothing created.
+  await trustDialog.getByRole("button", { name: "Add claim" }).click();
+  await claimNames.nth(1).fill("aud");
+  await claimPatterns.nth(1).fill("anything");
+  provoking = "the server's 422";
+  await trustDialog.getByRole("button", { name: "Add trust policy" }).click();
+  await trustDialog.getByText("aud is checked by the policy's own fields").waitFor();
+  provoking = null;
+  assert.equal(await claimNames.nth(1).getAttribute("aria-invalid"), "true");
+  assert.deepEqual((await api("GET", policiesPath)).body, [], "nothing created");
+  await trustDialog.getByRole("button", { name: "Remove claim aud" }).click();
+  await screen("add-trust-policy");
+  await trustDialog.getByRole("button", { name: "Add trust policy" }).click();
+  const trustAdded = dialog("Trust policy added");
+  await trustAdded.waitFor();
+  const policies = (await api("GET", policiesPath)).body;
+  assert.equal(policies.length, 1);
+  const policy = policies[0];
+  assert.deepEqual({ issuer: policy.issuer, jwks_uri: policy.jwks_uri, audience: policy.audience, subject: policy.subject, claims: policy.claims },
+    { issuer: ciIssuer, jwks_uri: null, audience: issuer, subject: workloadSubject, claims: { repository: "acme/billing" } });
+
+  // The workload's quick start: the workflow's step runs as a job would, with the test's issuer
+  // as GitHub's token endpoint; then the curl exchange with the platform's token in a variable.
+  const workflow = await visibleSnippet("#workload-quickstart").textContent();
+  for (const part of ["id-token: write", `"$ACTIONS_ID_TOKEN_REQUEST_URL&audience=${issuer}"`, `client_id=${clientId}`, "environment: production"]) {
+    assert.ok(workflow.includes(part), `the workflow has ${part}:\n${workflow}`);
+  }
+  if (hasCommand("jq") && hasCommand("bash")) {
+    const step = workflow.split("run: |\n")[1].split("\n").map((line) => line.replace(/^ {10}/, "")).join("\n");
+    const githubEnv = join(tmpdir(), `orgauth-e2e-github-env-${process.pid}`);
+    rmSync(githubEnv, { force: true });
+    await run("bash", ["-eo", "pipefail", "-c", step], {
+      timeout: 10000,
+      env: { ...process.env, ACTIONS_ID_TOKEN_REQUEST_URL: `${ciIssuer}/actions-token?api-version=2.0`, ACTIONS_ID_TOKEN_REQUEST_TOKEN: RUNNER_REQUEST_TOKEN, GITHUB_ENV: githubEnv },
+    });
+    const fromStep = readFileSync(githubEnv, "utf8").trim().replace(/^ORGAUTH_TOKEN=/, "");
+    rmSync(githubEnv, { force: true });
+    assert.equal(claims(fromStep).client_id, clientId, "the workflow's step gets billing-sync's token");
+    if (audience) assert.equal(claims(fromStep).aud, audience);
+  }
+  await trustAdded.getByRole("tab", { name: "curl" }).click();
+  const exchangeCurl = await visibleSnippet("#workload-quickstart").textContent();
+  assert.ok(exchangeCurl.includes("$WORKLOAD_TOKEN") && exchangeCurl.includes(clientId), exchangeCurl);
+  const exchanged = JSON.parse((await run("sh", ["-c", exchangeCurl], { timeout: 10000, env: { ...process.env, WORKLOAD_TOKEN: workloadToken() } })).stdout);
+  assert.equal(claims(exchanged.access_token).client_id, clientId, "the curl exchange works with the token in its variable");
+  if (audience) assert.equal(claims(exchanged.access_token).aud, audience);
+  await trustAdded.getByRole("tab", { name: "GitHub workflow" }).click();
+  await screen("trust-policy-added");
+  await trustAdded.getByRole("button", { name: "Done" }).click();
+  await trustAdded.waitFor({ state: "hidden" });
+  assert.equal(await page.getByRole("button", { name: "Add trust policy" }).evaluate((b) => b === document.activeElement), true, "focus returns");
+
+  // Tokens signed here: this workload's gets billing-sync's token, another repository's does not.
+  got = await tokenWithAssertion(workloadToken(), { client_id: clientId });
+  assert.equal(got.status, 200, JSON.stringify(got.body));
+  assert.equal(claims(got.body.access_token).client_id, clientId, "the workload's token acts as billing-sync");
+  assert.equal(got.body.scope, "billing:read billing:write");
+  assert.equal((await tokenWithAssertion(workloadToken({ repository: "acme/other" }), { client_id: clientId })).status, 401, "another repository's token is refused");
+  const policyItem = page.locator(`#trust-list li[data-policy-id="${policy.id}"]`);
+  await policyItem.filter({ hasText: workloadSubject }).filter({ hasText: "repository = acme/billing" }).filter({ hasText: ciIssuer }).waitFor();
+  await policyItem.getByRole("heading", { name: "GitHub-style tokens" }).waitFor();
+  const trustedSentence = `console operator trusted GitHub-style tokens of ${ciIssuer} with subject ${workloadSubject} for billing-sync, when repository is acme/billing`;
+  await page.locator("#client-activity li").filter({ hasText: trustedSentence }).waitFor();
+  await screen("trust-policies", page.locator("#client-trust"));
+  await policyItem.getByRole("button", { name: "Quick start" }).click();
+  await dialog("Workload quick start").getByRole("tab", { name: "GitHub workflow" }).waitFor();
+  await page.keyboard.press("Escape");
+
+  // Delete it in the console: the workload's token is refused at once.
+  await policyItem.getByRole("button", { name: "Delete trust policy" }).click();
+  const deleteTrust = dialog("Delete this trust policy?");
+  await deleteTrust.getByText("Tokens of this workload stop being accepted at once").waitFor();
+  await screen("delete-trust-policy");
+  await deleteTrust.getByRole("button", { name: "Delete trust policy" }).click();
+  await page.locator("#trust-empty").filter({ hasText: "No trust policies yet" }).waitFor();
+  assert.equal(await page.getByRole("button", { name: "Add trust policy" }).evaluate((b) => b === document.activeElement), true, "focus on the section, not lost");
+  assert.deepEqual((await api("GET", policiesPath)).body, []);
+  got = await tokenWithAssertion(workloadToken(), { client_id: clientId });
+  assert.equal(got.status, 401, "deleted: the workload's token is refused at once");
+  assert.equal(got.body.error, "invalid_client");
+  await page.locator("#client-activity li").filter({ hasText: "console operator removed a trust policy of billing-sync" }).waitFor();
+
   // Secrets near or past their expiry, and a disabled client, made through the API: flagged in
   // the list (in words, not only colour) and refused at the token endpoint when expired.
   const soon = await api("POST", `/organizations/${org}/clients`, { name: "expiring-soon", roles: [], client_secret_expires_at: new Date(Date.now() + 5 * 86400000).toISOString() });
@@ -599,10 +765,16 @@ try {
     "console operator replaced the keys of billing-keys (2 keys: EC P-256 “billing-keys-1”, RSA 2048-bit “billing-keys-2”)",
     "console operator changed the description of billing-sync to “Nightly invoice export” and set its token lifetime to 5 min",
     "created paused-sync with no roles, disabled",
+    `console operator trusted GitHub-style tokens of ${ciIssuer} with subject ${workloadSubject} for billing-sync, when repository is acme/billing`,
+    "console operator removed a trust policy of billing-sync",
   ]) await acmeEvents.filter({ hasText: text }).first().waitFor();
   await screen("audit-lifecycle");
   await page.getByRole("combobox", { name: "Action" }).selectOption({ label: "Client disabled" });
   await page.waitForFunction(() => [...document.querySelectorAll("#audit-list li")].every((li) => li.dataset.action === "client.disabled"));
+  assert.equal(await acmeEvents.count(), 1);
+  await page.getByRole("combobox", { name: "Action" }).selectOption({ label: "Trust policy deleted" });
+  await page.waitForFunction(() => [...document.querySelectorAll("#audit-list li")].every((li) => li.dataset.action === "trust_policy.deleted"));
+  await acmeEvents.filter({ hasText: "removed a trust policy of billing-sync" }).waitFor();
   assert.equal(await acmeEvents.count(), 1);
   await page.getByRole("combobox", { name: "Action" }).selectOption({ label: "Organization settings changed" });
   await acmeEvents.filter({ hasText: "set the maximum secret lifetime to 90 days" }).waitFor();
@@ -891,6 +1063,29 @@ try {
   await page.getByRole("link", { name: "billing-keys", exact: true }).click();
   await page.locator("#client-keys li").first().waitFor();
   await screen("375-key-client-page");
+  // A trust policy at 375 px: the Kubernetes preset, its quick start, the section.
+  await page.getByRole("button", { name: "Add trust policy" }).click();
+  const narrowTrust = dialog("Add trust policy");
+  await narrowTrust.getByRole("radio", { name: "Kubernetes" }).check();
+  assert.equal(await narrowTrust.getByRole("textbox", { name: "Issuer" }).inputValue(), "", "the cluster's issuer is for the person to fill in");
+  assert.equal(await narrowTrust.getByRole("textbox", { name: "Subject" }).inputValue(), "system:serviceaccount:NAMESPACE:SERVICE_ACCOUNT");
+  await narrowTrust.getByRole("textbox", { name: "Issuer" }).fill("https://oidc.prod-cluster.example.com");
+  // Moving through the platforms keeps what was typed and replaces the templates.
+  await narrowTrust.getByRole("radio", { name: "Kubernetes" }).press("ArrowRight");
+  assert.equal(await narrowTrust.getByRole("radio", { name: "SPIFFE" }).isChecked(), true);
+  assert.equal(await narrowTrust.getByRole("textbox", { name: "Subject" }).inputValue(), "spiffe://TRUST_DOMAIN/ns/NAMESPACE/sa/*");
+  await narrowTrust.getByRole("radio", { name: "SPIFFE" }).press("ArrowLeft");
+  assert.equal(await narrowTrust.getByRole("textbox", { name: "Issuer" }).inputValue(), "https://oidc.prod-cluster.example.com", "the typed issuer is kept");
+  await narrowTrust.getByRole("textbox", { name: "Subject" }).fill("system:serviceaccount:billing:exporter");
+  await screen("375-add-trust-policy");
+  await narrowTrust.getByRole("button", { name: "Add trust policy" }).click();
+  await dialog("Trust policy added").waitFor();
+  const kubernetesCurl = await page.locator("#workload-quickstart pre").textContent();
+  assert.ok(kubernetesCurl.includes("service-account token") && kubernetesCurl.includes("$WORKLOAD_TOKEN") && kubernetesCurl.includes(keyClientId), kubernetesCurl);
+  await screen("375-trust-policy-added");
+  await dialog("Trust policy added").getByRole("button", { name: "Done" }).click();
+  await page.locator("#trust-list li").filter({ hasText: "system:serviceaccount:billing:exporter" }).getByRole("heading", { name: "Kubernetes" }).waitFor();
+  await screen("375-trust-policies", page.locator("#client-trust"));
   await page.getByRole("button", { name: "Replace keys" }).click();
   await screen("375-replace-keys");
   await page.keyboard.press("Escape");
@@ -937,4 +1132,5 @@ try {
   process.exitCode = 1;
 } finally {
   await browser.close();
+  ciServer.close();
 }

@@ -14,7 +14,7 @@ use super::paths::{ClientPath, TrustPolicyPath};
 use super::problem::ApiError;
 use super::responses::{BodyProblems, CommonProblems, ConflictProblem, NotFoundProblem};
 use super::run;
-use crate::domain::trust_policy::TrustRules;
+use crate::domain::trust_policy::{ServerIdentity, TrustRules};
 use crate::http::AppState;
 use crate::service;
 use crate::store::trust_policies::TrustPolicyRow;
@@ -64,10 +64,12 @@ pub struct CreateTrustPolicyRequest {
     /// The issuer's key set, when it has no discovery document.
     #[schema(example = json!(null))]
     pub jwks_uri: Option<String>,
-    /// Must be one of the token's `aud` values.
+    /// Must be one of the token's `aud` values, and name this server (its issuer or one of
+    /// `ORGAUTH_AUDIENCES`).
     #[schema(example = "https://auth.example.com")]
     pub audience: String,
-    /// The token's `sub`: exact, or with `*` for any run of characters (never only `*`).
+    /// The token's `sub`: exact, or a literal start ending at `/` or `:` then `*` for any run
+    /// of characters (`repo:acme/billing:*`).
     #[schema(example = "repo:acme/billing:environment:production")]
     pub subject: String,
     /// Other claims the token must carry: name -> exact value or pattern with `*`.
@@ -119,12 +121,17 @@ pub async fn create_trust_policy(
     let actor = caller.actor();
     let (org_id, client_id) = path.into_inner().parse()?;
     let ApiJson(body) = body;
+    let issuer = state.issuer.issuer();
+    let mut audiences = vec![issuer];
+    audiences.extend(state.audiences.configured().iter().map(String::as_str));
+    let server = ServerIdentity { issuer, audiences };
     let rules = TrustRules::parse(
         &body.issuer,
         body.jwks_uri.as_deref(),
         &body.audience,
         &body.subject,
         body.claims,
+        &server,
     )
     .map_err(|(field, e)| ApiError::unprocessable(field, format!("{field}: {}", e.0)))?;
     let row = run(&state, move |conn| {

@@ -33,6 +33,13 @@ pub const MODULES: &[(&str, &str)] = &[
     ("secret-dialog.js", include_str!("js/secret-dialog.js")),
     ("session.js", include_str!("js/session.js")),
     ("state.js", include_str!("js/state.js")),
+    ("trust-dialog.js", include_str!("js/trust-dialog.js")),
+    ("trust-platforms.js", include_str!("js/trust-platforms.js")),
+    ("trust-policies.js", include_str!("js/trust-policies.js")),
+    (
+        "workload-quick-start.js",
+        include_str!("js/workload-quick-start.js"),
+    ),
 ];
 
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; \

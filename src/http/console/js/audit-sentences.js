@@ -1,10 +1,12 @@
 // An audit event as a sentence: who did what to which client, when — "console operator disabled
-// billing-sync", "… set the maximum secret lifetime to 90 days".
+// billing-sync", "… set the maximum secret lifetime to 90 days", "… trusted GitHub-style tokens
+// of https://token.actions.githubusercontent.com with subject … for billing-sync".
 
 import { h } from "./dom.js";
 import { hashFor } from "./router.js";
 import { timeNode, absolute, dateOnly, duration, plural } from "./format.js";
 import { describeKey } from "./jwk.js";
+import { PLATFORMS, platformOf, conditionsText } from "./trust-platforms.js";
 
 const OPERATORS = { cli: "the operator (command line)", bootstrap: "the operator (bootstrap)" };
 const DESCRIPTION_SHOWN = 80; // characters of a description quoted in a sentence
@@ -22,7 +24,8 @@ function actorNode(event) {
 /** The target by name (its name at the time), linking to the client's page where it may exist. */
 function targetNode(event) {
   const d = event.details || {};
-  const client = event.action.startsWith("client.");
+  // A trust policy's events name the client it binds.
+  const client = event.action.startsWith("client.") || event.action.startsWith("trust_policy.");
   const name = event.target_name || (client && typeof d.name === "string" && event.action !== "client.updated" ? d.name : null) || event.target;
   if (client && event.action !== "client.deleted") return h("a", { href: hashFor.client(event.target), class: "target" }, name);
   return h("strong", { class: "target" }, name);
@@ -51,6 +54,10 @@ function sentence(event) {
       return [actor, " revoked the tokens of ", target()];
     case "client.deleted":
       return [actor, " deleted ", target()];
+    case "trust_policy.created":
+      return [actor, " ", ...trustParts(d, target)];
+    case "trust_policy.deleted":
+      return [actor, " removed a trust policy of ", target()];
     case "role.created":
       return [actor, " created the role ", target()];
     case "role.deleted":
@@ -130,6 +137,17 @@ function roleDiff(before, after) {
   const all = [...added, ...removed];
   if (all.length === 0) return ["no change"];
   return all.flatMap((node, i) => (i ? [", ", node] : [node]));
+}
+
+/** "trusted GitHub-style tokens of <issuer> with subject <subject> for <client>, when repository
+ * is acme/billing". */
+function trustParts(d, target) {
+  const issuer = typeof d.issuer === "string" ? d.issuer : "?";
+  const subject = typeof d.subject === "string" ? d.subject : "?";
+  const style = PLATFORMS[platformOf({ issuer, subject })].style;
+  const conditions = conditionsText(d.claims);
+  return [`trusted ${style ? `${style} ` : ""}tokens of `, h("code", {}, issuer), " with subject ", h("code", {}, subject),
+    " for ", target(), conditions ? `, when ${conditions}` : ""];
 }
 
 function organizationParts(d) {

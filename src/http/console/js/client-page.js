@@ -1,5 +1,6 @@
-// One client's page: details, how it authenticates (secret or public keys), its quick start,
-// recent activity and the danger zone. It shows what the list knew at once, then refreshes.
+// One client's page: details, how it authenticates (secret or public keys), the workloads it
+// trusts (trust-policies.js), its quick start, recent activity and the danger zone. It shows
+// what the list knew at once, then refreshes.
 
 import { $, h, badge } from "./dom.js";
 import { state, orgPath, enc, usesKeys, onOrgReset } from "./state.js";
@@ -12,6 +13,7 @@ import { renderQuickStart, SECRET_VARIABLE } from "./quick-start.js";
 import { eventItem } from "./audit-sentences.js";
 import { auditLabels, markAuditStale } from "./audit-log.js";
 import { clients, clientChanged, clientRemoved } from "./clients-list.js";
+import { showTrustPolicies, setTrustClient, loadTrustPolicies, showTrustProblem, trustNotLoaded, onTrustPoliciesChanged } from "./trust-policies.js";
 
 export const page = { id: null, client: null, grace: new Map(), channel: channel(), activity: channel() };
 
@@ -42,23 +44,27 @@ export function showClientPage(id) {
   $("client-activity-empty").textContent = "Not loaded yet.";
   $("client-activity-empty").hidden = true;
   clearProblem($("client-activity-error"));
+  showTrustPolicies(id);
   window.scrollTo(0, 0);
   focusHeading();
   loadClientPage(id);
 }
 
-/** The client and its activity together; one failure is one message with one Retry. */
+/** The client, its trust policies and its activity together; one failure is one message with
+ * one Retry. */
 async function loadClientPage(id) {
-  const [failed, activityFailed] = await Promise.all([refreshClient(id), loadActivity(id)]);
+  const [failed, activityFailed, trustFailed] = await Promise.all([refreshClient(id), loadActivity(id), loadTrustPolicies(id)]);
   if (page.id !== id) return;
   if (failed) {
     if (activityFailed) $("client-activity-empty").hidden = false;
+    if (trustFailed) trustNotLoaded();
     if (!page.client) $("client-title").textContent = "Client";
     const kept = page.client ? " What is shown is what the console knew before." : "";
     showProblem($("client-error"), `Could not load this client. ${failed.message}${kept}`, () => loadClientPage(id));
-  } else if (activityFailed) {
-    showActivityProblem(id, activityFailed);
+    return;
   }
+  if (activityFailed) showActivityProblem(id, activityFailed);
+  if (trustFailed) showTrustProblem(id, trustFailed);
 }
 function showActivityProblem(id, e) {
   showProblem($("client-activity-error"), `Could not load the recent activity. ${e.message}`, async () => {
@@ -124,6 +130,7 @@ function renderClient(client) {
   $("client-last-used").replaceChildren(...timeFull(client.last_used_at, "never"));
 
   renderAuthentication(client);
+  setTrustClient(client);
   renderDangerZone(client);
   $("client-audit-link").href = hashFor.audit({ target: client.client_id });
   auditLabels.set(client.client_id, client.name);
@@ -244,5 +251,9 @@ async function loadActivity(id) {
 
 export function wireClientPage() {
   onOrgReset(resetClientPage);
+  onTrustPoliciesChanged((id) => {
+    markAuditStale();
+    if (page.id === id) refreshActivity(id);
+  });
   $("client-id-copy").addEventListener("click", () => copy(page.client.client_id, "Client ID"));
 }

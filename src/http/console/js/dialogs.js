@@ -7,11 +7,14 @@ import { focusHeading } from "./router.js";
 import { busy } from "./feedback.js";
 
 const openers = new WeakMap();
+const fallbacks = new WeakMap(); // dialog → where focus goes when its opener is gone
 const guards = new Map(); // dialog → () => boolean: may it close now?
 
-/** Opens a dialog; `opener` is where focus returns (by default, what has focus now). */
-export function openDialog(dialog, focus, opener = document.activeElement) {
+/** Opens a dialog; `opener` is where focus returns (by default, what has focus now), else
+ * `fallback` (when the change removed the opener), else the page's heading. */
+export function openDialog(dialog, focus, opener = document.activeElement, fallback = null) {
   openers.set(dialog, opener);
+  fallbacks.set(dialog, fallback);
   dialog.showModal();
   if (focus) focus.focus();
 }
@@ -23,13 +26,16 @@ export function guardClose(dialog, mayClose) { guards.set(dialog, mayClose); }
 
 const visible = (node) => node.isConnected && node !== document.body && node.getClientRects().length > 0;
 
-/** Focus goes back to what opened the dialog, or to the page's heading if that is gone; not
- * when another dialog has opened meanwhile (it has the focus). */
+/** Focus goes back to what opened the dialog, or its fallback, or the page's heading if both
+ * are gone; not when another dialog has opened meanwhile (it has the focus). */
 function returnFocus(dialog) {
   const opener = openers.get(dialog);
+  const fallback = fallbacks.get(dialog);
   openers.delete(dialog);
+  fallbacks.delete(dialog);
   if (document.querySelector("dialog[open]")) return;
   if (opener && visible(opener)) opener.focus();
+  else if (fallback && visible(fallback) && !fallback.disabled) fallback.focus();
   else focusHeading();
 }
 
@@ -56,9 +62,9 @@ let confirming = false;
  * Asks before a change: a title, the consequences (strings or nodes, one paragraph each; the
  * first is the dialog's description) and a button that says what it does. `action` runs on
  * confirmation; the dialog closes when it succeeds and shows its error otherwise. `then` runs
- * after the dialog has closed.
+ * after the dialog has closed. `fallback`: where focus goes if the change removed the opener.
  */
-export function confirmAction({ title, body, confirm, busyLabel, danger = false, action, then }) {
+export function confirmAction({ title, body, confirm, busyLabel, danger = false, fallback = null, action, then }) {
   pending = { busyLabel, action, then };
   $("confirm-title").textContent = title;
   $("confirm-body").replaceChildren(...body.map((part, i) => h("p", { class: i === 0 && danger ? "danger-text" : null }, part)));
@@ -66,7 +72,7 @@ export function confirmAction({ title, body, confirm, busyLabel, danger = false,
   const button = $("confirm-ok");
   button.textContent = confirm;
   button.className = danger ? "danger" : "primary";
-  openDialog($("confirm-dialog"), $("confirm-dialog").querySelector("[data-close]"));
+  openDialog($("confirm-dialog"), $("confirm-dialog").querySelector("[data-close]"), document.activeElement, fallback);
 }
 
 async function confirmed(event) {

@@ -16,6 +16,8 @@ import { openClientDialog, wireClientDialog } from "./client-dialog.js";
 import { wireClientActions } from "./client-actions.js";
 import { wireSecretDialog } from "./secret-dialog.js";
 import { wireKeyDialogs } from "./key-dialogs.js";
+import { wireTrustPolicies } from "./trust-policies.js";
+import { wireTrustDialog } from "./trust-dialog.js";
 import { showAudit, wireAuditLog } from "./audit-log.js";
 
 registerViews({
@@ -40,6 +42,8 @@ wireClientsList();
 wireClientPage();
 wireClientDialog();
 wireClientActions();
+wireTrustPolicies();
+wireTrustDialog();
 wireAuditLog();
 wireOrgSettings();
 clearFieldErrorsOnEdit();

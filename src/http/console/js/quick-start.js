@@ -10,22 +10,22 @@ import { algorithmFor } from "./jwk.js";
 export const SECRET_VARIABLE = "ORGAUTH_CLIENT_SECRET";
 const ASSERTION_VARIABLE = "ORGAUTH_CLIENT_ASSERTION";
 const KEY_PATH_PLACEHOLDER = "/path/to/private-key.pem";
-const ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+export const ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 const SECRET_LANGUAGES = [["curl", "curl"], ["python", "Python"], ["node", "Node.js"], ["rust", "Rust"]];
 const KEY_LANGUAGES = [["python", "Python"], ["curl", "curl"]];
 let language = "curl"; // the last one chosen, kept across clients
 
-const shellQuote = (s) => `'${String(s).replace(/'/g, "'\\''")}'`;
+export const shellQuote = (s) => `'${String(s).replace(/'/g, "'\\''")}'`;
 const literal = (s) => JSON.stringify(String(s)); // a valid Python, JavaScript and Rust string here
 
 /** The audience to ask for: none when the server has no configured audiences. */
-function snippetAudience() {
+export function snippetAudience() {
   const s = state.settings;
   if (!s || !Array.isArray(s.audiences) || s.audiences.length === 0) return null;
   return s.default_audience || s.audiences[0];
 }
-const tokenUrl = () => (state.settings && state.settings.token_endpoint) || `${location.origin}/oauth/token`;
+export const tokenUrl = () => (state.settings && state.settings.token_endpoint) || `${location.origin}/oauth/token`;
 
 // ---------- a client secret ----------
 
@@ -180,11 +180,20 @@ function assertionCurlSnippet(url, id, key, audience) {
 
 // ---------- the tabs ----------
 
-/** Language tabs (arrow keys move between them) and one snippet with its Copy button. */
-export function renderQuickStart(container, prefix, client, secretValue) {
-  const keys = usesKeys(client);
-  const languages = keys ? KEY_LANGUAGES : SECRET_LANGUAGES;
-  const code = keys ? keySnippets(client) : secretSnippets(client.client_id, secretValue);
+/**
+ * Snippets in tabs (arrow keys, Home and End move between them), each with its Copy button;
+ * one snippet is shown without tabs. `entries`: [key, label, code, what its Copy button copies
+ * (by default "<label> snippet")]; `initial`: the key shown first; `chosen(key)` learns what the
+ * person picks; `label` names the tab list.
+ */
+export function renderSnippets(container, prefix, entries, { initial, chosen = () => {}, label = "Language" } = {}) {
+  const panel = ([key, name, code, what = `${name} snippet`]) => h("div", { id: `${prefix}-panel-${key}`, "data-lang": key, class: "snippet" },
+    h("pre", {}, h("code", {}, code)),
+    copyButton(code, what));
+  if (entries.length === 1) {
+    container.replaceChildren(panel(entries[0]));
+    return;
+  }
   const tabs = [];
   const panels = [];
   const select = (key, focus) => {
@@ -194,29 +203,37 @@ export function renderQuickStart(container, prefix, client, secretValue) {
       tab.tabIndex = on ? 0 : -1;
       if (on && focus) tab.focus();
     }
-    for (const panel of panels) panel.hidden = panel.dataset.lang !== key;
+    for (const node of panels) node.hidden = node.dataset.lang !== key;
   };
-  const choose = (key, focus) => { language = key; select(key, focus); };
-  for (const [key, label] of languages) {
+  const choose = (key, focus) => { chosen(key); select(key, focus); };
+  entries.forEach(([key, name], index) => {
     const tab = h("button", {
       type: "button", role: "tab", id: `${prefix}-tab-${key}`, "data-lang": key,
       "aria-controls": `${prefix}-panel-${key}`, "aria-selected": "false", tabindex: "-1",
-    }, label);
+    }, name);
     tab.addEventListener("click", () => choose(key, false));
     tab.addEventListener("keydown", (event) => {
-      const index = languages.findIndex(([k]) => k === key);
       const step = { ArrowRight: 1, ArrowLeft: -1 }[event.key];
-      if (step) choose(languages[(index + step + languages.length) % languages.length][0], true);
-      else if (event.key === "Home") choose(languages[0][0], true);
-      else if (event.key === "End") choose(languages[languages.length - 1][0], true);
+      if (step) choose(entries[(index + step + entries.length) % entries.length][0], true);
+      else if (event.key === "Home") choose(entries[0][0], true);
+      else if (event.key === "End") choose(entries[entries.length - 1][0], true);
       else return;
       event.preventDefault();
     });
     tabs.push(tab);
-    panels.push(h("div", { role: "tabpanel", id: `${prefix}-panel-${key}`, "aria-labelledby": tab.id, "data-lang": key, class: "snippet" },
-      h("pre", {}, h("code", {}, code[key])),
-      copyButton(code[key], `${label} snippet`)));
-  }
-  container.replaceChildren(h("div", { role: "tablist", "aria-label": "Language", class: "lang-tabs" }, tabs), ...panels);
-  select(languages.some(([k]) => k === language) ? language : languages[0][0], false);
+    const node = panel(entries[index]);
+    node.setAttribute("role", "tabpanel");
+    node.setAttribute("aria-labelledby", tab.id);
+    panels.push(node);
+  });
+  container.replaceChildren(h("div", { role: "tablist", "aria-label": label, class: "lang-tabs" }, tabs), ...panels);
+  select(entries.some(([key]) => key === initial) ? initial : entries[0][0], false);
+}
+
+/** A client's quick start: language tabs, the last language chosen shown first. */
+export function renderQuickStart(container, prefix, client, secretValue) {
+  const keys = usesKeys(client);
+  const code = keys ? keySnippets(client) : secretSnippets(client.client_id, secretValue);
+  const entries = (keys ? KEY_LANGUAGES : SECRET_LANGUAGES).map(([key, label]) => [key, label, code[key]]);
+  renderSnippets(container, prefix, entries, { initial: language, chosen: (key) => { language = key; } });
 }
