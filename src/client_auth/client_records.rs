@@ -143,6 +143,7 @@ mod tests {
             secret_expires_at: None,
             auth_method: crate::domain::AuthMethod::ClientSecret,
             keys: None,
+            jwks_uri: None,
         })
     }
 

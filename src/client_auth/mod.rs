@@ -304,11 +304,33 @@ impl ClientAuthenticator {
                 }
             },
         };
-        let keys = creds
+        let key_client = creds
             .as_ref()
             .filter(|c| c.auth_method == AuthMethod::PrivateKeyJwt)
-            .and_then(|c| c.keys.clone())
             .ok_or(AuthFailure::Rejected)?;
+        let keys = match (&key_client.keys, &key_client.jwks_uri) {
+            (_, Some(uri)) => {
+                let kid = jsonwebtoken::decode_header(assertion)
+                    .ok()
+                    .and_then(|h| h.kid);
+                match self.remote_keys.keys(uri, Some(uri), kid.as_deref()).await {
+                    Ok(keys) => keys,
+                    Err(e) => {
+                        log::warn!(
+                            client_id = client_id.as_str();
+                            "the client's jwks_uri: {}",
+                            e.to_string().escape_debug()
+                        );
+                        return Err(match *e {
+                            FetchError::Failed(..) => AuthFailure::IssuerUnreachable,
+                            FetchError::NotAllowed(..) => AuthFailure::Rejected,
+                        });
+                    }
+                }
+            }
+            (Some(keys), None) => keys.clone(),
+            (None, None) => return Err(AuthFailure::Rejected),
+        };
         let now = chrono::Utc::now();
         let verified = keys
             .verify(assertion, client_id.as_str(), audiences, now.timestamp())

@@ -44,9 +44,9 @@ impl TrustRules {
         claims: BTreeMap<String, String>,
         server: &ServerIdentity<'_>,
     ) -> Result<Self, (&'static str, ParseError)> {
-        let issuer = normalized_url(issuer.trim_end_matches('/')).map_err(|e| ("issuer", e))?;
+        let issuer = fetchable_url(issuer.trim_end_matches('/')).map_err(|e| ("issuer", e))?;
         let jwks_uri = jwks_uri
-            .map(normalized_url)
+            .map(fetchable_url)
             .transpose()
             .map_err(|e| ("jwks_uri", e))?;
         if same_host(&issuer, server.issuer) {
@@ -135,7 +135,7 @@ pub struct ServerIdentity<'a> {
 /// An `https://` (or `http://`, fetched only on loopback when allowed) URL with a host and
 /// nothing that could disguise it: no user info, query, fragment or control characters. The
 /// stored form is the parsed one, so what is shown is what is fetched.
-fn normalized_url(raw: &str) -> Result<String, ParseError> {
+pub fn fetchable_url(raw: &str) -> Result<String, ParseError> {
     let invalid = |why: &str| ParseError(format!("must be an https:// URL {why}"));
     if raw.len() > MAX_LEN || raw.chars().any(|c| c.is_control() || c.is_whitespace()) {
         return Err(invalid("without spaces or control characters"));

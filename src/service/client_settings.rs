@@ -6,7 +6,8 @@ use std::time::Duration;
 use chrono::NaiveDateTime;
 
 use super::ServiceError;
-use crate::domain::{ClientKeys, check_free_text};
+use crate::domain::trust_policy::fetchable_url;
+use crate::domain::{AuthMethod, ClientKeys, check_free_text};
 use crate::store::organizations::Organization;
 
 /// The longest description kept.
@@ -22,6 +23,20 @@ pub enum ClientAuth {
     /// `private_key_jwt` with these public keys: a JWK set as JSON text, checked by
     /// `ClientKeys::parse`.
     Keys(String),
+    /// `private_key_jwt` with the keys the client publishes at this URL (fetched like a
+    /// workload issuer's: `remote_keys`).
+    KeysAt(String),
+}
+
+impl ClientAuth {
+    /// The method, and the keys or their URL.
+    pub fn parts(&self) -> (AuthMethod, Option<&str>, Option<&str>) {
+        match self {
+            Self::Secret => (AuthMethod::ClientSecret, None, None),
+            Self::Keys(jwks) => (AuthMethod::PrivateKeyJwt, Some(jwks), None),
+            Self::KeysAt(uri) => (AuthMethod::PrivateKeyJwt, None, Some(uri)),
+        }
+    }
 }
 
 /// Settings to set; `None` leaves one as it is.
@@ -50,6 +65,10 @@ impl ClientSettings {
             let value = serde_json::from_str(jwks)
                 .map_err(|_| ServiceError::invalid("jwks", "is not JSON"))?;
             ClientKeys::parse(&value).map_err(|e| ServiceError::invalid("jwks", e))?;
+        }
+        if let Some(ClientAuth::KeysAt(uri)) = &self.auth {
+            let uri = fetchable_url(uri).map_err(|e| ServiceError::invalid("jwks_uri", e.0))?;
+            self.auth = Some(ClientAuth::KeysAt(uri));
         }
         if let Some(description) = &self.description {
             let description = description.trim();

@@ -66,8 +66,8 @@ pub fn create(
     check_assignable(conn, actor, &roles)?;
     let mut settings = settings.validated()?;
     let secret = secret.unwrap_or_else(NewClientSecret::generate);
-    let (method, jwks, hash, hint, secret_expires_at) = match settings.auth.take() {
-        Some(ClientAuth::Keys(jwks)) => {
+    let (method, jwks, jwks_uri, hash, hint, secret_expires_at) = match settings.auth.take() {
+        Some(auth @ (ClientAuth::Keys(_) | ClientAuth::KeysAt(_))) => {
             if secret_expires_at.is_some() {
                 return Err(ServiceError::invalid(
                     "client_secret_expires_at",
@@ -75,20 +75,16 @@ pub fn create(
                 ));
             }
             let hash = clients::NO_SECRET.to_owned();
-            (
-                AuthMethod::PrivateKeyJwt,
-                Some(jwks),
-                hash,
-                String::new(),
-                None,
-            )
+            let (method, jwks, jwks_uri) = auth.parts();
+            let (jwks, jwks_uri) = (jwks.map(str::to_owned), jwks_uri.map(str::to_owned));
+            (method, jwks, jwks_uri, hash, String::new(), None)
         }
         Some(ClientAuth::Secret) | None => {
             let expires_at = secret_expiry(&org, secret_expires_at, store::now())?;
             // argon2 before the transaction: no lock is held while hashing.
             let hash = hasher.hash(secret.secret()).as_str().to_owned();
             let hint = secret.secret().hint();
-            (AuthMethod::ClientSecret, None, hash, hint, expires_at)
+            (AuthMethod::ClientSecret, None, None, hash, hint, expires_at)
         }
     };
     let now = store::now();
@@ -111,6 +107,7 @@ pub fn create(
         secret_expires_at,
         token_endpoint_auth_method: method.as_str().to_owned(),
         jwks,
+        jwks_uri,
     };
     store::write_transaction(conn, |conn| {
         if clients::find_credentials(conn, &row.id)?.is_some() {
@@ -233,11 +230,11 @@ pub fn update(
             changes.insert("token_ttl_seconds".into(), json!(ttl));
         }
         if let Some(auth) = &settings.auth {
-            let (method, jwks) = match auth {
-                ClientAuth::Keys(jwks) => (AuthMethod::PrivateKeyJwt, Some(jwks.as_str())),
-                ClientAuth::Secret => (AuthMethod::ClientSecret, None),
-            };
-            clients::set_auth_method(conn, client_id.as_str(), method, jwks, now)?;
+            let (method, jwks, jwks_uri) = auth.parts();
+            clients::set_auth_method(conn, client_id.as_str(), method, jwks, jwks_uri, now)?;
+            if let Some(uri) = jwks_uri {
+                changes.insert("jwks_uri".into(), json!(uri));
+            }
             changes.insert("token_endpoint_auth_method".into(), json!(method.as_str()));
             changes.insert(
                 "previous_token_endpoint_auth_method".into(),

@@ -33,6 +33,8 @@ pub struct ClientRow {
     pub token_endpoint_auth_method: String,
     /// The registered public keys (a JWK set as JSON text), for `private_key_jwt`.
     pub jwks: Option<String>,
+    /// Or where the client publishes them.
+    pub jwks_uri: Option<String>,
 }
 
 /// What the token endpoint needs to authenticate a client and fill its token.
@@ -51,6 +53,8 @@ pub struct ClientCredentials {
     pub auth_method: AuthMethod,
     /// The public keys of a `private_key_jwt` client (`None` when it has none usable).
     pub keys: Option<std::sync::Arc<ClientKeys>>,
+    /// Or where the client publishes them.
+    pub jwks_uri: Option<String>,
 }
 
 /// The columns `ClientCredentials` is built from.
@@ -69,6 +73,7 @@ struct CredentialRow {
     last_used_at: Option<NaiveDateTime>,
     token_endpoint_auth_method: String,
     jwks: Option<String>,
+    jwks_uri: Option<String>,
 }
 
 impl CredentialRow {
@@ -99,6 +104,7 @@ impl CredentialRow {
             auth_method: AuthMethod::parse(&self.token_endpoint_auth_method)
                 .unwrap_or(AuthMethod::PrivateKeyJwt),
             keys,
+            jwks_uri: self.jwks_uri,
         }
     }
 }
@@ -430,6 +436,7 @@ pub fn set_auth_method(
     client_id: &str,
     method: AuthMethod,
     jwks: Option<&str>,
+    jwks_uri: Option<&str>,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
     let target = clients::table.find(client_id);
@@ -448,6 +455,7 @@ pub fn set_auth_method(
         .set((
             clients::token_endpoint_auth_method.eq(method.as_str()),
             clients::jwks.eq(jwks),
+            clients::jwks_uri.eq(jwks_uri),
             clients::updated_at.eq(now),
         ))
         .execute(conn)

@@ -64,6 +64,7 @@ diesel::table! {
         secret_expires_at -> Nullable<Timestamp>,
         token_endpoint_auth_method -> Text,
         jwks -> Nullable<Text>,
+        jwks_uri -> Nullable<Text>,
     }
 }
 

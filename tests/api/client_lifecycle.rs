@@ -127,11 +127,11 @@ on_both_backends!(
             ]
         );
 
-        // A remote key set is not offered yet: refused, naming the field.
+        // A key set on plain http (off loopback) is refused, naming the field.
         let res = admin
             .post(
                 &clients,
-                json!({"name": "k", "roles": [], "jwks_uri": "https://example.com/jwks"}),
+                json!({"name": "k", "roles": [], "jwks_uri": "http://example.com/jwks"}),
             )
             .await;
         assert_problem(&res, 422);

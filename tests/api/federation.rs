@@ -3,63 +3,14 @@
 //! token, no stored secret. An HTTP server in the test plays the external issuer: its discovery
 //! document, its JWKS, its keys (rotated mid-test), its tokens.
 
-use std::sync::{Arc, Mutex};
-
-use actix_web::{App, HttpResponse, HttpServer, web};
 use orgauth::token::{SigningAlg, SigningKey};
 use serde_json::{Value, json};
 
+use crate::common::issuer::{Issuer, start_issuer};
 use crate::common::jws::{jwks, key, now, sign};
 use crate::common::{Backend, TestApp, assert_problem, spawn_app_with};
 
 const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
-
-/// The external issuer: discovery at `{url}/.well-known/openid-configuration`, keys at
-/// `{url}/keys`, replaceable while it runs.
-struct Issuer {
-    url: String,
-    keys: Arc<Mutex<Value>>,
-    _server: actix_web::dev::ServerHandle,
-}
-
-async fn start_issuer(keys: Value) -> Issuer {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let shared = Arc::new(Mutex::new(keys));
-    let (served, issuer) = (shared.clone(), url.clone());
-    let server = HttpServer::new(move || {
-        let (keys, issuer) = (served.clone(), issuer.clone());
-        App::new()
-            .route(
-                "/.well-known/openid-configuration",
-                web::get().to(move || {
-                    let issuer = issuer.clone();
-                    async move {
-                        HttpResponse::Ok()
-                            .json(json!({"issuer": issuer, "jwks_uri": format!("{issuer}/keys")}))
-                    }
-                }),
-            )
-            .route(
-                "/keys",
-                web::get().to(move || {
-                    let keys = keys.lock().unwrap().clone();
-                    async move { HttpResponse::Ok().json(keys) }
-                }),
-            )
-    })
-    .workers(1)
-    .listen(listener)
-    .unwrap()
-    .run();
-    let handle = server.handle();
-    tokio::spawn(server);
-    Issuer {
-        url,
-        keys: shared,
-        _server: handle,
-    }
-}
 
 /// A workload token as GitHub Actions makes them.
 fn workload_token(issuer: &Issuer, key: &SigningKey, aud: &str, changes: Value) -> String {

@@ -361,7 +361,7 @@ on_both_backends!(
         let res = admin
             .post(
                 &clients,
-                json!({"name": "k", "roles": [], "jwks_uri": "https://keys.example.com/jwks"}),
+                json!({"name": "k", "roles": [], "jwks_uri": "http://keys.example.com/jwks"}),
             )
             .await;
         assert_problem(&res, 422);
@@ -501,4 +501,53 @@ async fn a_busy_key_client_is_not_held_back() {
     .await;
     let statuses: Vec<u16> = statuses.into_iter().map(|(status, _)| status).collect();
     assert_eq!(statuses, vec![200; 64]);
+}
+
+/// A client that publishes its keys at a `jwks_uri`: orgauth fetches them (under the remote
+/// key rules) and accepts assertions they verify, one key rotation included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_publishing_its_keys_at_a_jwks_uri() {
+    let s =
+        crate::common::spawn_app_with(Backend::Sqlite, |c| c.allow_loopback_issuers = true).await;
+    let app = &s;
+    let admin = app.platform_admin().await;
+    let es = key(SigningAlg::Es256);
+    let published = crate::common::issuer::start_issuer(jwks(&[&es])).await;
+    let created = admin
+        .post(
+            &format!("/organizations/{}/clients", app.org_id),
+            json!({"name": "publisher", "roles": [], "jwks_uri": format!("{}/keys", published.url)}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    assert_eq!(
+        created.body["token_endpoint_auth_method"],
+        "private_key_jwt"
+    );
+    assert!(created.body.get("client_secret").is_none());
+    let id = created.body["client_id"].as_str().unwrap().to_owned();
+    let (status, body) = token_by_assertion(
+        app,
+        Some(&id),
+        &sign(&es, json!({}), claims(&id, &app.config.issuer)),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let stranger = key(SigningAlg::Es256);
+    let (status, _) = token_by_assertion(
+        app,
+        Some(&id),
+        &sign(&stranger, json!({}), claims(&id, &app.config.issuer)),
+    )
+    .await;
+    assert_eq!(status, 401);
+    // Both at once is a mistake, named.
+    let res = admin
+        .post(
+            &format!("/organizations/{}/clients", app.org_id),
+            json!({"name": "both", "roles": [], "jwks": jwks(&[&es]), "jwks_uri": format!("{}/keys", published.url)}),
+        )
+        .await;
+    assert_problem(&res, 422);
+    assert_eq!(res.body["field"], "jwks_uri");
 }

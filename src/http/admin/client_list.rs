@@ -153,6 +153,7 @@ mod tests {
             secret_expires_at: None,
             token_endpoint_auth_method: "client_secret_basic".into(),
             jwks: None,
+            jwks_uri: None,
         }
     }
 

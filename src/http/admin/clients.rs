@@ -71,18 +71,12 @@ pub async fn list_clients(
 }
 
 /// The settings as sent: `jwks` (with `private_key_jwt`, which it implies) makes a key-based
-/// client, a secret method a secret-based one; a `jwks_uri` is not offered yet.
+/// client (as does `jwks_uri`, where the client publishes them), a secret method a
+/// secret-based one.
 fn client_settings(
     sent: ClientSettingsRequest,
     state: &AppState,
 ) -> Result<ClientSettings, ApiError> {
-    if sent.jwks_uri.is_some() {
-        return Err(ApiError::unprocessable(
-            "jwks_uri",
-            "a remote key set is not available in this release: register the public keys \
-             themselves in jwks (at most 2)",
-        ));
-    }
     let method = sent
         .token_endpoint_auth_method
         .as_deref()
@@ -95,24 +89,32 @@ fn client_settings(
             })
         })
         .transpose()?;
-    let auth = match (method, sent.jwks) {
-        (None | Some(AuthMethod::PrivateKeyJwt), Some(jwks)) => Some(ClientAuth::Keys(
-            serde_json::Value::Object(jwks).to_string(),
-        )),
-        (Some(AuthMethod::PrivateKeyJwt), None) => {
+    let auth = match (method, sent.jwks, sent.jwks_uri) {
+        (_, Some(_), Some(_)) => {
             return Err(ApiError::unprocessable(
-                "jwks",
-                "private_key_jwt needs the client's public keys in jwks",
+                "jwks_uri",
+                "send the keys (jwks) or where they are (jwks_uri), not both",
             ));
         }
-        (Some(AuthMethod::ClientSecret), Some(_)) => {
+        (None | Some(AuthMethod::PrivateKeyJwt), Some(jwks), None) => Some(ClientAuth::Keys(
+            serde_json::Value::Object(jwks).to_string(),
+        )),
+        (None | Some(AuthMethod::PrivateKeyJwt), None, Some(uri)) => Some(ClientAuth::KeysAt(uri)),
+        (Some(AuthMethod::PrivateKeyJwt), None, None) => {
+            return Err(ApiError::unprocessable(
+                "jwks",
+                "private_key_jwt needs the client's public keys in jwks, or their URL in jwks_uri",
+            ));
+        }
+        (Some(AuthMethod::ClientSecret), Some(_), _)
+        | (Some(AuthMethod::ClientSecret), _, Some(_)) => {
             return Err(ApiError::unprocessable(
                 "jwks",
                 "keys are for private_key_jwt; a client_secret client has none",
             ));
         }
-        (Some(AuthMethod::ClientSecret), None) => Some(ClientAuth::Secret),
-        (None, None) => None,
+        (Some(AuthMethod::ClientSecret), None, None) => Some(ClientAuth::Secret),
+        (None, None, None) => None,
     };
     Ok(ClientSettings {
         auth,

@@ -49,6 +49,9 @@ pub struct ClientView {
     /// The public keys of a `private_key_jwt` client (a JWK set); null for a secret client.
     #[schema(example = json!(null))]
     pub jwks: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Or where a `private_key_jwt` client publishes them.
+    #[schema(example = json!(null))]
+    pub jwks_uri: Option<String>,
     /// While true, every credential of the client is refused and its tokens are inactive.
     #[schema(example = false)]
     pub disabled: bool,
@@ -88,6 +91,7 @@ impl From<ClientRecord> for ClientView {
                 .jwks
                 .as_deref()
                 .and_then(|j| serde_json::from_str(j).ok()),
+            jwks_uri: c.row.jwks_uri,
             token_endpoint_auth_method: c.row.token_endpoint_auth_method,
             disabled: c.row.disabled,
             token_ttl_seconds: c.row.token_ttl_seconds,
@@ -229,8 +233,9 @@ pub struct CreateClientRequest {
     /// 2048-8192 bits or OKP Ed25519, no private parts.
     #[schema(example = json!({"keys": []}))]
     pub jwks: Option<serde_json::Map<String, serde_json::Value>>,
-    /// A key set URL for `private_key_jwt` (not offered in this release: refused; register
-    /// the keys in `jwks`).
+    /// Where the client publishes its keys, for `private_key_jwt` (implies it): `https://` on
+    /// a public address, fetched with a timeout and a size limit, kept 5 minutes, fetched again
+    /// for an unknown `kid`.
     #[schema(example = json!(null))]
     pub jwks_uri: Option<String>,
     /// When the secret stops working (RFC 3339); default: the organization's maximum secret
@@ -300,8 +305,9 @@ pub struct UpdateClientRequest {
     /// 2048-8192 bits or OKP Ed25519, no private parts.
     #[schema(example = json!({"keys": []}))]
     pub jwks: Option<serde_json::Map<String, serde_json::Value>>,
-    /// A key set URL for `private_key_jwt` (not offered in this release: refused; register
-    /// the keys in `jwks`).
+    /// Where the client publishes its keys, for `private_key_jwt` (implies it): `https://` on
+    /// a public address, fetched with a timeout and a size limit, kept 5 minutes, fetched again
+    /// for an unknown `kid`.
     #[schema(example = json!(null))]
     pub jwks_uri: Option<String>,
 }
