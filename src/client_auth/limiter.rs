@@ -141,19 +141,26 @@ impl FailureLimiter {
         self.counters.lock()
     }
 
+    /// What an attempt counts against: the client at this address, and the address.
+    fn keys_and_limits(&self, client_id: &str, address: Option<IpAddr>) -> ([Key; 2], [u32; 2]) {
+        let address = counted_address(address.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)));
+        (
+            [
+                Key::ClientAtAddress(client_id.to_owned(), address),
+                Key::Address(address),
+            ],
+            [
+                self.settings.max_failures_per_client,
+                self.settings.max_failures_per_address,
+            ],
+        )
+    }
+
     /// Admits an attempt, or says how long to wait when the client at this address, or the
     /// address, has failed (or is failing right now) too often: the window after failures, a
     /// second when only attempts in flight fill the limit.
     pub fn begin(&self, client_id: &str, address: Option<IpAddr>) -> Result<Attempt<'_>, Duration> {
-        let address = counted_address(address.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)));
-        let keys = [
-            Key::ClientAtAddress(client_id.to_owned(), address),
-            Key::Address(address),
-        ];
-        let limits = [
-            self.settings.max_failures_per_client,
-            self.settings.max_failures_per_address,
-        ];
+        let (keys, limits) = self.keys_and_limits(client_id, address);
         let now = Instant::now();
         let window = self.settings.window;
         let mut counters = self.lock();
@@ -198,15 +205,7 @@ impl FailureLimiter {
         client_id: &str,
         address: Option<IpAddr>,
     ) -> Result<Attempt<'_>, Duration> {
-        let address = counted_address(address.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)));
-        let keys = [
-            Key::ClientAtAddress(client_id.to_owned(), address),
-            Key::Address(address),
-        ];
-        let limits = [
-            self.settings.max_failures_per_client,
-            self.settings.max_failures_per_address,
-        ];
+        let (keys, limits) = self.keys_and_limits(client_id, address);
         let now = Instant::now();
         let window = self.settings.window;
         let mut counters = self.lock();

@@ -278,6 +278,27 @@ impl ClientAuthenticator {
     /// Re-hashes a verified secret at the configured cost, in the background: existing
     /// installs move to a new cost as their clients next authenticate. The change is recorded
     /// so every instance reloads the record (and verifies once more, at the new cost).
+    /// The start of a signed-token authentication (an assertion, a workload token): the
+    /// limiter first (past its limit, an address costs not even a lookup; a signature check is
+    /// cheap, so a busy client's concurrent requests are not held back), then the client.
+    async fn begin_signed(
+        &self,
+        client_id: &ClientId,
+        source: Option<IpAddr>,
+    ) -> Result<(limiter::Attempt<'_>, Option<Arc<ClientCredentials>>), AuthFailure> {
+        let attempt = self
+            .limiter
+            .begin_cheap(client_id.as_str(), source)
+            .map_err(|retry_after| AuthFailure::RateLimited { retry_after })?;
+        match self.client(client_id.as_str()).await {
+            Ok(creds) => Ok((attempt, creds)),
+            Err(e) => {
+                attempt.not_checked();
+                Err(e.into())
+            }
+        }
+    }
+
     /// `private_key_jwt`: an assertion signed by one of the client's keys, for one of
     /// `audiences`, used once (the `jti` is recorded in the store, for every instance).
     /// Failures count against the same limits as wrong secrets.
@@ -288,22 +309,7 @@ impl ClientAuthenticator {
         audiences: &[String],
         source: Option<IpAddr>,
     ) -> Result<AuthenticatedClient, AuthFailure> {
-        // The limiter first: past its limit, an address costs not even a lookup. A signature
-        // check is cheap, so concurrent assertions of a busy client are not held back.
-        let attempt = self
-            .limiter
-            .begin_cheap(client_id.as_str(), source)
-            .map_err(|retry_after| AuthFailure::RateLimited { retry_after })?;
-        let creds = match self.clients.get(client_id.as_str()) {
-            Some(creds) => Some(creds),
-            None => match self.load(client_id.as_str()).await {
-                Ok(creds) => creds,
-                Err(e) => {
-                    attempt.not_checked();
-                    return Err(e.into());
-                }
-            },
-        };
+        let (attempt, creds) = self.begin_signed(client_id, source).await?;
         let key_client = creds
             .as_ref()
             .filter(|c| c.auth_method == AuthMethod::PrivateKeyJwt)
@@ -374,17 +380,7 @@ impl ClientAuthenticator {
         issuer: &str,
         source: Option<IpAddr>,
     ) -> Result<AuthenticatedClient, AuthFailure> {
-        let attempt = self
-            .limiter
-            .begin_cheap(client_id.as_str(), source)
-            .map_err(|retry_after| AuthFailure::RateLimited { retry_after })?;
-        let creds = match self.client(client_id.as_str()).await {
-            Ok(creds) => creds,
-            Err(e) => {
-                attempt.not_checked();
-                return Err(e.into());
-            }
-        };
+        let (attempt, creds) = self.begin_signed(client_id, source).await?;
         let Some(creds) = creds else {
             return Err(AuthFailure::Rejected);
         };

@@ -259,3 +259,41 @@ async fn policies_refuse_what_would_trust_too_much_and_internal_issuers_are_not_
         "{body}"
     );
 }
+
+/// A trust policy mints its client's tokens, so it follows the grant rule: an org admin may not
+/// attach one to (or remove one from) a platform admin's client of its own organization, and
+/// nothing is created.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_org_admin_cannot_trust_workloads_for_a_platform_admin_client() {
+    let s = spawn_app_with(Backend::Sqlite, |c| c.allow_loopback_issuers = true).await;
+    let app = &s;
+    let admin = app.platform_admin().await;
+    let (org_admin_id, org_admin_secret) = admin
+        .create_client(&app.org_id, "ops", &["org:admin"])
+        .await;
+    let org_admin = app.admin_api(&org_admin_id, &org_admin_secret).await;
+    let (platform_client, _) = admin
+        .create_client(&app.org_id, "root", &["platform:admin"])
+        .await;
+    let policies = format!(
+        "/organizations/{}/clients/{platform_client}/trust-policies",
+        app.org_id
+    );
+    let body = json!({"issuer": "https://token.actions.githubusercontent.com",
+                      "audience": app.config.issuer, "subject": "repo:acme/x:ref:refs/heads/main"});
+    assert_problem(&org_admin.post(&policies, body.clone()).await, 403);
+    assert_eq!(
+        admin.get(&policies).await.body,
+        json!([]),
+        "nothing created"
+    );
+    let created = admin.post(&policies, body).await;
+    assert_eq!(created.status, 201);
+    let id = created.body["id"].as_str().unwrap();
+    assert_problem(&org_admin.delete(&format!("{policies}/{id}")).await, 403);
+    assert_eq!(
+        admin.get(&policies).await.body.as_array().unwrap().len(),
+        1,
+        "nothing deleted"
+    );
+}
