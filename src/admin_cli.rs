@@ -7,9 +7,10 @@ use orgauth::domain::{ClientId, DisplayName, OrgId, RoleSet, SecretHasher};
 use orgauth::http::admin::views::{
     AuditEventView, ClientView, ClientWithSecretView, OrganizationView, RoleView,
 };
+use orgauth::service::client_secrets::Rotation;
 use orgauth::service::client_settings::ClientSettings;
-use orgauth::service::clients::{ClientUpdate, Rotation};
-use orgauth::service::{self, Actor};
+use orgauth::service::clients::ClientUpdate;
+use orgauth::service::{self, Principal};
 use orgauth::store::DbConnection;
 use orgauth::store::audit::AuditFilter;
 use orgauth::store::clients::ClientOrder;
@@ -18,7 +19,7 @@ use serde::Serialize;
 type Error = Box<dyn std::error::Error>;
 
 /// The command line acts as the operator: it is recorded as `cli` in the audit log.
-pub const OPERATOR: Actor = Actor::Operator("cli");
+pub const OPERATOR: Principal = Principal::Operator("cli");
 
 /// Lists are read a page at a time; this many per page.
 const PAGE: i64 = 200;
@@ -256,8 +257,12 @@ pub fn client(
             update_client(conn, &org, &id, update, json)
         }
         ClientAdmin::RevokeTokens { org, client_id: id } => {
-            let record =
-                service::clients::revoke_tokens(conn, &OPERATOR, &org_id(&org)?, &client_id(&id)?)?;
+            let record = service::client_secrets::revoke_tokens(
+                conn,
+                &OPERATOR,
+                &org_id(&org)?,
+                &client_id(&id)?,
+            )?;
             print_client(&ClientView::from(record), json)
         }
         ClientAdmin::Delete { org, client_id: id } => {
@@ -293,7 +298,7 @@ pub fn rotate(
     rotation: Rotation,
     json: bool,
 ) -> Result<(), Error> {
-    let rotated = service::clients::rotate_secret(
+    let rotated = service::client_secrets::rotate_secret(
         conn,
         hasher,
         &OPERATOR,

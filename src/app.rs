@@ -16,8 +16,8 @@ use crate::domain::SecretHasher;
 use crate::http::KeySchedule;
 use crate::http::client_address::ClientAddressResolver;
 use crate::http::{self, AppState};
+use crate::jobs;
 use crate::last_used::{Flush, LastUsedRecorder};
-use crate::metrics::METRICS;
 use crate::revoked_tokens::RevokedTokens;
 use crate::service::bootstrap::{self, Bootstrapped};
 use crate::service::signing_keys;
@@ -54,9 +54,6 @@ impl From<crate::service::ServiceError> for StartupError {
         }
     }
 }
-
-/// How many client records a starting instance loads in one go (the most recently used).
-const PRELOAD_CLIENTS: usize = 20_000;
 
 pub struct Application {
     port: u16,
@@ -148,43 +145,11 @@ impl Application {
     /// Serves until SIGTERM/SIGINT, then stops accepting, finishes in-flight requests and
     /// writes the pending `last_used_at` times.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let preloading = self.state.clone();
-        tokio::spawn(async move {
-            let preloaded = preloading
-                .authenticator
-                .preload(PRELOAD_CLIENTS, Duration::from_secs(5))
-                .await;
-            match preloaded {
-                Ok(used) => {
-                    log::debug!("preloaded the records of {} used clients", used.len());
-                    // Their next use is not a first use: no urgent last_used_at write.
-                    preloading.last_used.already_recorded(used);
-                }
-                Err(e) => log::warn!("could not preload client records (they load on use): {e}"),
-            }
-        });
-        let state = self.state.clone();
-        let every = self.last_used_flush;
-        let flusher = tokio::spawn(async move {
-            // Every second: first uses. Every `every`: everything, and the revocation pruning.
-            let tick = every.min(Duration::from_secs(1));
-            let mut ticks = tokio::time::interval(tick);
-            ticks.tick().await;
-            let mut last_full = tokio::time::Instant::now();
-            loop {
-                ticks.tick().await;
-                if last_full.elapsed() >= every {
-                    last_full = tokio::time::Instant::now();
-                    flush_last_used(&state, Flush::All).await;
-                    prune_revocations(&state).await;
-                } else {
-                    flush_last_used(&state, Flush::IfFirstUse).await;
-                }
-            }
-        });
+        tokio::spawn(jobs::preload(self.state.clone()));
+        let schedule = tokio::spawn(jobs::run_schedule(self.state.clone(), self.last_used_flush));
         let served = self.server.await;
-        flusher.abort();
-        flush_last_used(&self.state, Flush::All).await;
+        schedule.abort();
+        jobs::flush_last_used(&self.state, Flush::All).await;
         served
     }
 }
@@ -292,77 +257,6 @@ pub fn build_state(
         pool,
     });
     Ok((state, bootstrapped))
-}
-
-async fn flush_last_used(state: &web::Data<AppState>, mode: Flush) {
-    let state = state.clone();
-    let flushed =
-        tokio::task::spawn_blocking(move || state.last_used.flush(&state.pool, mode)).await;
-    if let Ok(Err(e)) = flushed {
-        log::warn!("could not record last_used_at (will retry): {e}");
-    }
-}
-
-/// Drops revocations of tokens that have expired anyway, client-assertion records past their
-/// time, and change records an hour old (a
-/// watcher that far behind starts over); rotates the signing key when it is due and retires
-/// keys no unexpired token can carry.
-async fn prune_revocations(state: &web::Data<AppState>) {
-    let now = store::now();
-    // Tokens are judged with at most a minute of leeway: older revocations can go.
-    state.revoked_tokens.prune(now.and_utc().timestamp() - 60);
-    let maintained = {
-        let state = state.clone();
-        store::run(&state.pool.clone(), move |conn| {
-            signing_keys::maintain(
-                conn,
-                &state.kek,
-                state.keys.alg,
-                state.keys.activation_delay,
-                state.keys.rotation_interval,
-                state.issuer.ttl(),
-            )
-        })
-        .await
-    };
-    if let Err(e) = maintained {
-        log::warn!("signing-key maintenance failed (will retry): {e}");
-    }
-    let counted = store::run(&state.pool, move |conn| {
-        let day = chrono::TimeDelta::days(1);
-        let mut count = |after, until| {
-            store::clients::count_secrets_expiring(conn, after, until)
-                .map_err(store::StoreError::Query)
-        };
-        Ok::<_, store::StoreError>([
-            ("expired", count(None, now)?),
-            ("7d", count(Some(now), now + day * 7)?),
-            ("30d", count(Some(now), now + day * 30)?),
-        ])
-    })
-    .await;
-    match counted {
-        Ok(counts) => {
-            for (within, n) in counts {
-                METRICS
-                    .client_secrets_expiring
-                    .with_label_values(&[within])
-                    .set(n);
-            }
-        }
-        Err(e) => log::warn!("could not count expiring client secrets (will retry): {e}"),
-    }
-    let pruned = store::run(&state.pool, move |conn| {
-        store::revocations::prune(conn, now)?;
-        store::client_assertions::prune(conn, now)?;
-        store::changes::prune(conn, now - chrono::TimeDelta::hours(1))
-            .map(drop)
-            .map_err(store::StoreError::Query)
-    })
-    .await;
-    if let Err(e) = pruned {
-        log::warn!("could not prune expired revocations (will retry): {e}");
-    }
 }
 
 pub fn secret_hasher(config: &Config) -> Result<SecretHasher, StartupError> {

@@ -6,7 +6,7 @@ use clap::{Parser, Subcommand};
 use orgauth::app::{self, Application};
 use orgauth::config::Config;
 use orgauth::domain::{DisplayName, NewClientSecret, OrgId, RoleSet};
-use orgauth::service::{self, clients::NewClient, clients::Rotation, signing_keys};
+use orgauth::service::{self, client_secrets::Rotation, clients::NewClient, signing_keys};
 use orgauth::token::{self, SigningAlg};
 
 #[derive(Parser)]

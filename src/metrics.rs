@@ -32,6 +32,8 @@ pub struct Metrics {
     /// Client secrets by when they expire: `expired`, within `7d`, within `30d` (the 30 days
     /// include the 7); counted at each maintenance pass.
     pub client_secrets_expiring: IntGaugeVec,
+    /// Background job runs by job name (`jobs.rs`) and outcome (`ok`, `failed`).
+    pub job_runs: IntCounterVec,
 }
 
 pub static METRICS: LazyLock<Metrics> = LazyLock::new(Metrics::new);
@@ -113,7 +115,13 @@ impl Metrics {
             &["within"],
         )
         .expect("valid metric");
+        let job_runs = IntCounterVec::new(
+            Opts::new("job_runs_total", "Background job runs by job and outcome"),
+            &["job", "outcome"],
+        )
+        .expect("valid metric");
         for collector in [
+            Box::new(job_runs.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(token_requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(request_duration.clone()),
             Box::new(secret_verifications.clone()),
@@ -143,6 +151,7 @@ impl Metrics {
             pool_idle_connections,
             pool_wait,
             client_secrets_expiring,
+            job_runs,
         }
     }
 

@@ -129,21 +129,23 @@ impl ChangeListener for ClientRecords {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::SecretHash;
+    use crate::store::clients::Credential;
+    use chrono::NaiveDateTime;
 
     fn creds(id: &str, hash: &str) -> Arc<ClientCredentials> {
         Arc::new(ClientCredentials {
             id: id.into(),
             org_id: "org".into(),
-            secret_hash: hash.into(),
-            previous_secret: None,
+            credential: Credential::Secret {
+                hash: SecretHash::from_stored(hash.into()),
+                previous: None,
+                expires_at: None,
+            },
             roles: Default::default(),
             tokens_not_before: None,
             disabled: false,
             token_ttl_seconds: None,
-            secret_expires_at: None,
-            auth_method: crate::domain::AuthMethod::ClientSecret,
-            keys: None,
-            jwks_uri: None,
         })
     }
 
@@ -164,7 +166,12 @@ mod tests {
 
         let ticket = cache.begin_load();
         cache.insert(ticket, creds("c", "new-hash"));
-        assert_eq!(cache.get("c").unwrap().secret_hash, "new-hash");
+        assert!(
+            cache
+                .get("c")
+                .unwrap()
+                .accepts_hash("new-hash", NaiveDateTime::default())
+        );
         cache.clear();
         assert!(cache.get("c").is_none());
     }

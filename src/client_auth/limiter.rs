@@ -21,14 +21,7 @@ use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
 
-#[derive(Clone, Debug)]
-pub struct LimiterSettings {
-    /// Failures of one client ID from one address.
-    pub max_failures_per_client: u32,
-    /// Failures from one address, whatever the client ID.
-    pub max_failures_per_address: u32,
-    pub window: Duration,
-}
+pub use crate::config::LimiterSettings;
 
 struct Counter {
     window_start: Instant,

@@ -26,9 +26,13 @@
 //!   ID exists nor whether a rotation is under way.
 
 mod argon2_pool;
+mod assertion;
 mod client_records;
 mod limiter;
+pub mod remote_keys;
+mod secret;
 mod verified_secrets;
+mod workload;
 
 pub use limiter::{LimiterSettings, counted_address};
 
@@ -40,22 +44,13 @@ use std::time::Duration;
 use self::argon2_pool::Argon2Pool;
 use self::client_records::ClientRecords;
 use self::limiter::FailureLimiter;
+use self::remote_keys::RemoteKeys;
 use self::verified_secrets::VerifiedSecrets;
-use crate::domain::client_keys::AssertionError;
-use crate::domain::{
-    AuthMethod, ClientId, ClientSecret, NewClientSecret, RoleSet, SecretHash, SecretHasher,
-};
-use crate::metrics::METRICS;
-use crate::remote_keys::{FetchError, RemoteKeys};
-use crate::store::clients::ClientCredentials;
+use crate::domain::{ClientId, NewClientSecret, RoleSet, SecretHash, SecretHasher};
+use crate::store::clients::{Admission, ClientCredentials, Presented};
 use crate::store::{self, Pool, StoreError};
 
 /// An authenticated client: what a token is made of.
-/// Where a trust policy's keys come from: its issuer, and its `jwks_uri` if it names one.
-type KeySource = (String, Option<String>);
-/// A verified token's claims.
-type Claims = serde_json::Map<String, serde_json::Value>;
-
 #[derive(Clone)]
 pub struct AuthenticatedClient(Arc<ClientCredentials>);
 
@@ -72,8 +67,6 @@ impl AuthenticatedClient {
         &self.0.roles
     }
 
-    /// Right after an admin revoked this client's tokens, how long to wait so that the next
-    /// token's `iat` is past the cut-off second (at most a second, once per revocation).
     /// The client's own token lifetime, if it has one.
     pub fn token_ttl(&self) -> Option<Duration> {
         self.0
@@ -82,6 +75,8 @@ impl AuthenticatedClient {
             .map(Duration::from_secs)
     }
 
+    /// Right after an admin revoked this client's tokens, how long to wait so that the next
+    /// token's `iat` is past the cut-off second (at most a second, once per revocation).
     pub fn token_wait(&self) -> Option<Duration> {
         self.0.token_wait(chrono::Utc::now())
     }
@@ -117,22 +112,11 @@ pub struct AuthSettings {
     pub allow_loopback_issuers: bool,
 }
 
-/// What one verification concluded, shared by every request of its flight.
-#[derive(Clone)]
-enum Outcome {
-    Verified(Arc<ClientCredentials>),
-    Rejected,
-    RateLimited(Duration),
-    Overloaded,
-}
-
-type Flight = Arc<tokio::sync::OnceCell<Outcome>>;
-
 pub struct ClientAuthenticator {
     /// Re-hashes secrets stored at another cost.
     hasher: SecretHasher,
     /// Verifications under way, by (client, MAC of the presented secret).
-    in_flight: parking_lot::Mutex<HashMap<(String, verified_secrets::Mac), Flight>>,
+    in_flight: parking_lot::Mutex<HashMap<(String, verified_secrets::Mac), secret::Flight>>,
     pool: Pool,
     clients: Arc<ClientRecords>,
     cache: VerifiedSecrets,
@@ -158,126 +142,6 @@ impl ClientAuthenticator {
         }
     }
 
-    pub async fn authenticate(
-        &self,
-        client_id: &ClientId,
-        secret: &ClientSecret,
-        source: Option<IpAddr>,
-    ) -> Result<AuthenticatedClient, AuthFailure> {
-        let creds = match self.clients.get(client_id.as_str()) {
-            Some(creds) => Some(creds),
-            None => self.load(client_id.as_str()).await?,
-        };
-
-        let now = store::now();
-        let mac = self.cache.mac(client_id, secret);
-        let cached = creds.as_ref().is_some_and(|creds| {
-            self.cache
-                .get(client_id, &mac)
-                .is_some_and(|hash| accepts(creds, &hash, now))
-        });
-        if cached && let Some(creds) = creds {
-            METRICS
-                .secret_verifications
-                .with_label_values(&["cache"])
-                .inc();
-            return admitted(creds, AuthMethod::ClientSecret, now);
-        }
-
-        // Single flight: concurrent requests presenting the same secret for the same client
-        // (a fleet after a restart or a rotation) wait for one verification, not one each.
-        let key = (client_id.as_str().to_owned(), mac);
-        let flight = self
-            .in_flight
-            .lock()
-            .entry(key.clone())
-            .or_default()
-            .clone();
-        let outcome = flight
-            .get_or_init(|| self.verify_fresh(client_id, secret, source, creds, mac, now))
-            .await
-            .clone();
-        {
-            let mut in_flight = self.in_flight.lock();
-            if in_flight.get(&key).is_some_and(|f| Arc::ptr_eq(f, &flight)) {
-                in_flight.remove(&key);
-            }
-        }
-        match outcome {
-            Outcome::Verified(creds) => admitted(creds, AuthMethod::ClientSecret, now),
-            Outcome::Rejected => Err(AuthFailure::Rejected),
-            Outcome::RateLimited(retry_after) => Err(AuthFailure::RateLimited { retry_after }),
-            Outcome::Overloaded => Err(AuthFailure::Overloaded),
-        }
-    }
-
-    /// The argon2 path, run once per flight.
-    async fn verify_fresh(
-        &self,
-        client_id: &ClientId,
-        secret: &ClientSecret,
-        source: Option<IpAddr>,
-        creds: Option<Arc<ClientCredentials>>,
-        mac: verified_secrets::Mac,
-        now: chrono::NaiveDateTime,
-    ) -> Outcome {
-        let attempt = match self.limiter.begin(client_id.as_str(), source) {
-            Ok(attempt) => attempt,
-            Err(retry_after) => return Outcome::RateLimited(retry_after),
-        };
-
-        // A failure always costs two verifications, whether or not a grace period is running
-        // and whether or not the client exists, so timing tells an outsider neither. One
-        // argon2 slot covers both.
-        let Ok(slot) = self.argon2.slot().await else {
-            attempt.not_checked();
-            return Outcome::Overloaded;
-        };
-        let verify = |hash: &str| {
-            METRICS
-                .secret_verifications
-                .with_label_values(&["argon2"])
-                .inc();
-            slot.verify(SecretHash::from_stored(hash.to_owned()), secret.clone())
-        };
-        let dummy = self.dummy_hash.as_str();
-        let Some(creds) = creds else {
-            verify(dummy).await;
-            verify(dummy).await;
-            return Outcome::Rejected;
-        };
-        let grace = creds
-            .previous_secret
-            .as_ref()
-            .filter(|(_, until)| now < *until)
-            .map(|(prev, _)| prev.as_str());
-        let current = creds.secret_hash.as_str();
-        let matched = if verify(current).await {
-            Some(current)
-        } else {
-            let verified = verify(grace.unwrap_or(dummy)).await;
-            grace.filter(|_| verified)
-        };
-        let Some(hash) = matched else {
-            return Outcome::Rejected;
-        };
-        attempt.succeeded();
-        if hash == current
-            && self
-                .hasher
-                .needs_rehash(&SecretHash::from_stored(hash.to_owned()))
-        {
-            self.upgrade_hash(client_id, secret, hash);
-        }
-        let hash = hash.to_owned();
-        self.cache
-            .insert(client_id, mac, hash, |h| accepts(&creds, h, now));
-        Outcome::Verified(creds)
-    }
-
-    /// Re-hashes a verified secret at the configured cost, in the background: existing
-    /// installs move to a new cost as their clients next authenticate. The change is recorded
-    /// so every instance reloads the record (and verifies once more, at the new cost).
     /// The start of a signed-token authentication (an assertion, a workload token): the
     /// limiter first (past its limit, an address costs not even a lookup; a signature check is
     /// cheap, so a busy client's concurrent requests are not held back), then the client.
@@ -297,182 +161,6 @@ impl ClientAuthenticator {
                 Err(e.into())
             }
         }
-    }
-
-    /// `private_key_jwt`: an assertion signed by one of the client's keys, for one of
-    /// `audiences`, used once (the `jti` is recorded in the store, for every instance).
-    /// Failures count against the same limits as wrong secrets.
-    pub async fn authenticate_assertion(
-        &self,
-        client_id: &ClientId,
-        assertion: &str,
-        audiences: &[String],
-        source: Option<IpAddr>,
-    ) -> Result<AuthenticatedClient, AuthFailure> {
-        let (attempt, creds) = self.begin_signed(client_id, source).await?;
-        let key_client = creds
-            .as_ref()
-            .filter(|c| c.auth_method == AuthMethod::PrivateKeyJwt)
-            .ok_or(AuthFailure::Rejected)?;
-        let keys = match (&key_client.keys, &key_client.jwks_uri) {
-            (_, Some(uri)) => {
-                let kid = jsonwebtoken::decode_header(assertion)
-                    .ok()
-                    .and_then(|h| h.kid);
-                match self.remote_keys.keys(uri, Some(uri), kid.as_deref()).await {
-                    Ok(keys) => keys,
-                    Err(e) => {
-                        log::warn!(
-                            client_id = client_id.as_str();
-                            "the client's jwks_uri: {}",
-                            e.to_string().escape_debug()
-                        );
-                        return Err(match *e {
-                            FetchError::Failed(..) => AuthFailure::IssuerUnreachable,
-                            FetchError::NotAllowed(..) => AuthFailure::Rejected,
-                        });
-                    }
-                }
-            }
-            (Some(keys), None) => keys.clone(),
-            (None, None) => return Err(AuthFailure::Rejected),
-        };
-        let now = chrono::Utc::now();
-        let verified = keys
-            .verify(assertion, client_id.as_str(), audiences, now.timestamp())
-            .map_err(|e| match e {
-                AssertionError::Invalid => AuthFailure::Rejected,
-                AssertionError::Refused(reason) => AuthFailure::Refused(reason),
-            })?;
-        let expires_at = chrono::DateTime::from_timestamp(verified.remember_until(), 0)
-            .map(|t| t.naive_utc())
-            .ok_or(AuthFailure::Rejected)?;
-        let id = client_id.as_str().to_owned();
-        let fresh = store::run(&self.pool, move |conn| {
-            store::client_assertions::record_once(conn, &id, &verified.jti, expires_at)
-                .map_err(StoreError::Query)
-        })
-        .await;
-        match fresh {
-            Ok(true) => attempt.succeeded(),
-            Ok(false) => {
-                return Err(AuthFailure::Refused(
-                    "the client assertion was already used (jti)",
-                ));
-            }
-            Err(e) => {
-                attempt.not_checked();
-                return Err(AuthFailure::Store(e));
-            }
-        }
-        let creds = creds.ok_or(AuthFailure::Rejected)?;
-        admitted(creds, AuthMethod::PrivateKeyJwt, store::now())
-    }
-
-    /// Workload identity federation: a token of an external issuer, presented for
-    /// `client_id`, admitted by one of that client's trust policies for the issuer (signed by
-    /// a key the issuer publishes, within its own lifetime; it may be presented again until
-    /// it expires). Failures count against the same limits as wrong secrets.
-    pub async fn authenticate_workload(
-        &self,
-        client_id: &ClientId,
-        token: &str,
-        issuer: &str,
-        source: Option<IpAddr>,
-    ) -> Result<AuthenticatedClient, AuthFailure> {
-        let (attempt, creds) = self.begin_signed(client_id, source).await?;
-        let Some(creds) = creds else {
-            return Err(AuthFailure::Rejected);
-        };
-        let (id, iss) = (
-            client_id.as_str().to_owned(),
-            issuer.trim_end_matches('/').to_owned(),
-        );
-        let policies = store::run(&self.pool, move |conn| {
-            store::trust_policies::of_client_for_issuer(conn, &id, &iss).map_err(StoreError::Query)
-        })
-        .await;
-        let policies = match policies {
-            Ok(policies) => policies,
-            Err(e) => {
-                attempt.not_checked();
-                return Err(e.into());
-            }
-        };
-        let kid = jsonwebtoken::decode_header(token).ok().and_then(|h| h.kid);
-        let mut unreachable = false;
-        // Each key set once per request (policies may share an issuer), and the token's
-        // signature checked once per set.
-        let mut verified: HashMap<KeySource, Option<Claims>> = HashMap::new();
-        for policy in policies {
-            let Some(rules) = policy.rules() else {
-                continue;
-            };
-            let source_key = (rules.issuer.clone(), rules.jwks_uri.clone());
-            let claims = match verified.get(&source_key) {
-                Some(claims) => claims.clone(),
-                None => {
-                    let claims = match self
-                        .remote_keys
-                        .keys(&rules.issuer, rules.jwks_uri.as_deref(), kid.as_deref())
-                        .await
-                    {
-                        Ok(keys) => keys.verify_workload(token).ok(),
-                        Err(e) => {
-                            log::warn!(
-                                client_id = client_id.as_str();
-                                "trust policy {}: {}",
-                                policy.id,
-                                e.to_string().escape_debug()
-                            );
-                            unreachable |= matches!(*e, FetchError::Failed(..));
-                            None
-                        }
-                    };
-                    verified.insert(source_key, claims.clone());
-                    claims
-                }
-            };
-            if claims.is_some_and(|claims| rules.admits(&claims)) {
-                attempt.succeeded();
-                if creds.disabled {
-                    return Err(AuthFailure::Refused("the client is disabled"));
-                }
-                return Ok(authenticated(creds));
-            }
-        }
-        // A failure either way (counted by the limiter): an unreachable issuer is not a
-        // reason to let a caller try without limit.
-        if unreachable {
-            return Err(AuthFailure::IssuerUnreachable);
-        }
-        Err(AuthFailure::Rejected)
-    }
-
-    fn upgrade_hash(&self, client_id: &ClientId, secret: &ClientSecret, old: &str) {
-        let (pool, hasher) = (self.pool.clone(), self.hasher.clone());
-        let (id, secret, old) = (
-            client_id.as_str().to_owned(),
-            secret.clone(),
-            old.to_owned(),
-        );
-        tokio::spawn(async move {
-            let upgraded = store::run(&pool, move |conn| {
-                let new = hasher.hash(&secret);
-                store::write_transaction(conn, |conn| {
-                    let done = store::clients::upgrade_secret_hash(conn, &id, &old, &new)?;
-                    if done {
-                        store::changes::record_change(conn, &id)?;
-                    }
-                    Ok::<_, diesel::result::Error>(done)
-                })
-                .map_err(StoreError::Query)
-            })
-            .await;
-            if let Err(e) = upgraded {
-                log::warn!("could not re-hash a secret at the new cost (will retry later): {e}");
-            }
-        });
     }
 
     /// A client as it is now: from memory when fresh (the token path's records), else from
@@ -549,33 +237,19 @@ impl ClientAuthenticator {
     }
 }
 
-/// Whether `hash` is one the client's secret may match now: the current one, or the
-/// previous one during its grace period.
-fn accepts(creds: &ClientCredentials, hash: &str, now: chrono::NaiveDateTime) -> bool {
-    hash == creds.secret_hash
-        || creds
-            .previous_secret
-            .as_ref()
-            .is_some_and(|(prev, until)| hash == prev && now < *until)
-}
-
 fn authenticated(creds: Arc<ClientCredentials>) -> AuthenticatedClient {
     AuthenticatedClient(creds)
 }
 
-/// A client whose credential matched, unless it is disabled, that secret has expired, or the
-/// client uses another method (a key client's stored hash verifies nothing, but the method
-/// decides, not the hash).
+/// A client whose credential verified, if the one gate admits it (`ClientCredentials::admit`).
 fn admitted(
     creds: Arc<ClientCredentials>,
-    method: AuthMethod,
+    presented: Presented,
     now: chrono::NaiveDateTime,
 ) -> Result<AuthenticatedClient, AuthFailure> {
-    if creds.auth_method != method {
-        return Err(AuthFailure::Rejected);
-    }
-    match creds.refusal(now) {
-        Some(reason) => Err(AuthFailure::Refused(reason)),
-        None => Ok(authenticated(creds)),
+    match creds.admit(presented, now) {
+        Admission::Admitted => Ok(authenticated(creds)),
+        Admission::Rejected => Err(AuthFailure::Rejected),
+        Admission::Refused(reason) => Err(AuthFailure::Refused(reason)),
     }
 }

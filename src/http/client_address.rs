@@ -26,19 +26,6 @@ impl ClientAddressResolver {
         Self { header, trusted }
     }
 
-    /// Parses a comma-separated list of CIDR blocks or single addresses.
-    pub fn parse_networks(list: &str) -> Result<Vec<IpNet>, String> {
-        list.split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(|s| {
-                s.parse::<IpNet>()
-                    .or_else(|_| s.parse::<IpAddr>().map(IpNet::from))
-                    .map_err(|_| format!("{s:?} is not an address or CIDR block"))
-            })
-            .collect()
-    }
-
     pub fn resolve(&self, req: &HttpRequest) -> Option<IpAddr> {
         let peer = req.peer_addr().map(|a| a.ip())?;
         match &self.header {
@@ -104,7 +91,7 @@ mod tests {
     fn resolver() -> ClientAddressResolver {
         ClientAddressResolver::new(
             Some(HeaderName::from_static("x-forwarded-for")),
-            ClientAddressResolver::parse_networks("10.0.0.0/8, 192.0.2.7").unwrap(),
+            crate::config::parse_networks("10.0.0.0/8, 192.0.2.7").unwrap(),
         )
     }
 

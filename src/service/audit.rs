@@ -1,6 +1,6 @@
 use serde_json::Value;
 
-use super::{Actor, ServiceError};
+use super::{Principal, ServiceError, access};
 use crate::domain::{OrgId, random_base62};
 use crate::store::audit::{self, AuditEvent, AuditFilter};
 use crate::store::{self, DbConnection};
@@ -25,22 +25,23 @@ pub const ORGANIZATION_UPDATED: &str = "organization.updated";
 pub fn record(
     conn: &mut DbConnection,
     org_id: &str,
-    actor: &Actor,
+    actor: &Principal,
     action: &str,
     target: &str,
     target_name: Option<&str>,
     details: Value,
 ) -> Result<(), ServiceError> {
     let actor_name = match actor {
-        Actor::Operator(_) => None,
-        Actor::Client(caller) => store::clients::name_of(conn, &caller.client_id)?,
+        Principal::Operator(_) => None,
+        Principal::Client(caller) => store::clients::name_of(conn, &caller.client_id)?,
     };
     audit::insert(
         conn,
         &AuditEvent {
             id: format!("evt_{}", random_base62(22)),
             org_id: org_id.to_owned(),
-            actor_client_id: actor.id().to_owned(),
+            actor_id: actor.id().to_owned(),
+            actor_type: actor.kind().as_str().to_owned(),
             action: action.to_owned(),
             target: target.to_owned(),
             details: details.to_string(),
@@ -55,12 +56,12 @@ pub fn record(
 /// One page of the organization's audit log, newest first, for an actor who manages it.
 pub fn page(
     conn: &mut DbConnection,
-    actor: &Actor,
+    actor: &Principal,
     org_id: &OrgId,
     filter: &AuditFilter,
     before: Option<(chrono::NaiveDateTime, String)>,
     limit: i64,
 ) -> Result<Vec<AuditEvent>, ServiceError> {
-    super::organizations::find_managed(conn, actor, org_id)?;
+    access::find_managed(conn, actor, org_id)?;
     Ok(audit::page(conn, org_id.as_str(), filter, before, limit)?)
 }

@@ -3,7 +3,7 @@
 
 use super::clients::{self, NewClient};
 use super::organizations;
-use super::{Actor, ServiceError};
+use super::{Principal, ServiceError};
 use crate::domain::{
     ClientId, ClientSecret, DisplayName, NewClientSecret, ORG_ADMIN, OrgId, PLATFORM_ADMIN,
     RoleSet, SecretHasher,
@@ -41,7 +41,7 @@ fn create_if_empty(
         return Ok(None);
     }
     let secret_from_env = client_secret.is_some();
-    let actor = Actor::Operator("bootstrap");
+    let actor = Principal::Operator("bootstrap");
     let org_id = OrgId::generate();
     let name = |s| DisplayName::parse(s).map_err(|e| ServiceError::invalid("name", e.0));
     let org =

@@ -1,16 +1,14 @@
 use std::time::Duration;
 
 use chrono::NaiveDateTime;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::client_settings::{ClientAuth, ClientSettings, secret_expiry};
-use super::{Actor, ServiceError, audit};
+use super::{Principal, ServiceError, audit};
 use crate::domain::{
     AuthMethod, ClientId, DisplayName, NewClientSecret, OrgId, RoleSet, SecretHasher,
 };
-use crate::store::clients::{
-    self, ClientFilter, ClientKey, ClientOrder, ClientRow, SecretRotation,
-};
+use crate::store::clients::{self, ClientChanges, ClientFilter, ClientKey, ClientOrder, ClientRow};
 use crate::store::{self, DbConnection, changes, roles};
 
 /// The longest grace period a rotation may give the outgoing secret: one week.
@@ -50,7 +48,7 @@ pub struct ClientWithSecret {
 pub fn create(
     conn: &mut DbConnection,
     hasher: &SecretHasher,
-    actor: &Actor,
+    actor: &Principal,
     new: NewClient,
 ) -> Result<ClientWithSecret, ServiceError> {
     let NewClient {
@@ -62,8 +60,8 @@ pub fn create(
         settings,
         secret_expires_at,
     } = new;
-    let org = super::organizations::find_managed(conn, actor, &org_id)?;
-    check_assignable(conn, actor, &roles)?;
+    let org = super::access::find_managed(conn, actor, &org_id)?;
+    check_assignable(conn, actor, &org_id, &roles)?;
     let mut settings = settings.validated()?;
     let secret = secret.unwrap_or_else(NewClientSecret::generate);
     let (method, jwks, jwks_uri, hash, hint, secret_expires_at) = match settings.auth.take() {
@@ -142,11 +140,11 @@ pub fn create(
 /// One client of an organization the actor manages (never its secret).
 pub fn get(
     conn: &mut DbConnection,
-    actor: &Actor,
+    actor: &Principal,
     org_id: &OrgId,
     client_id: &ClientId,
 ) -> Result<ClientRecord, ServiceError> {
-    super::organizations::find_managed(conn, actor, org_id)?;
+    super::access::find_managed(conn, actor, org_id)?;
     load(conn, org_id, client_id)
 }
 
@@ -154,14 +152,14 @@ pub fn get(
 /// match in all.
 pub fn list(
     conn: &mut DbConnection,
-    actor: &Actor,
+    actor: &Principal,
     org_id: &OrgId,
     search: Option<&str>,
     order: ClientOrder,
     after: Option<(ClientKey, String)>,
     limit: i64,
 ) -> Result<(Vec<ClientRecord>, i64), ServiceError> {
-    super::organizations::find_managed(conn, actor, org_id)?;
+    super::access::find_managed(conn, actor, org_id)?;
     let filter = ClientFilter {
         org_id: org_id.as_str(),
         search,
@@ -189,7 +187,7 @@ pub struct ClientUpdate {
 
 pub fn update(
     conn: &mut DbConnection,
-    actor: &Actor,
+    actor: &Principal,
     org_id: &OrgId,
     client_id: &ClientId,
     update: ClientUpdate,
@@ -209,215 +207,107 @@ pub fn update(
     store::write_transaction(conn, |conn| {
         let before = lock_for_change(conn, actor, org_id, client_id)?;
         let now = store::now();
-        let mut changes = serde_json::Map::new();
-        if let Some(name) = &name {
-            clients::set_name(conn, client_id.as_str(), name.as_str(), now)?;
-            changes.insert("name".into(), json!(name.as_str()));
-            changes.insert("previous_name".into(), json!(before.row.name));
-        }
         if let Some(roles) = &roles {
-            check_assignable(conn, actor, roles)?;
+            check_assignable(conn, actor, org_id, roles)?;
             clients::replace_roles(conn, client_id.as_str(), roles.as_slice(), now)?;
-            changes.insert("roles".into(), json!(roles.as_slice()));
-            changes.insert("previous_roles".into(), json!(before.roles.as_slice()));
         }
-        if let Some(description) = &settings.description {
-            clients::set_description(conn, client_id.as_str(), description, now)?;
-            changes.insert("description".into(), json!(description));
-        }
-        if let Some(ttl) = settings.token_ttl_seconds {
-            clients::set_token_ttl(conn, client_id.as_str(), ttl, now)?;
-            changes.insert("token_ttl_seconds".into(), json!(ttl));
-        }
+        let disabled = settings.disabled.filter(|d| *d != before.row.disabled);
+        let mut row = ClientChanges::at(now);
+        row.name = name.as_ref().map(DisplayName::as_str);
+        row.description = settings.description.as_deref();
+        row.token_ttl_seconds = settings.token_ttl_seconds;
+        row.disabled = disabled;
+        // Disabling ends the tokens issued so far: enabling again (after the leak is dealt
+        // with) must not bring them back.
+        let cutoff = (disabled == Some(true)).then(|| now + TOKEN_CUTOFF_MARGIN);
+        row.tokens_not_before = cutoff.map(Some);
         if let Some(auth) = &settings.auth {
             let (method, jwks, jwks_uri) = auth.parts();
-            clients::set_auth_method(conn, client_id.as_str(), method, jwks, jwks_uri, now)?;
-            if let Some(uri) = jwks_uri {
-                changes.insert("jwks_uri".into(), json!(uri));
-            }
-            changes.insert("token_endpoint_auth_method".into(), json!(method.as_str()));
-            changes.insert(
-                "previous_token_endpoint_auth_method".into(),
-                json!(before.row.token_endpoint_auth_method),
-            );
-            if let Some(jwks) = jwks {
-                // Public keys: kept in the event so the audit log says which keys were set.
-                let keys: serde_json::Value = serde_json::from_str(jwks).unwrap_or_default();
-                changes.insert("jwks".into(), keys);
-            }
+            row = row.auth_method(method, jwks, jwks_uri);
         }
-        let target_name = name
-            .as_ref()
-            .map_or(before.row.name.as_str(), |n| n.as_str());
-        if !changes.is_empty() {
+        clients::update(conn, client_id.as_str(), &row)?;
+        let after = load(conn, org_id, client_id)?;
+
+        let changed = changed_fields(&before, &after);
+        if !changed.is_empty() {
             audit::record(
                 conn,
                 org_id.as_str(),
                 actor,
                 audit::CLIENT_UPDATED,
                 client_id.as_str(),
-                Some(target_name),
-                changes.into(),
+                Some(&after.row.name),
+                changed.into(),
             )?;
         }
-        if let Some(disabled) = settings.disabled.filter(|d| *d != before.row.disabled) {
-            clients::set_disabled(conn, client_id.as_str(), disabled, now)?;
-            let (action, details) = if disabled {
-                // Disabling ends the tokens issued so far: enabling again (after the leak is
-                // dealt with) must not bring them back.
-                let cutoff = now + TOKEN_CUTOFF_MARGIN;
-                clients::set_tokens_not_before(conn, client_id.as_str(), cutoff, now)?;
-                let cutoff = cutoff.and_utc().to_rfc3339();
-                (audit::CLIENT_DISABLED, json!({"tokens_not_before": cutoff}))
-            } else {
-                (audit::CLIENT_ENABLED, json!({}))
+        if let Some(disabled) = disabled {
+            let (action, details) = match cutoff {
+                Some(cutoff) => (
+                    audit::CLIENT_DISABLED,
+                    json!({"tokens_not_before": cutoff.and_utc().to_rfc3339()}),
+                ),
+                None => (audit::CLIENT_ENABLED, json!({})),
             };
+            debug_assert_eq!(disabled, cutoff.is_some());
             audit::record(
                 conn,
                 org_id.as_str(),
                 actor,
                 action,
                 client_id.as_str(),
-                Some(target_name),
+                Some(&after.row.name),
                 details,
             )?;
         }
         changes::record_change(conn, client_id.as_str())?;
-        load(conn, org_id, client_id)
+        Ok(after)
     })
 }
 
-pub struct Rotation {
-    /// How long the outgoing secret keeps working; zero ends it at once.
-    pub grace: Duration,
-    /// Also revoke every token issued to the client so far.
-    pub revoke_tokens: bool,
-    /// When the new secret stops working (within the organization's maximum).
-    pub secret_expires_at: Option<NaiveDateTime>,
-}
-
-/// Gives the client a new secret. Without a grace period the old one stops working at once;
-/// with one, both work until it ends. A rotation during a grace period ends that grace period.
-pub fn rotate_secret(
-    conn: &mut DbConnection,
-    hasher: &SecretHasher,
-    actor: &Actor,
-    org_id: &OrgId,
-    client_id: &ClientId,
-    rotation: Rotation,
-) -> Result<ClientWithSecret, ServiceError> {
-    let grace = rotation.grace;
-    if grace > MAX_GRACE_PERIOD {
-        return Err(ServiceError::invalid(
-            "grace_period_seconds",
-            format!("at most {} seconds (7 days)", MAX_GRACE_PERIOD.as_secs()),
-        ));
+/// The audit details of an update: each field that differs between the two records, with the
+/// earlier value where a reader needs it (names, roles, the method). Public keys are kept so
+/// the log says which keys were set; no secret is ever part of a record.
+fn changed_fields(before: &ClientRecord, after: &ClientRecord) -> serde_json::Map<String, Value> {
+    let (b, a) = (&before.row, &after.row);
+    let mut changed = serde_json::Map::new();
+    if a.name != b.name {
+        changed.insert("name".into(), json!(a.name));
+        changed.insert("previous_name".into(), json!(b.name));
     }
-    if rotation.revoke_tokens && !grace.is_zero() {
-        return Err(ServiceError::invalid(
-            "revoke_tokens",
-            "revoking the client's tokens while its old secret keeps working would not cut off \
-             a leaked secret (it could mint new tokens): rotate without a grace period",
-        ));
+    if after.roles.as_slice() != before.roles.as_slice() {
+        changed.insert("roles".into(), json!(after.roles.as_slice()));
+        changed.insert("previous_roles".into(), json!(before.roles.as_slice()));
     }
-    // Fail fast (and without hashing) for an unknown or untouchable client.
-    let client = get(conn, actor, org_id, client_id)?;
-    authorize_change(&client, actor)?;
-    if client.row.token_endpoint_auth_method == AuthMethod::PRIVATE_KEY_JWT {
-        return Err(ServiceError::invalid(
-            "token_endpoint_auth_method",
-            "a private_key_jwt client has no secret to rotate: register new keys (jwks), or \
-             switch it to client_secret_basic first",
-        ));
+    if a.description != b.description {
+        changed.insert("description".into(), json!(a.description));
     }
-    let org = super::organizations::find_managed(conn, actor, org_id)?;
-    let secret_expires_at = secret_expiry(&org, rotation.secret_expires_at, store::now())?;
-    let secret = NewClientSecret::generate();
-    let hash = hasher.hash(secret.secret());
-    let hint = secret.secret().hint();
-    let client = store::write_transaction(conn, |conn| {
-        let before = lock_for_change(conn, actor, org_id, client_id)?;
-        // Again under the lock: the client may have become a key client meanwhile.
-        if before.row.token_endpoint_auth_method == AuthMethod::PRIVATE_KEY_JWT {
-            return Err(ServiceError::invalid(
-                "token_endpoint_auth_method",
-                "a private_key_jwt client has no secret to rotate",
-            ));
+    if a.token_ttl_seconds != b.token_ttl_seconds {
+        changed.insert("token_ttl_seconds".into(), json!(a.token_ttl_seconds));
+    }
+    let keys_changed = a.jwks != b.jwks || a.jwks_uri != b.jwks_uri;
+    if a.token_endpoint_auth_method != b.token_endpoint_auth_method || keys_changed {
+        changed.insert(
+            "token_endpoint_auth_method".into(),
+            json!(a.token_endpoint_auth_method),
+        );
+        changed.insert(
+            "previous_token_endpoint_auth_method".into(),
+            json!(b.token_endpoint_auth_method),
+        );
+        if let Some(uri) = &a.jwks_uri {
+            changed.insert("jwks_uri".into(), json!(uri));
         }
-        let now = store::now();
-        // The outgoing secret works until the grace period ends, never past its own expiry.
-        let grace_until = (now + chrono::Duration::from_std(grace).unwrap_or_default())
-            .min(before.row.secret_expires_at.unwrap_or(NaiveDateTime::MAX));
-        let previous = (!grace.is_zero()).then_some((before.row.secret_hash.as_str(), grace_until));
-        clients::rotate_secret(
-            conn,
-            client_id.as_str(),
-            &SecretRotation {
-                secret_hash: &hash,
-                secret_hint: &hint,
-                previous,
-                expires_at: secret_expires_at,
-                now,
-            },
-        )?;
-        if rotation.revoke_tokens {
-            clients::set_tokens_not_before(
-                conn,
-                client_id.as_str(),
-                now + TOKEN_CUTOFF_MARGIN,
-                now,
-            )?;
+        if let Some(jwks) = &a.jwks {
+            let keys: Value = serde_json::from_str(jwks).unwrap_or_default();
+            changed.insert("jwks".into(), keys);
         }
-        changes::record_change(conn, client_id.as_str())?;
-        audit::record(
-            conn,
-            org_id.as_str(),
-            actor,
-            audit::CLIENT_SECRET_ROTATED,
-            client_id.as_str(),
-            Some(&before.row.name),
-            json!({
-                "grace_period_seconds": grace.as_secs(),
-                "secret_hint": hint,
-                "revoke_tokens": rotation.revoke_tokens,
-                "client_secret_expires_at": secret_expires_at.map(|t| t.and_utc().to_rfc3339()),
-            }),
-        )?;
-        load(conn, org_id, client_id)
-    })?;
-    Ok(ClientWithSecret { client, secret })
-}
-
-/// Revokes every access token issued to the client so far: introspection calls them inactive
-/// and the admin API refuses them. Tokens issued afterwards are unaffected.
-pub fn revoke_tokens(
-    conn: &mut DbConnection,
-    actor: &Actor,
-    org_id: &OrgId,
-    client_id: &ClientId,
-) -> Result<ClientRecord, ServiceError> {
-    store::write_transaction(conn, |conn| {
-        let before = lock_for_change(conn, actor, org_id, client_id)?;
-        let now = store::now();
-        let cutoff = now + TOKEN_CUTOFF_MARGIN;
-        clients::set_tokens_not_before(conn, client_id.as_str(), cutoff, now)?;
-        changes::record_change(conn, client_id.as_str())?;
-        audit::record(
-            conn,
-            org_id.as_str(),
-            actor,
-            audit::CLIENT_TOKENS_REVOKED,
-            client_id.as_str(),
-            Some(&before.row.name),
-            json!({"tokens_not_before": cutoff.and_utc().to_rfc3339()}),
-        )?;
-        load(conn, org_id, client_id)
-    })
+    }
+    changed
 }
 
 pub fn delete(
     conn: &mut DbConnection,
-    actor: &Actor,
+    actor: &Principal,
     org_id: &OrgId,
     client_id: &ClientId,
 ) -> Result<(), ServiceError> {
@@ -438,7 +328,7 @@ pub fn delete(
 }
 
 /// The client without any authorization check: for use cases that have done theirs.
-fn load(
+pub(super) fn load(
     conn: &mut DbConnection,
     org_id: &OrgId,
     client_id: &ClientId,
@@ -454,11 +344,11 @@ fn load(
 /// changes a client starts here.
 pub(super) fn lock_for_change(
     conn: &mut DbConnection,
-    actor: &Actor,
+    actor: &Principal,
     org_id: &OrgId,
     client_id: &ClientId,
 ) -> Result<ClientRecord, ServiceError> {
-    super::organizations::find_managed(conn, actor, org_id)?;
+    super::access::find_managed(conn, actor, org_id)?;
     if !clients::lock(conn, org_id.as_str(), client_id.as_str())? {
         return Err(ServiceError::NotFound("client"));
     }
@@ -467,8 +357,12 @@ pub(super) fn lock_for_change(
     Ok(before)
 }
 
-fn authorize_change(client: &ClientRecord, actor: &Actor) -> Result<(), ServiceError> {
-    actor.may_act_on(&client.roles)
+pub(super) fn authorize_change(
+    client: &ClientRecord,
+    actor: &Principal,
+) -> Result<(), ServiceError> {
+    let org = OrgId::parse(&client.row.org_id).map_err(|_| ServiceError::NotFound("client"))?;
+    actor.may_act_on(&org, &client.roles)
 }
 
 /// No escalation: roles come from the catalog, and the actor may grant each of them (only
@@ -479,7 +373,8 @@ fn authorize_change(client: &ClientRecord, actor: &Actor) -> Result<(), ServiceE
 /// one it creates included, so such a rule would stop nothing. The grant rule is the boundary.
 fn check_assignable(
     conn: &mut DbConnection,
-    actor: &Actor,
+    actor: &Principal,
+    org_id: &OrgId,
     roles: &RoleSet,
 ) -> Result<(), ServiceError> {
     let missing = roles::missing(conn, roles.as_slice())?;
@@ -489,7 +384,7 @@ fn check_assignable(
             format!("not in the role catalog: {}", missing.join(", ")),
         ));
     }
-    if let Some(role) = roles.iter().find(|r| !actor.can_grant(r)) {
+    if let Some(role) = roles.iter().find(|r| !actor.can_grant(org_id, r)) {
         return Err(ServiceError::Forbidden(format!(
             "the caller cannot grant {role}"
         )));

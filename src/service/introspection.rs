@@ -36,7 +36,7 @@ pub fn judge(
         _ if jti_revoked => Standing::Revoked,
         None => Standing::ClientGone,
         Some(client) if client.revokes_token_issued_at(claims.iat) => Standing::Revoked,
-        Some(client) if client.disabled => Standing::Revoked,
+        Some(client) if !client.tokens_honoured() => Standing::Revoked,
         Some(client) => Standing::Live(client),
     }
 }

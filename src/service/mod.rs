@@ -3,8 +3,10 @@
 //! write the change and its audit event in one transaction.
 //! They are blocking (diesel, argon2): call them from the blocking pool or the CLI.
 
+pub mod access;
 pub mod audit;
 pub mod bootstrap;
+pub mod client_secrets;
 pub mod client_settings;
 pub mod clients;
 pub mod introspection;
@@ -13,7 +15,7 @@ pub mod roles;
 pub mod signing_keys;
 pub mod trust_policies;
 
-use crate::domain::{ORG_ADMIN, OrgId, PLATFORM_ADMIN, RoleSet};
+pub use self::access::{ClientPrincipal, Principal};
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -66,82 +68,6 @@ impl ServiceError {
         Self::Invalid {
             field,
             message: message.into(),
-        }
-    }
-}
-
-/// An authenticated admin client, as the admin API's bearer check established it.
-#[derive(Debug, Clone)]
-pub struct Caller {
-    pub client_id: String,
-    pub org_id: String,
-    /// The roles both its token and its current record grant.
-    pub roles: Vec<String>,
-}
-
-/// Who performs a use case: an admin client over the API, or the operator on the command line
-/// (who has the machine and the database already, so is not restricted).
-#[derive(Debug, Clone)]
-pub enum Actor {
-    Operator(&'static str),
-    Client(Caller),
-}
-
-impl Actor {
-    /// The audit log's actor: a client ID, or `cli` / `bootstrap` for the operator.
-    pub fn id(&self) -> &str {
-        match self {
-            Self::Operator(name) => name,
-            Self::Client(c) => &c.client_id,
-        }
-    }
-
-    pub fn has_role(&self, role: &str) -> bool {
-        match self {
-            Self::Operator(_) => true,
-            Self::Client(c) => c.roles.iter().any(|r| r == role),
-        }
-    }
-
-    pub fn is_platform_admin(&self) -> bool {
-        self.has_role(PLATFORM_ADMIN)
-    }
-
-    /// Platform admins manage every organization; org admins their own only.
-    pub fn can_manage_org(&self, org_id: &OrgId) -> bool {
-        match self {
-            Self::Operator(_) => true,
-            Self::Client(c) => {
-                self.is_platform_admin()
-                    || (self.has_role(ORG_ADMIN) && c.org_id == org_id.as_str())
-            }
-        }
-    }
-
-    /// Whether the actor may hand out `role`: platform admins (and the operator) every catalog
-    /// role, org admins every role but `platform:admin`.
-    pub fn can_grant(&self, role: &str) -> bool {
-        self.is_platform_admin() || (self.has_role(ORG_ADMIN) && role != PLATFORM_ADMIN)
-    }
-
-    /// The grant rule: an actor may act on a client (rotate, rename, re-role, delete) only if
-    /// it could have granted every role that client holds. An org admin therefore never
-    /// touches a `platform:admin` client, even one in its own organization.
-    pub fn may_act_on(&self, client_roles: &RoleSet) -> Result<(), ServiceError> {
-        match client_roles.iter().find(|r| !self.can_grant(r)) {
-            None => Ok(()),
-            Some(role) => Err(ServiceError::Forbidden(format!(
-                "this client holds {role}, which the caller cannot grant, so the caller cannot \
-                 change it"
-            ))),
-        }
-    }
-
-    /// The organization platform-level events (roles) are recorded under.
-    fn home_org(&self) -> Option<&str> {
-        match self {
-            Self::Operator(_) => None,
-            Self::Client(c) => Some(&c.org_id),
         }
     }
 }

@@ -1,13 +1,13 @@
 use serde_json::json;
 
-use super::{Actor, ServiceError, audit};
+use super::{Principal, ServiceError, audit};
 use crate::domain::{DisplayName, OrgId};
 use crate::store::organizations::{self, Organization};
 use crate::store::{self, DbConnection};
 
 pub fn create(
     conn: &mut DbConnection,
-    actor: &Actor,
+    actor: &Principal,
     name: DisplayName,
 ) -> Result<Organization, ServiceError> {
     create_with_id(conn, actor, &OrgId::generate(), name)
@@ -16,7 +16,7 @@ pub fn create(
 /// `create` with the ID chosen by the caller (the bootstrap, which goes on to use it).
 pub fn create_with_id(
     conn: &mut DbConnection,
-    actor: &Actor,
+    actor: &Principal,
     id: &OrgId,
     name: DisplayName,
 ) -> Result<Organization, ServiceError> {
@@ -49,7 +49,7 @@ pub fn create_with_id(
 /// One page of the organizations, oldest first (platform:admin).
 pub fn list(
     conn: &mut DbConnection,
-    actor: &Actor,
+    actor: &Principal,
     after: Option<(chrono::NaiveDateTime, String)>,
     limit: i64,
 ) -> Result<Vec<Organization>, ServiceError> {
@@ -64,7 +64,7 @@ pub fn list(
 /// Renames an organization (platform:admin), audited with the old and new names.
 pub fn rename(
     conn: &mut DbConnection,
-    actor: &Actor,
+    actor: &Principal,
     org_id: &OrgId,
     name: DisplayName,
 ) -> Result<Organization, ServiceError> {
@@ -98,7 +98,7 @@ pub const MAX_SECRET_LIFETIME_SECONDS: i64 = 10 * 365 * 24 * 3600;
 /// (platform:admin). Secrets already issued keep their expiry; new ones follow it.
 pub fn set_max_secret_lifetime(
     conn: &mut DbConnection,
-    actor: &Actor,
+    actor: &Principal,
     org_id: &OrgId,
     seconds: Option<i64>,
 ) -> Result<Organization, ServiceError> {
@@ -136,17 +136,4 @@ pub fn set_max_secret_lifetime(
             ..before
         })
     })
-}
-
-/// The organization, if `actor` may manage it; `NotFound` otherwise, so that another
-/// organization's existence is not revealed.
-pub fn find_managed(
-    conn: &mut DbConnection,
-    actor: &Actor,
-    org_id: &OrgId,
-) -> Result<Organization, ServiceError> {
-    if !actor.can_manage_org(org_id) {
-        return Err(ServiceError::NotFound("organization"));
-    }
-    organizations::find(conn, org_id.as_str())?.ok_or(ServiceError::NotFound("organization"))
 }

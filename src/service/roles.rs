@@ -1,6 +1,6 @@
 use serde_json::json;
 
-use super::{Actor, ServiceError, audit};
+use super::{Principal, ServiceError, audit};
 use crate::domain::{ORG_ADMIN, PLATFORM_ADMIN, RoleName, check_free_text};
 use crate::store::roles::{self, Role};
 use crate::store::{self, DbConnection};
@@ -12,7 +12,7 @@ pub fn list(conn: &mut DbConnection) -> Result<Vec<Role>, ServiceError> {
 /// Adds a role to the catalog (platform admins only).
 pub fn create(
     conn: &mut DbConnection,
-    actor: &Actor,
+    actor: &Principal,
     name: &str,
     description: &str,
 ) -> Result<Role, ServiceError> {
@@ -57,7 +57,7 @@ pub fn create(
 
 /// Removes a role from the catalog; refused while any client holds it, and for the two
 /// built-in admin roles.
-pub fn delete(conn: &mut DbConnection, actor: &Actor, name: &str) -> Result<(), ServiceError> {
+pub fn delete(conn: &mut DbConnection, actor: &Principal, name: &str) -> Result<(), ServiceError> {
     require_platform_admin(actor)?;
     let name = RoleName::parse(name).map_err(|_| ServiceError::NotFound("role"))?;
     let name = name.as_str();
@@ -91,7 +91,7 @@ pub fn delete(conn: &mut DbConnection, actor: &Actor, name: &str) -> Result<(), 
     })
 }
 
-fn require_platform_admin(actor: &Actor) -> Result<(), ServiceError> {
+fn require_platform_admin(actor: &Principal) -> Result<(), ServiceError> {
     if actor.is_platform_admin() {
         Ok(())
     } else {

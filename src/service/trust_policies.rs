@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use super::{Actor, ServiceError, audit, clients};
+use super::{Principal, ServiceError, audit, clients};
 use crate::domain::trust_policy::TrustRules;
 use crate::domain::{ClientId, OrgId, random_base62};
 use crate::store::trust_policies::{self, TrustPolicyRow};
@@ -15,7 +15,7 @@ pub const MAX_PER_CLIENT: i64 = 10;
 
 pub fn list(
     conn: &mut DbConnection,
-    actor: &Actor,
+    actor: &Principal,
     org_id: &OrgId,
     client_id: &ClientId,
 ) -> Result<Vec<TrustPolicyRow>, ServiceError> {
@@ -25,7 +25,7 @@ pub fn list(
 
 pub fn create(
     conn: &mut DbConnection,
-    actor: &Actor,
+    actor: &Principal,
     org_id: &OrgId,
     client_id: &ClientId,
     rules: TrustRules,
@@ -71,7 +71,7 @@ pub fn create(
 
 pub fn delete(
     conn: &mut DbConnection,
-    actor: &Actor,
+    actor: &Principal,
     org_id: &OrgId,
     client_id: &ClientId,
     policy_id: &str,

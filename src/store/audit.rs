@@ -9,7 +9,8 @@ use super::schema::audit_events;
 pub struct AuditEvent {
     pub id: String,
     pub org_id: String,
-    pub actor_client_id: String,
+    /// A client ID, `cli` / `bootstrap` for the operator.
+    pub actor_id: String,
     pub action: String,
     pub target: String,
     /// JSON object text.
@@ -19,6 +20,8 @@ pub struct AuditEvent {
     pub actor_name: Option<String>,
     /// The name the target had (client, organization or role).
     pub target_name: Option<String>,
+    /// `operator` or `client` (`service::access::PrincipalKind`).
+    pub actor_type: String,
 }
 
 /// Which events a page holds; every field narrows it.

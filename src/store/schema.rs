@@ -4,13 +4,14 @@ diesel::table! {
     audit_events (id) {
         id -> Text,
         org_id -> Text,
-        actor_client_id -> Text,
+        actor_id -> Text,
         action -> Text,
         target -> Text,
         details -> Text,
         created_at -> Timestamp,
         actor_name -> Nullable<Text>,
         target_name -> Nullable<Text>,
+        actor_type -> Text,
     }
 }
 

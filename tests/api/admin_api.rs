@@ -589,3 +589,27 @@ async fn openapi_examples_validate_against_their_schemas() {
     );
     assert!(checked > 20, "only {checked} examples checked");
 }
+
+/// The console is type-checked (`tests/console`, `npm run typecheck`) against a snapshot of
+/// this document: the snapshot must be the document the server serves, so that renaming or
+/// removing an API field fails here, and then in the console's type check once the snapshot
+/// is refreshed (`ORGAUTH_UPDATE_OPENAPI_SNAPSHOT=1 cargo test openapi_snapshot`).
+#[tokio::test]
+async fn openapi_snapshot_for_the_console_is_the_served_document() {
+    let s = spawn_app(Backend::Sqlite).await;
+    let mut served: Value = s.get("/admin/v1/openapi.json").await.json().await.unwrap();
+    // The only part that depends on where this server runs.
+    served["servers"] = serde_json::json!([{"url": "https://auth.example.com"}]);
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/console/openapi.json");
+    if std::env::var_os("ORGAUTH_UPDATE_OPENAPI_SNAPSHOT").is_some() {
+        let text = serde_json::to_string_pretty(&served).unwrap() + "\n";
+        std::fs::write(path, text).unwrap();
+    }
+    let snapshot: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    assert!(
+        snapshot == served,
+        "tests/console/openapi.json differs from the served OpenAPI document: refresh it with \
+         ORGAUTH_UPDATE_OPENAPI_SNAPSHOT=1 cargo test openapi_snapshot, then run the console's \
+         type check (cd tests/console && npm run typecheck)"
+    );
+}

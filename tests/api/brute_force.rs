@@ -6,7 +6,6 @@ use std::time::Duration;
 use crate::common::process::{free_port, server_command, wait_until_up};
 use crate::common::{Backend, TestDatabase, spawn_app, spawn_app_with};
 use orgauth::domain::NewClientSecret;
-use orgauth::http::client_address::ClientAddressResolver;
 use serde_json::Value;
 
 on_both_backends!(
@@ -63,8 +62,7 @@ on_both_backends!(
             c.trusted_proxy_header = Some(actix_web::http::header::HeaderName::from_static(
                 "x-forwarded-for",
             ));
-            c.trusted_proxies =
-                ClientAddressResolver::parse_networks("127.0.0.0/8, 10.0.0.0/8").unwrap();
+            c.trusted_proxies = orgauth::config::parse_networks("127.0.0.0/8, 10.0.0.0/8").unwrap();
         })
         .await;
         let app = &s;

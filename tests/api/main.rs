@@ -11,6 +11,7 @@ mod admin_hardening;
 mod admin_lists;
 mod admin_security;
 mod admin_tokens;
+mod architecture;
 mod bootstrap;
 mod brute_force;
 mod cli;

@@ -426,11 +426,12 @@ try {
   assert.equal((await token(clientId, rotated)).body.expires_in, 300, "its own token lifetime applies");
   await page.locator("#client-activity li").filter({ hasText: "console operator changed the description of billing-sync to “Nightly invoice export” and set its token lifetime to 5 min" }).waitFor();
 
-  // Disable: every token request refused; enable again.
+  // Disable: every token request refused, the tokens so far revoked; enable again (new tokens,
+  // the revoked ones stay revoked).
   await page.getByRole("button", { name: "Disable client" }).click();
   const disableDialog = dialog("Disable billing-sync?");
-  await disableDialog.getByText("Every token request of this client is refused, and its tokens stop being accepted by introspection and the admin API.").waitFor();
-  await disableDialog.getByText("This is reversible").waitFor();
+  await disableDialog.getByText("Every token request of this client is refused, and the tokens issued to it so far are revoked").waitFor();
+  await disableDialog.getByText("it then gets new tokens, but the revoked ones stay revoked").waitFor();
   await screen("disable-confirm");
   await disableDialog.getByRole("button", { name: "Disable client" }).click();
   await page.locator("#client-disabled-note").filter({ hasText: "This client is disabled." }).waitFor();
@@ -443,8 +444,11 @@ try {
   assert.equal((await api("GET", `/organizations/${org}/clients/${clientId}`)).body.disabled, true);
   await page.locator("#client-activity li").filter({ hasText: "console operator disabled billing-sync" }).waitFor();
   await screen("client-disabled");
+  await page.locator("#client-disable-text").filter({ hasText: "the revoked ones stay revoked" }).waitFor();
   await page.getByRole("button", { name: "Enable client" }).click();
-  await dialog("Enable billing-sync?").getByRole("button", { name: "Enable client" }).click();
+  const enableDialog = dialog("Enable billing-sync?");
+  await enableDialog.getByText("The tokens revoked when it was disabled stay revoked.").waitFor();
+  await enableDialog.getByRole("button", { name: "Enable client" }).click();
   await page.locator("#client-disabled-note").waitFor({ state: "hidden" });
   assert.equal((await token(clientId, rotated)).status, 200, "enabled: tokens again");
   await page.locator("#client-activity li").filter({ hasText: "console operator enabled billing-sync" }).waitFor();
@@ -678,6 +682,22 @@ try {
   assert.equal(await page.locator("#client-keys li").count(), 2);
   assert.equal((await tokenWithAssertion(assertion(keyClientId, rsaKey.privateKey, "RS256", rsaJwk.kid))).status, 200, "the new key signs");
   assert.equal((await tokenWithAssertion(assertion(keyClientId, ecKey.privateKey, "ES256", ecJwk.kid))).status, 200, "the old one still does");
+
+  // Keys published at an address instead (jwks_uri, through the API): the page says where, as
+  // text; the console neither links to it nor fetches it. Then the registered keys again.
+  const keysAt = "https://keys.example.com/billing-keys/jwks.json";
+  const keyClientPath = `/organizations/${org}/clients/${keyClientId}`;
+  assert.equal((await api("PATCH", keyClientPath, { jwks_uri: keysAt })).status, 200);
+  await page.getByRole("link", { name: "← All clients" }).click();
+  await keyRow.getByRole("link", { name: "billing-keys" }).click();
+  await page.locator("#client-keys li").filter({ hasText: `Published by the application at ${keysAt}` }).waitFor();
+  assert.equal(await page.locator("#client-keys li").count(), 1);
+  assert.equal(await page.locator("#client-keys a").count(), 0, "the address is text, not a link");
+  await screen("key-client-published");
+  assert.equal((await api("PATCH", keyClientPath, { jwks: { keys: [ecJwk, rsaJwk] } })).status, 200);
+  await page.getByRole("link", { name: "← All clients" }).click();
+  await keyRow.getByRole("link", { name: "billing-keys" }).click();
+  await page.locator("#client-keys li").filter({ hasText: "RSA 2048-bit" }).waitFor();
 
   // Switch to a secret: the keys stop at once; the console offers the secret right away.
   await page.getByRole("button", { name: "Switch to secret" }).click();

@@ -2,7 +2,7 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::auth::AdminCaller;
+use super::auth::AdminPrincipal;
 use super::pagination::{Page, PageQuery};
 use super::paths::OrgPath;
 use super::problem::ApiError;
@@ -75,7 +75,7 @@ impl AuditQuery {
 )]
 #[get("/organizations/{org_id}/audit-events")]
 pub async fn list_audit_events(
-    caller: AdminCaller,
+    caller: AdminPrincipal,
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<OrgPath>,

@@ -16,7 +16,7 @@ use super::problem::ApiError;
 use crate::domain::{ORG_ADMIN, PLATFORM_ADMIN};
 use crate::http::{AppState, LoggedClient};
 use crate::service::introspection::{self, Standing};
-use crate::service::{Actor, Caller};
+use crate::service::{ClientPrincipal, Principal};
 use crate::store;
 use crate::token::Expiry;
 
@@ -24,15 +24,15 @@ use crate::token::Expiry;
 const LEEWAY_SECONDS: u64 = 30;
 
 /// An authenticated caller holding `org:admin` or `platform:admin`.
-pub struct AdminCaller(pub Caller);
+pub struct AdminPrincipal(pub ClientPrincipal);
 
-impl AdminCaller {
-    pub fn actor(&self) -> Actor {
-        Actor::Client(self.0.clone())
+impl AdminPrincipal {
+    pub fn actor(&self) -> Principal {
+        Principal::Client(self.0.clone())
     }
 }
 
-impl FromRequest for AdminCaller {
+impl FromRequest for AdminPrincipal {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
@@ -89,7 +89,7 @@ impl FromRequest for AdminCaller {
                     "the admin API needs a token with org:admin or platform:admin".into(),
                 ));
             }
-            Ok(Self(Caller {
+            Ok(Self(ClientPrincipal {
                 client_id: current.id.clone(),
                 org_id: current.org_id.clone(),
                 roles,

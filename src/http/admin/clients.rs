@@ -2,7 +2,7 @@ use std::time::Duration;
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 
-use super::auth::AdminCaller;
+use super::auth::AdminPrincipal;
 use super::client_list::{self, ClientListQuery, ClientListRequest};
 use super::json::{ApiJson, read_limited};
 use super::pagination::{Page, PageQuery};
@@ -20,7 +20,7 @@ use crate::domain::AuthMethod;
 use crate::domain::{DisplayName, RoleSet};
 use crate::http::AppState;
 use crate::service::client_settings::{ClientAuth, ClientSettings};
-use crate::service::{self, clients::ClientUpdate, clients::NewClient, clients::Rotation};
+use crate::service::{self, client_secrets::Rotation, clients::ClientUpdate, clients::NewClient};
 use crate::store;
 
 /// The organization's clients, oldest first unless `sort` says otherwise, paginated, optionally
@@ -39,7 +39,7 @@ use crate::store;
 )]
 #[get("/organizations/{org_id}/clients")]
 pub async fn list_clients(
-    caller: AdminCaller,
+    caller: AdminPrincipal,
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<OrgPath>,
@@ -137,7 +137,7 @@ fn client_settings(
 )]
 #[post("/organizations/{org_id}/clients")]
 pub async fn create_client(
-    caller: AdminCaller,
+    caller: AdminPrincipal,
     state: web::Data<AppState>,
     path: web::Path<OrgPath>,
     body: ApiJson<CreateClientRequest>,
@@ -190,7 +190,7 @@ pub async fn create_client(
 )]
 #[get("/organizations/{org_id}/clients/{client_id}")]
 pub async fn get_client(
-    caller: AdminCaller,
+    caller: AdminPrincipal,
     state: web::Data<AppState>,
     path: web::Path<ClientPath>,
 ) -> Result<HttpResponse, ApiError> {
@@ -215,7 +215,7 @@ pub async fn get_client(
 )]
 #[patch("/organizations/{org_id}/clients/{client_id}")]
 pub async fn update_client(
-    caller: AdminCaller,
+    caller: AdminPrincipal,
     state: web::Data<AppState>,
     path: web::Path<ClientPath>,
     body: ApiJson<UpdateClientRequest>,
@@ -260,7 +260,7 @@ pub async fn update_client(
 )]
 #[post("/organizations/{org_id}/clients/{client_id}/secret")]
 pub async fn rotate_secret(
-    caller: AdminCaller,
+    caller: AdminPrincipal,
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<ClientPath>,
@@ -280,7 +280,7 @@ pub async fn rotate_secret(
     let hasher = state.hasher.clone();
     let id = client_id.clone();
     let rotated = run(&state, move |conn| {
-        service::clients::rotate_secret(conn, &hasher, &actor, &org_id, &id, rotation)
+        service::client_secrets::rotate_secret(conn, &hasher, &actor, &org_id, &id, rotation)
     })
     .await?;
     state.authenticator.forget(client_id.as_str());
@@ -300,7 +300,7 @@ pub async fn rotate_secret(
 )]
 #[delete("/organizations/{org_id}/clients/{client_id}")]
 pub async fn delete_client(
-    caller: AdminCaller,
+    caller: AdminPrincipal,
     state: web::Data<AppState>,
     path: web::Path<ClientPath>,
 ) -> Result<HttpResponse, ApiError> {
@@ -329,7 +329,7 @@ pub async fn delete_client(
 )]
 #[post("/organizations/{org_id}/clients/{client_id}/revoke-tokens")]
 pub async fn revoke_tokens(
-    caller: AdminCaller,
+    caller: AdminPrincipal,
     state: web::Data<AppState>,
     path: web::Path<ClientPath>,
 ) -> Result<HttpResponse, ApiError> {
@@ -337,7 +337,7 @@ pub async fn revoke_tokens(
     let (org_id, client_id) = path.into_inner().parse()?;
     let id = client_id.clone();
     let client = run(&state, move |conn| {
-        service::clients::revoke_tokens(conn, &actor, &org_id, &id)
+        service::client_secrets::revoke_tokens(conn, &actor, &org_id, &id)
     })
     .await?;
     state.authenticator.forget(client_id.as_str());

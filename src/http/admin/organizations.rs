@@ -1,6 +1,6 @@
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 
-use super::auth::AdminCaller;
+use super::auth::AdminPrincipal;
 use super::json::ApiJson;
 use super::pagination::{Page, PageQuery};
 use super::paths::{OrgPath, invalid};
@@ -29,7 +29,7 @@ use crate::store;
 )]
 #[get("/organizations")]
 pub async fn list_organizations(
-    caller: AdminCaller,
+    caller: AdminPrincipal,
     state: web::Data<AppState>,
     req: HttpRequest,
     query: web::Query<PageQuery>,
@@ -58,14 +58,14 @@ pub async fn list_organizations(
 )]
 #[get("/organizations/{org_id}")]
 pub async fn get_organization(
-    caller: AdminCaller,
+    caller: AdminPrincipal,
     state: web::Data<AppState>,
     path: web::Path<OrgPath>,
 ) -> Result<HttpResponse, ApiError> {
     let actor = caller.actor();
     let org_id = path.into_inner().parse()?;
     let org = run(&state, move |conn| {
-        service::organizations::find_managed(conn, &actor, &org_id)
+        service::access::find_managed(conn, &actor, &org_id)
     })
     .await?;
     Ok(HttpResponse::Ok().json(OrganizationView::from(org)))
@@ -83,7 +83,7 @@ pub async fn get_organization(
 )]
 #[patch("/organizations/{org_id}")]
 pub async fn rename_organization(
-    caller: AdminCaller,
+    caller: AdminPrincipal,
     state: web::Data<AppState>,
     path: web::Path<OrgPath>,
     body: ApiJson<UpdateOrganizationRequest>,
@@ -130,7 +130,7 @@ pub async fn rename_organization(
 )]
 #[post("/organizations")]
 pub async fn create_organization(
-    caller: AdminCaller,
+    caller: AdminPrincipal,
     state: web::Data<AppState>,
     body: ApiJson<CreateOrganizationRequest>,
 ) -> Result<HttpResponse, ApiError> {

@@ -1,6 +1,6 @@
 use actix_web::{HttpResponse, delete, get, post, web};
 
-use super::auth::AdminCaller;
+use super::auth::AdminPrincipal;
 use super::json::ApiJson;
 use super::problem::ApiError;
 use super::responses::{BodyProblems, CommonProblems, ConflictProblem, NotFoundProblem};
@@ -19,7 +19,7 @@ use crate::service;
 )]
 #[get("/roles")]
 pub async fn list_roles(
-    _caller: AdminCaller,
+    _caller: AdminPrincipal,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let roles = run(&state, service::roles::list).await?;
@@ -37,7 +37,7 @@ pub async fn list_roles(
 )]
 #[post("/roles")]
 pub async fn create_role(
-    caller: AdminCaller,
+    caller: AdminPrincipal,
     state: web::Data<AppState>,
     body: ApiJson<CreateRoleRequest>,
 ) -> Result<HttpResponse, ApiError> {
@@ -61,7 +61,7 @@ pub async fn create_role(
 )]
 #[delete("/roles/{name}")]
 pub async fn delete_role(
-    caller: AdminCaller,
+    caller: AdminPrincipal,
     state: web::Data<AppState>,
     name: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {

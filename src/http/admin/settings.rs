@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, get, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::auth::AdminCaller;
+use super::auth::AdminPrincipal;
 use super::problem::ApiError;
 use super::responses::CommonProblems;
 use crate::http::AppState;
@@ -35,7 +35,7 @@ pub struct SettingsView {
 )]
 #[get("/settings")]
 pub async fn get_settings(
-    _caller: AdminCaller,
+    _caller: AdminPrincipal,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let issuer = state.issuer.issuer().to_owned();

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::auth::AdminCaller;
+use super::auth::AdminPrincipal;
 use super::json::ApiJson;
 use super::paths::{ClientPath, TrustPolicyPath};
 use super::problem::ApiError;
@@ -86,7 +86,7 @@ pub struct CreateTrustPolicyRequest {
 )]
 #[get("/organizations/{org_id}/clients/{client_id}/trust-policies")]
 pub async fn list_trust_policies(
-    caller: AdminCaller,
+    caller: AdminPrincipal,
     state: web::Data<AppState>,
     path: web::Path<ClientPath>,
 ) -> Result<HttpResponse, ApiError> {
@@ -113,7 +113,7 @@ pub async fn list_trust_policies(
 )]
 #[post("/organizations/{org_id}/clients/{client_id}/trust-policies")]
 pub async fn create_trust_policy(
-    caller: AdminCaller,
+    caller: AdminPrincipal,
     state: web::Data<AppState>,
     path: web::Path<ClientPath>,
     body: ApiJson<CreateTrustPolicyRequest>,
@@ -149,7 +149,7 @@ pub async fn create_trust_policy(
 )]
 #[delete("/organizations/{org_id}/clients/{client_id}/trust-policies/{policy_id}")]
 pub async fn delete_trust_policy(
-    caller: AdminCaller,
+    caller: AdminPrincipal,
     state: web::Data<AppState>,
     path: web::Path<TrustPolicyPath>,
 ) -> Result<HttpResponse, ApiError> {

@@ -170,7 +170,12 @@ pub struct AuditEventView {
     pub id: String,
     #[schema(example = "org_Aoonxx5hGGFIh4LSlA3hQZ")]
     pub org_id: String,
-    /// The client that acted, or `cli` / `bootstrap` for the operator.
+    // Who acted (no doc comment: utoipa would wrap the inline object in a oneOf and drop the
+    // example; the object's own description says it).
+    #[schema(inline)]
+    pub actor: AuditActorView,
+    /// The actor's id (kept for earlier integrations; `actor` says what kind it is): the client
+    /// that acted, or `cli` / `bootstrap` for the operator.
     #[schema(example = "SL1sZQeZj9wt0qgJIquRpvRz")]
     pub actor_client_id: String,
     /// The acting client's name when it acted; null for the operator and for events recorded
@@ -195,13 +200,35 @@ pub struct AuditEventView {
     pub created_at: DateTime<Utc>,
 }
 
+/// Who acted: the principal that made the change.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"type": "client", "id": "SL1sZQeZj9wt0qgJIquRpvRz", "name": "console operator"}))]
+pub struct AuditActorView {
+    /// `client` (an admin client) or `operator` (the command line or the first start).
+    #[serde(rename = "type")]
+    #[schema(example = "client")]
+    pub kind: String,
+    /// A client ID, or `cli` / `bootstrap` for the operator.
+    #[schema(example = "SL1sZQeZj9wt0qgJIquRpvRz")]
+    pub id: String,
+    /// Its name when it acted; null for the operator and for events recorded before orgauth
+    /// kept names.
+    #[schema(example = "console operator")]
+    pub name: Option<String>,
+}
+
 impl From<AuditEvent> for AuditEventView {
     fn from(e: AuditEvent) -> Self {
         Self {
+            actor: AuditActorView {
+                kind: e.actor_type,
+                id: e.actor_id.clone(),
+                name: e.actor_name.clone(),
+            },
             details: serde_json::from_str(&e.details).unwrap_or_default(),
             id: e.id,
             org_id: e.org_id,
-            actor_client_id: e.actor_client_id,
+            actor_client_id: e.actor_id,
             action: e.action,
             target: e.target,
             created_at: utc(e.created_at),

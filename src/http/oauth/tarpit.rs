@@ -16,14 +16,7 @@ use parking_lot::Mutex;
 use tokio::sync::Semaphore;
 
 use crate::client_auth::counted_address;
-
-#[derive(Clone, Debug)]
-pub struct TarpitSettings {
-    /// How long a rate-limited answer is held (0: not at all).
-    pub delay: Duration,
-    /// How many answers may be held at once.
-    pub max_held: usize,
-}
+pub use crate::config::TarpitSettings;
 
 pub struct Tarpit {
     delay: Duration,

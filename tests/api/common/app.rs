@@ -12,7 +12,7 @@ use orgauth::token::AccessTokenClaims;
 use super::database::{Backend, TestDatabase};
 use super::tokens::verify_with;
 
-const OPERATOR: orgauth::service::Actor = orgauth::service::Actor::Operator("test");
+const OPERATOR: orgauth::service::Principal = orgauth::service::Principal::Operator("test");
 
 /// A config for tests: a fresh database and keys directory, a random port, cheap argon2.
 pub fn test_config(db: &TestDatabase, keys_dir: PathBuf) -> Config {

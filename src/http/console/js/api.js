@@ -1,25 +1,38 @@
+// @ts-check
 // Talking to the admin API. The access token lives in this module only: never in storage, a
 // cookie or the URL. Errors become ApiError with a sentence a person can act on.
 
+/** @template T @typedef {import("./types").ApiResult<T>} ApiResult */
+
+/** @type {string | null} */
 let token = null;
 let sessionEnded = () => {};
 
-export function setToken(value) { token = value; }
+export function setToken(/** @type {string | null} */ value) { token = value; }
 export const signedIn = () => token !== null;
 /** What to do when the server refuses the token (it expired, or the admin client is gone). */
-export function onSessionEnd(handler) { sessionEnded = handler; }
+export function onSessionEnd(/** @type {() => void} */ handler) { sessionEnded = handler; }
 
 export class ApiError extends Error {
+  /**
+   * @param {string} message
+   * @param {number} status
+   * @param {string | null} [field] the request field at fault (the problem document's)
+   * @param {string | null} [detail] the server's own words
+   */
   constructor(message, status, field, detail) {
     super(message);
     this.status = status;
     this.field = field;
     this.detail = detail;
+    /** Already shown where it belongs (the session ended): nothing more to say. */
+    this.handled = false;
   }
 }
 /** A newer request for the same data replaced this one: nothing to show. */
 class Superseded extends Error {}
 
+/** @type {Record<number, string>} */
 export const friendly = {
   0: "Cannot reach the server. Check your connection, then retry.",
   400: "The request was not accepted.",
@@ -36,7 +49,18 @@ export const friendly = {
   504: "The server took too long to answer.",
 };
 
+/**
+ * A request to the admin API. The caller says what it expects back, from the API's schemas
+ * (types.d.ts): a JSDoc type `ApiResult<Client>` on the declaration it goes to. Without one,
+ * `data` is unknown and cannot be read.
+ * @template [T=unknown]
+ * @param {string} method
+ * @param {string} path below /admin/v1
+ * @param {{ body?: unknown, signal?: AbortSignal }} [options]
+ * @returns {Promise<ApiResult<T>>}
+ */
 export async function api(method, path, { body, signal } = {}) {
+  /** @type {Record<string, string>} */
   const headers = { Authorization: `Bearer ${token}` };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   let res;
@@ -55,17 +79,25 @@ export async function api(method, path, { body, signal } = {}) {
     ended.handled = true; // already back at sign-in, with the message shown there
     throw ended;
   }
+  /** @type {unknown} */
   let data = null;
   try { data = text ? JSON.parse(text) : null; } catch { data = null; }
   if (!res.ok) {
-    const detail = data && typeof data.detail === "string" ? data.detail : null;
+    const problem = /** @type {import("./types").Problem | null} */ (data); // RFC 9457, or not JSON
+    const detail = problem && typeof problem.detail === "string" ? problem.detail : null;
     const summary = friendly[res.status] || `Something went wrong (HTTP ${res.status}).`;
-    throw new ApiError(detail ? `${summary} (${detail})` : summary, res.status, data && data.field, detail);
+    throw new ApiError(detail ? `${summary} (${detail})` : summary, res.status, problem && problem.field, detail);
   }
-  return { data, headers: res.headers };
+  return { data: /** @type {T} */ (data), headers: res.headers };
 }
 
-/** A request outside the admin API (discovery, the token endpoint). */
+/**
+ * A request outside the admin API (discovery, the token endpoint); `data` as for api().
+ * @template [T=unknown]
+ * @param {string} url
+ * @param {RequestInit} [init]
+ * @returns {Promise<{ res: Response, data: T }>}
+ */
 export async function fetchJson(url, init) {
   let res;
   try { res = await fetch(url, init); } catch { throw new ApiError(friendly[0], 0); }
@@ -74,13 +106,14 @@ export async function fetchJson(url, init) {
 }
 
 /** The server's message about one field, without the field's name it starts with. */
-export function fieldMessage(e) {
+export function fieldMessage(/** @type {ApiError} */ e) {
   const detail = e.detail || e.message;
   return e.field && detail.startsWith(`${e.field}: `) ? detail.slice(e.field.length + 2) : detail;
 }
 
 /** One stream of requests for one piece of the page: starting a request supersedes the last. */
 export function channel() {
+  /** @type {AbortController | null} */
   let controller = null;
   let generation = 0;
   return {
@@ -97,4 +130,4 @@ export function channel() {
     },
   };
 }
-export const ignorable = (e) => e instanceof Superseded || e.handled;
+export const ignorable = (/** @type {{ handled?: boolean }} */ e) => e instanceof Superseded || e.handled;

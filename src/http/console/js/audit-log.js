@@ -1,3 +1,4 @@
+// @ts-check
 // The audit log of an organization: filters (action, client, dates) kept in the address, newest
 // first, "Load more".
 
@@ -10,7 +11,17 @@ import { plural } from "./format.js";
 import { eventItem } from "./audit-sentences.js";
 import { clients } from "./clients-list.js";
 
+/** @template T @typedef {import("./types").ApiResult<T>} ApiResult */
+/** @typedef {import("./types").Client} Client */
+/** What the filters ask for: "" where they do not. @typedef {{ action: string, target: string, since: string, until: string }} Filters */
+
 const PAGE_SIZE = 50;
+/**
+ * @type {{
+ *   shownKey: string | null, filters: Partial<Filters>, wanted: Partial<Filters>, cursor: string | null,
+ *   stale: boolean, channel: ReturnType<typeof channel>, timer: ReturnType<typeof setTimeout> | undefined,
+ * }}
+ */
 const audit = { shownKey: null, filters: {}, wanted: {}, cursor: null, stale: true, channel: channel(), timer: null };
 /** Client IDs and the names typed or known for them, so the filter shows a name. */
 export const auditLabels = new Map();
@@ -35,8 +46,9 @@ function resetAudit() {
 }
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
-function filtersFrom(params) {
-  const pick = (key, ok) => { const v = params.get(key) || ""; return ok(v) ? v : ""; };
+/** @returns {Filters} */
+function filtersFrom(/** @type {URLSearchParams} */ params) {
+  const pick = (/** @type {string} */ key, /** @type {(value: string) => boolean} */ ok) => { const v = params.get(key) || ""; return ok(v) ? v : ""; };
   return {
     action: pick("action", (v) => /^[a-z_.]{1,64}$/.test(v)),
     target: pick("target", (v) => v.length <= 100),
@@ -45,7 +57,7 @@ function filtersFrom(params) {
   };
 }
 /** A local calendar day's first instant, as the API's RFC 3339. */
-function dayStart(date, plusDays = 0) {
+function dayStart(/** @type {string} */ date, plusDays = 0) {
   const [y, m, d] = date.split("-").map(Number);
   return new Date(y, m - 1, d + plusDays).toISOString().replace(/\.\d{3}Z$/, "Z");
 }
@@ -62,7 +74,7 @@ export function showAudit(params = new URLSearchParams()) {
   if (arriving) focusHeading();
 }
 
-function fillForm(filters) {
+function fillForm(/** @type {Filters} */ filters) {
   $("audit-action").value = filters.action;
   $("audit-target").value = auditLabels.get(filters.target) || filters.target;
   $("audit-since").value = filters.since;
@@ -70,7 +82,7 @@ function fillForm(filters) {
   for (const id of ["audit-target", "audit-since", "audit-until"]) fieldError($(id), "");
 }
 
-async function loadAudit(mode, filters = audit.filters) {
+async function loadAudit(/** @type {"reset" | "more"} */ mode, filters = audit.filters) {
   const more = mode === "more";
   const params = new URLSearchParams({ limit: String(PAGE_SIZE) });
   if (filters.action) params.set("action", filters.action);
@@ -83,6 +95,7 @@ async function loadAudit(mode, filters = audit.filters) {
   $("audit-list").setAttribute("aria-busy", "true");
   $("audit-list").classList.toggle("loading", !more);
   try {
+    /** @type {ApiResult<import("./types").AuditEvent[]>} */
     const { data, headers } = await api("GET", `${orgPath()}/audit-events?${params}`, { signal: req.signal });
     if (!req.current()) return;
     clearProblem($("audit-error"));
@@ -149,14 +162,15 @@ async function applyFilters() {
 }
 
 /** A client filter takes an ID or an exact name; an unknown value is used as an ID (deleted clients). */
-async function resolveClientId(value) {
+async function resolveClientId(/** @type {string} */ value) {
   const fromList = [...clients.byId.values()];
   if (fromList.some((c) => c.client_id === value)) return value;
-  const named = (list) => list.filter((c) => c.name.toLowerCase() === value.toLowerCase());
+  const named = (/** @type {Client[]} */ list) => list.filter((c) => c.name.toLowerCase() === value.toLowerCase());
   if (named(fromList).length === 1) return named(fromList)[0].client_id;
+  /** @type {Client[]} */
   let found;
   try {
-    found = (await api("GET", `${orgPath()}/clients?${new URLSearchParams({ q: value, limit: "20" })}`)).data;
+    found = /** @type {ApiResult<Client[]>} */ (await api("GET", `${orgPath()}/clients?${new URLSearchParams({ q: value, limit: "20" })}`)).data;
   } catch (e) {
     if (e.handled) throw e;
     return value;

@@ -1,3 +1,4 @@
+// @ts-check
 // An audit event as a sentence: who did what to which client, when — "console operator disabled
 // billing-sync", "… set the maximum secret lifetime to 90 days", "… trusted GitHub-style tokens
 // of https://token.actions.githubusercontent.com with subject … for billing-sync".
@@ -8,22 +9,27 @@ import { timeNode, absolute, dateOnly, duration, plural } from "./format.js";
 import { describeKey } from "./jwk.js";
 import { PLATFORMS, platformOf, conditionsText } from "./trust-platforms.js";
 
+/** @typedef {import("./types").AuditEvent} AuditEvent */
+/** @typedef {import("./types").AuditDetails} AuditDetails */
+/** @typedef {import("./types").Child} Child */
+
+/** @type {Record<string, string>} */
 const OPERATORS = { cli: "the operator (command line)", bootstrap: "the operator (bootstrap)" };
 const DESCRIPTION_SHOWN = 80; // characters of a description quoted in a sentence
 
-export function eventItem(event) {
+export function eventItem(/** @type {AuditEvent} */ event) {
   return h("li", { class: "event", "data-action": event.action, tabindex: "-1" },
     h("p", { class: "sentence" }, sentence(event)),
     h("p", { class: "when" }, timeNode(event.created_at), h("span", { class: "absolute" }, ` · ${absolute(event.created_at)}`)));
 }
 
-function actorNode(event) {
+function actorNode(/** @type {AuditEvent} */ event) {
   const name = event.actor_name || OPERATORS[event.actor_client_id] || event.actor_client_id;
   return h("strong", { class: "actor" }, name);
 }
 /** The target by name (its name at the time), linking to the client's page where it may exist. */
-function targetNode(event) {
-  const d = event.details || {};
+function targetNode(/** @type {AuditEvent} */ event) {
+  const d = /** @type {AuditDetails} */ (event.details || {});
   // A trust policy's events name the client it binds.
   const client = event.action.startsWith("client.") || event.action.startsWith("trust_policy.");
   const name = event.target_name || (client && typeof d.name === "string" && event.action !== "client.updated" ? d.name : null) || event.target;
@@ -31,8 +37,9 @@ function targetNode(event) {
   return h("strong", { class: "target" }, name);
 }
 
-function sentence(event) {
-  const d = event.details || {};
+/** @returns {Child[]} */
+function sentence(/** @type {AuditEvent} */ event) {
+  const d = /** @type {AuditDetails} */ (event.details || {});
   const actor = actorNode(event);
   const target = () => targetNode(event);
   switch (event.action) {
@@ -63,10 +70,10 @@ function sentence(event) {
     case "role.deleted":
       return [actor, " deleted the role ", target()];
     case "organization.created":
-      return [actor, " created the organization ", h("strong", {}, d.name || event.target_name || event.target)];
+      return [actor, " created the organization ", h("strong", {}, /** @type {string} */ (d.name) || event.target_name || event.target)];
     case "organization.renamed": {
       const to = typeof d.name === "string" ? d.name : d.name && d.name.to;
-      const from = d.previous_name || (d.name && d.name.from) || event.target;
+      const from = d.previous_name || (d.name && /** @type {import("./types").NameChange} */ (d.name).from) || event.target;
       return [actor, " renamed the organization ", h("strong", {}, from), " to ", h("strong", {}, to || "?")];
     }
     case "organization.updated":
@@ -76,10 +83,10 @@ function sentence(event) {
   }
 }
 
-function withRoles(roles) {
+function withRoles(/** @type {unknown} */ roles) {
   return Array.isArray(roles) && roles.length ? [" with roles ", roles.join(", ")] : [" with no roles"];
 }
-function createdSettings(d) {
+function createdSettings(/** @type {AuditDetails} */ d) {
   const parts = [];
   if (d.token_endpoint_auth_method === "private_key_jwt") parts.push(", authenticating with a public key (private_key_jwt)");
   else if (d.client_secret_expires_at) parts.push(`, its secret expiring ${dateOnly(d.client_secret_expires_at)}`);
@@ -87,8 +94,8 @@ function createdSettings(d) {
   return parts;
 }
 
-const quoted = (text) => `“${text.length > DESCRIPTION_SHOWN ? `${text.slice(0, DESCRIPTION_SHOWN - 1)}…` : text}”`;
-function keysText(jwks) {
+const quoted = (/** @type {string} */ text) => `“${text.length > DESCRIPTION_SHOWN ? `${text.slice(0, DESCRIPTION_SHOWN - 1)}…` : text}”`;
+function keysText(/** @type {import("./types").JwkSet | undefined} */ jwks) {
   const keys = jwks && Array.isArray(jwks.keys) ? jwks.keys : [];
   if (keys.length === 0) return "";
   const each = keys.map((key) => (key.kid ? `${describeKey(key)} “${key.kid}”` : describeKey(key)));
@@ -96,11 +103,13 @@ function keysText(jwks) {
 }
 
 /** What a client.updated event changed: each part names the client the first time ("changed
- * the roles of X"), then "its" ("and changed its description"). */
-function updateParts(event, target) {
-  const d = event.details || {};
+ * the roles of X"), then "its" ("and changed its description").
+ * @returns {Child[]} */
+function updateParts(/** @type {AuditEvent} */ event, /** @type {() => HTMLElement} */ target) {
+  const d = /** @type {AuditDetails} */ (event.details || {});
+  /** @type {Child[][]} */
   const parts = [];
-  const add = (first, later) => parts.push(parts.length ? later : first());
+  const add = (/** @type {() => Child[]} */ first, /** @type {Child[]} */ later) => parts.push(parts.length ? later : first());
   if (typeof d.name === "string") {
     // The name before the change, where the event knows it.
     let from = h("strong", {}, d.previous_name);
@@ -131,7 +140,7 @@ function updateParts(event, target) {
   return parts.flatMap((part, i) => (i ? [" and ", ...part] : part));
 }
 
-function roleDiff(before, after) {
+function roleDiff(/** @type {string[]} */ before, /** @type {string[]} */ after) {
   const added = after.filter((r) => !before.includes(r)).map((r) => h("span", { class: "diff added" }, `+ ${r}`));
   const removed = before.filter((r) => !after.includes(r)).map((r) => h("span", { class: "diff removed" }, `− ${r}`));
   const all = [...added, ...removed];
@@ -141,7 +150,7 @@ function roleDiff(before, after) {
 
 /** "trusted GitHub-style tokens of <issuer> with subject <subject> for <client>, when repository
  * is acme/billing". */
-function trustParts(d, target) {
+function trustParts(/** @type {AuditDetails} */ d, /** @type {() => HTMLElement} */ target) {
   const issuer = typeof d.issuer === "string" ? d.issuer : "?";
   const subject = typeof d.subject === "string" ? d.subject : "?";
   const style = PLATFORMS[platformOf({ issuer, subject })].style;
@@ -150,7 +159,7 @@ function trustParts(d, target) {
     " for ", target(), conditions ? `, when ${conditions}` : ""];
 }
 
-function organizationParts(d) {
+function organizationParts(/** @type {AuditDetails} */ d) {
   if (!("max_secret_lifetime_seconds" in d)) return ["changed the organization's settings"];
   const was = Number(d.previous_max_secret_lifetime_seconds);
   const before = ` (previously ${was ? duration(was) : "none"})`;

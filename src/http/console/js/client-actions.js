@@ -1,3 +1,4 @@
+// @ts-check
 // What the client page's buttons do: rotate (or create) the secret, switch between a secret and
 // public keys, replace keys, disable or enable, delete. Each asks first and says what follows.
 
@@ -17,6 +18,9 @@ import { openClientDialog } from "./client-dialog.js";
 import { showSecret } from "./secret-dialog.js";
 import { openKeysDialog } from "./key-dialogs.js";
 
+/** @template T @typedef {import("./types").ApiResult<T>} ApiResult */
+/** @typedef {import("./types").Client} Client */
+
 const orgMax = () => (state.org && state.org.id === state.orgId ? state.org.max_secret_lifetime_seconds : null);
 
 // ---------- rotate, or create the first secret ----------
@@ -29,7 +33,8 @@ function renderRotateExpiry() {
   $("rotate-expiry-hint").textContent = secretExpiryHint(orgMax());
 }
 
-/** `opener`: where focus returns (the page's button when another dialog led here). */
+/** `opener`: where focus returns (the page's button when another dialog led here).
+ * @param {unknown} [opener] */
 function openRotate(opener) {
   const client = page.client;
   creatingSecret = !client.secret_hint;
@@ -50,17 +55,19 @@ function openRotate(opener) {
   loadOrg().then(() => { if ($("rotate-dialog").open) renderRotateExpiry(); }).catch(() => {});
 }
 
-async function rotate(event) {
+async function rotate(/** @type {SubmitEvent} */ event) {
   event.preventDefault();
   if (rotating) return;
   const client = page.client;
   const grace = creatingSecret ? 0 : Number($("rotate-form").elements.grace.value) || 0;
+  /** @type {import("./types").RotateSecretRequest} */
   const body = { grace_period_seconds: grace };
   const expiresAt = secretExpiresAt($("rotate-expiry").value);
   if (expiresAt) body.client_secret_expires_at = expiresAt;
   rotating = true;
   try {
     await busy($("rotate-confirm"), creatingSecret ? "Creating…" : "Rotating…", async () => {
+      /** @type {ApiResult<import("./types").ClientWithSecret>} */
       const { data } = await api("POST", `${orgPath()}/clients/${enc(client.client_id)}/secret`, { body });
       closeDialog($("rotate-dialog"));
       noteRotation(data.client_id, data.secret_rotated_at || new Date().toISOString(), grace);
@@ -100,7 +107,13 @@ function switchMethod() {
     confirm: "Switch to secret",
     busyLabel: "Switching…",
     danger: true,
-    action: async () => (await api("PATCH", `${orgPath()}/clients/${enc(client.client_id)}`, { body: { token_endpoint_auth_method: "client_secret_basic" } })).data,
+    action: async () => {
+      /** @type {import("./types").UpdateClientRequest} */
+      const body = { token_endpoint_auth_method: "client_secret_basic" };
+      /** @type {ApiResult<Client>} */
+      const { data } = await api("PATCH", `${orgPath()}/clients/${enc(client.client_id)}`, { body });
+      return data;
+    },
     then: (data) => {
       clientUpdated(data);
       status(`${data.name} now authenticates with a secret. Create it now.`);
@@ -118,17 +131,23 @@ function toggleDisabled() {
     title: disabling ? `Disable ${client.name}?` : `Enable ${client.name}?`,
     body: disabling
       ? [
-        "Every token request of this client is refused, and its tokens stop being accepted by introspection and the admin API.",
-        "This is reversible: enable it again at any time, and its tokens that have not expired are accepted again.",
+        "Every token request of this client is refused, and the tokens issued to it so far are revoked: introspection and the admin API stop accepting them.",
+        "You can enable it again at any time: it then gets new tokens, but the revoked ones stay revoked.",
       ]
-      : ["It can get tokens again, and its tokens that have not expired are accepted again."],
+      : ["It can get new tokens again. The tokens revoked when it was disabled stay revoked."],
     confirm: disabling ? "Disable client" : "Enable client",
     busyLabel: disabling ? "Disabling…" : "Enabling…",
     danger: disabling,
-    action: async () => (await api("PATCH", `${orgPath()}/clients/${enc(client.client_id)}`, { body: { disabled: disabling } })).data,
+    action: async () => {
+      /** @type {import("./types").UpdateClientRequest} */
+      const body = { disabled: disabling };
+      /** @type {ApiResult<Client>} */
+      const { data } = await api("PATCH", `${orgPath()}/clients/${enc(client.client_id)}`, { body });
+      return data;
+    },
     then: (data) => {
       clientUpdated(data);
-      status(data.disabled ? `${data.name} disabled: its token requests are refused.` : `${data.name} enabled.`);
+      status(data.disabled ? `${data.name} disabled: its token requests are refused and its tokens revoked.` : `${data.name} enabled.`);
     },
   });
 }
@@ -142,7 +161,7 @@ function openDelete() {
   openDialog($("delete-dialog"), $("delete-dialog").querySelector("[data-close]"));
 }
 
-async function remove(event) {
+async function remove(/** @type {SubmitEvent} */ event) {
   event.preventDefault();
   if (deleting) return;
   const client = page.client;

@@ -1,3 +1,4 @@
+// @ts-check
 // Creating a client and editing one: name, description, roles (available → selected), token
 // lifetime; on creation also how it authenticates (a secret with its expiry, or pasted public
 // keys). The server's objections are shown at the field they concern.
@@ -16,12 +17,17 @@ import { clientUpdated } from "./client-page.js";
 import { showSecret } from "./secret-dialog.js";
 import { showKeysCreated } from "./key-dialogs.js";
 
+/** @template T @typedef {import("./types").ApiResult<T>} ApiResult */
+/** @typedef {import("./types").Client} Client */
+/** @typedef {import("./types").Role} Role */
+
+/** @type {Client | null} */
 let editing = null; // null: creating; a client: editing it
 let saving = false;
 
 // ---------- roles: available → selected ----------
 
-function roleItem(role, selected) {
+function roleItem(/** @type {Role} */ role, /** @type {boolean} */ selected) {
   const li = h("li", {});
   // The visible text is part of the accessible name ("Add billing:read …"); the word shown at
   // the right comes from CSS, outside the accessibility tree.
@@ -36,19 +42,19 @@ function roleItem(role, selected) {
     sortRoles(to);
     $("client-roles-error").hidden = true;
     status(`${role.name} ${selected ? "removed" : "added"}.`);
-    to.querySelector(`[data-role="${CSS.escape(role.name)}"]`).focus();
+    /** @type {HTMLElement} */ (to.querySelector(`[data-role="${CSS.escape(role.name)}"]`)).focus();
   });
   li.append(button);
   return li;
 }
-function sortRoles(list) {
+function sortRoles(/** @type {HTMLElement} */ list) {
   const order = state.catalog.map((r) => r.name);
-  const items = [...list.children].sort((a, b) =>
-    order.indexOf(a.firstChild.dataset.role) - order.indexOf(b.firstChild.dataset.role));
+  const role = (/** @type {Element} */ item) => /** @type {HTMLElement} */ (item.firstChild).dataset.role;
+  const items = [...list.children].sort((a, b) => order.indexOf(role(a)) - order.indexOf(role(b)));
   list.replaceChildren(...items);
 }
 const assignable = () => state.catalog.filter((r) => r.name !== "platform:admin" || isPlatformAdmin());
-const selectedRoles = () => [...$("selected-roles").querySelectorAll("[data-role]")].map((b) => b.dataset.role);
+const selectedRoles = () => [...$("selected-roles").querySelectorAll("[data-role]")].map((b) => /** @type {HTMLElement} */ (b).dataset.role);
 
 // ---------- the dialog ----------
 
@@ -66,7 +72,7 @@ function renderExpiryChoices() {
   $("form-expiry-hint").textContent = secretExpiryHint(orgMax());
 }
 
-export function openClientDialog(client) {
+export function openClientDialog(/** @type {Client | null} */ client) {
   editing = client;
   const creating = !client;
   $("client-dialog-title").textContent = client ? `Edit ${client.name}` : "Create client";
@@ -100,7 +106,7 @@ export function openClientDialog(client) {
   openDialog($("client-dialog"), $("client-name"));
 }
 
-async function saveClient(event) {
+async function saveClient(/** @type {SubmitEvent} */ event) {
   event.preventDefault();
   if (saving) return; // a double click creates one client
   const nameInput = $("client-name");
@@ -131,6 +137,7 @@ async function saveClient(event) {
   }
 }
 
+/** @type {Record<string, string>} */
 const FIELDS = {
   name: "client-name",
   description: "form-description",
@@ -141,7 +148,7 @@ const FIELDS = {
   client_secret_expires_at: "form-expiry",
 };
 
-function showSaveError(e) {
+function showSaveError(/** @type {import("./api.js").ApiError} */ e) {
   const input = FIELDS[e.field] && $(FIELDS[e.field]);
   if (input && !input.closest("[hidden]")) {
     fieldError(input, fieldMessage(e));
@@ -155,7 +162,8 @@ function showSaveError(e) {
   }
 }
 
-async function saveNew(name, jwks) {
+async function saveNew(/** @type {string} */ name, /** @type {import("./types").JwkSet | null} */ jwks) {
+  /** @type {import("./types").CreateClientRequest} */
   const body = { name, roles: selectedRoles() };
   const description = $("form-description").value.trim();
   if (description) body.description = description;
@@ -165,6 +173,7 @@ async function saveNew(name, jwks) {
     const expiresAt = secretExpiresAt($("form-expiry").value);
     if (expiresAt) body.client_secret_expires_at = expiresAt;
   }
+  /** @type {ApiResult<import("./types").ClientWithSecret>} */
   const { data } = await api("POST", `${orgPath()}/clients`, { body });
   closeDialog($("client-dialog"));
   markAuditStale();
@@ -174,7 +183,8 @@ async function saveNew(name, jwks) {
   else showSecret(data, `Client ${data.name} created.${where}`);
 }
 
-async function saveEdit(name) {
+async function saveEdit(/** @type {string} */ name) {
+  /** @type {import("./types").UpdateClientRequest} */
   const body = {};
   if (name !== editing.name) body.name = name;
   const roles = selectedRoles();
@@ -188,6 +198,7 @@ async function saveEdit(name) {
     status("Nothing changed.");
     return;
   }
+  /** @type {ApiResult<Client>} */
   const { data } = await api("PATCH", `${orgPath()}/clients/${enc(editing.client_id)}`, { body });
   closeDialog($("client-dialog"));
   clientUpdated(data);

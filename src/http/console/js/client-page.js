@@ -1,3 +1,4 @@
+// @ts-check
 // One client's page: details, how it authenticates (secret or public keys), the workloads it
 // trusts (trust-policies.js), its quick start, recent activity and the danger zone. It shows
 // what the list knew at once, then refreshes.
@@ -15,6 +16,15 @@ import { auditLabels, markAuditStale } from "./audit-log.js";
 import { clients, clientChanged, clientRemoved } from "./clients-list.js";
 import { showTrustPolicies, setTrustClient, loadTrustPolicies, showTrustProblem, trustNotLoaded, onTrustPoliciesChanged } from "./trust-policies.js";
 
+/** @template T @typedef {import("./types").ApiResult<T>} ApiResult */
+/** @typedef {import("./types").Client} Client */
+
+/**
+ * @type {{
+ *   id: string | null, client: Client | null, grace: Map<string, { at: string, seconds: number }>,
+ *   channel: ReturnType<typeof channel>, activity: ReturnType<typeof channel>,
+ * }}
+ */
 export const page = { id: null, client: null, grace: new Map(), channel: channel(), activity: channel() };
 
 function resetClientPage() {
@@ -25,7 +35,7 @@ function resetClientPage() {
   page.grace.clear();
 }
 
-export function showClientPage(id) {
+export function showClientPage(/** @type {string} */ id) {
   if (page.id !== id) page.client = null;
   page.id = id;
   clients.lastOpened = id;
@@ -52,7 +62,7 @@ export function showClientPage(id) {
 
 /** The client, its trust policies and its activity together; one failure is one message with
  * one Retry. */
-async function loadClientPage(id) {
+async function loadClientPage(/** @type {string} */ id) {
   const [failed, activityFailed, trustFailed] = await Promise.all([refreshClient(id), loadActivity(id), loadTrustPolicies(id)]);
   if (page.id !== id) return;
   if (failed) {
@@ -66,18 +76,18 @@ async function loadClientPage(id) {
   if (activityFailed) showActivityProblem(id, activityFailed);
   if (trustFailed) showTrustProblem(id, trustFailed);
 }
-function showActivityProblem(id, e) {
+function showActivityProblem(/** @type {string} */ id, /** @type {Error} */ e) {
   showProblem($("client-activity-error"), `Could not load the recent activity. ${e.message}`, async () => {
     const failed = await loadActivity(id);
     if (failed && page.id === id) showActivityProblem(id, failed);
   });
 }
-function refreshActivity(id) {
+function refreshActivity(/** @type {string} */ id) {
   loadActivity(id).then((failed) => { if (failed && page.id === id) showActivityProblem(id, failed); });
 }
 
 /** The console changed a client: the list, this page and its activity follow. */
-export function clientUpdated(client) {
+export function clientUpdated(/** @type {Client} */ client) {
   markAuditStale();
   clientChanged(client);
   if (page.id === client.client_id) {
@@ -87,9 +97,10 @@ export function clientUpdated(client) {
 }
 
 /** Returns the error to show, if any. */
-async function refreshClient(id) {
+async function refreshClient(/** @type {string} */ id) {
   const req = page.channel.start();
   try {
+    /** @type {ApiResult<Client>} */
     const { data } = await api("GET", `${orgPath()}/clients/${enc(id)}`, { signal: req.signal });
     if (!req.current() || page.id !== id) return null;
     clearProblem($("client-error"));
@@ -103,7 +114,7 @@ async function refreshClient(id) {
   }
 }
 
-function showGone(id) {
+function showGone(/** @type {string} */ id) {
   $("client-body").hidden = true;
   $("client-gone").hidden = false;
   $("client-disabled-note").hidden = true;
@@ -112,7 +123,7 @@ function showGone(id) {
   if (listed) clientRemoved(listed);
 }
 
-function renderClient(client) {
+function renderClient(/** @type {Client} */ client) {
   page.client = client;
   const keys = usesKeys(client);
   $("client-body").hidden = false;
@@ -141,7 +152,7 @@ function renderClient(client) {
   renderQuickStart($("client-quickstart"), "page", client, null);
 }
 
-function renderAuthentication(client) {
+function renderAuthentication(/** @type {Client} */ client) {
   const keys = usesKeys(client);
   $("client-method").textContent = keys ? "Public key (private_key_jwt)" : "Secret (client_secret_basic)";
   for (const id of ["client-hint-row", "client-expiry-row", "client-rotated-row"]) $(id).hidden = keys;
@@ -166,7 +177,7 @@ function renderAuthentication(client) {
   }
 }
 
-function expiryFact(client) {
+function expiryFact(/** @type {Client} */ client) {
   if (!client.secret_hint) return ["—"];
   if (!client.client_secret_expires_at) return ["never"];
   const warning = expiryWarning(client);
@@ -179,7 +190,16 @@ function expiryFact(client) {
   return [badge(warning.text, kind), " ", ...when, h("span", { class: "fact-note" }, advice)];
 }
 
-function renderKeys(client) {
+function renderKeys(/** @type {Client} */ client) {
+  if (client.jwks_uri) {
+    // The application publishes its keys and the server fetches them when it checks an
+    // assertion: the address is shown as text, never fetched or linked from here.
+    $("client-keys").replaceChildren(h("li", { class: "key" },
+      h("span", { class: "key-type" }, "Published by the application"), " at ", h("code", {}, client.jwks_uri),
+      h("span", { class: "muted" }, "This server fetches them from there when it checks a client assertion.")));
+    return;
+  }
+  /** @type {import("./types").Jwk[]} */
   const keys = client.jwks && Array.isArray(client.jwks.keys) ? client.jwks.keys : [];
   $("client-keys").replaceChildren(...keys.map((key) => {
     const print = h("code", { class: "thumb" }, "…");
@@ -193,10 +213,10 @@ function renderKeys(client) {
   }));
 }
 
-function renderDangerZone(client) {
+function renderDangerZone(/** @type {Client} */ client) {
   $("client-disable-text").textContent = client.disabled
-    ? "This client is disabled: every token request is refused. Enabling it lets it get tokens again, and its tokens that have not expired are accepted again."
-    : "Disabling this client refuses every token request and stops its tokens from being accepted by introspection and the admin API. You can enable it again at any time.";
+    ? "This client is disabled: every token request is refused, and the tokens issued to it before were revoked. Enabling it lets it get new tokens; the revoked ones stay revoked."
+    : "Disabling this client refuses every token request and revokes the tokens issued to it so far. You can enable it again at any time: it then gets new tokens, and the revoked ones stay revoked.";
   const button = $("client-disable");
   button.textContent = client.disabled ? "Enable client" : "Disable client";
   button.className = client.disabled ? "secondary" : "danger-outline";
@@ -204,7 +224,7 @@ function renderDangerZone(client) {
 
 /** The old secret's grace period: from the client record where the server says, else from
  * this console's own rotation or the audit log. */
-function renderGrace(id) {
+function renderGrace(/** @type {string} */ id) {
   const client = page.client && page.client.client_id === id ? page.client : null;
   if (client && usesKeys(client)) return;
   if (client && client.previous_secret_expires_at) {
@@ -222,16 +242,17 @@ function renderGrace(id) {
   else text = ["stopped working ", ...expiryTime(until)];
   $("client-grace").replaceChildren(...text);
 }
-export function noteRotation(id, at, seconds) {
+export function noteRotation(/** @type {string} */ id, /** @type {string} */ at, /** @type {number} */ seconds) {
   const known = page.grace.get(id);
   if (!known || new Date(at) >= new Date(known.at)) page.grace.set(id, { at, seconds });
 }
 
 /** Returns the error to show, if any. */
-async function loadActivity(id) {
+async function loadActivity(/** @type {string} */ id) {
   const req = page.activity.start();
   try {
     const params = new URLSearchParams({ target: id, limit: "10" });
+    /** @type {ApiResult<import("./types").AuditEvent[]>} */
     const { data } = await api("GET", `${orgPath()}/audit-events?${params}`, { signal: req.signal });
     if (!req.current() || page.id !== id) return null;
     clearProblem($("client-activity-error"));

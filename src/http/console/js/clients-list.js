@@ -1,3 +1,4 @@
+// @ts-check
 // The clients list of an organization: search, sort, "Load more", a count of what is shown, and
 // rows kept in step with what the console changes (created at the top, edited in place).
 
@@ -8,9 +9,19 @@ import { show, focusHeading, hashFor, savedScroll, forgetScroll, renderWhoami } 
 import { status, showProblem, clearProblem, copyButton } from "./feedback.js";
 import { plural, timeNode, roleTags, secretHint, expiryBadge } from "./format.js";
 
+/** @template T @typedef {import("./types").ApiResult<T>} ApiResult */
+/** @typedef {import("./types").Client} Client */
+
 const PAGE_SIZE = 50;
 const SEARCH_DELAY_MS = 250;
 
+/**
+ * @type {{
+ *   wanted: { q: string, sort: string }, shown: { q: string, sort: string }, cursor: string | null,
+ *   total: number | null, loaded: boolean, byId: Map<string, Client>, lastOpened: string | null,
+ *   channel: ReturnType<typeof channel>, timer: ReturnType<typeof setTimeout> | undefined,
+ * }}
+ */
 export const clients = {
   wanted: { q: "", sort: "-created_at" }, // what the controls ask for
   shown: { q: "", sort: "-created_at" }, // what the rows on the page are
@@ -59,7 +70,7 @@ export function showClients() {
   else focusHeading();
 }
 
-async function loadClients(mode) {
+async function loadClients(/** @type {"reset" | "more"} */ mode) {
   const more = mode === "more";
   const query = more ? { ...clients.shown } : { ...clients.wanted };
   const params = new URLSearchParams({ limit: String(PAGE_SIZE), sort: query.sort });
@@ -68,6 +79,7 @@ async function loadClients(mode) {
   const req = clients.channel.start();
   setLoading(true, more);
   try {
+    /** @type {ApiResult<Client[]>} */
     const { data, headers } = await api("GET", `${orgPath()}/clients?${params}`, { signal: req.signal });
     if (!req.current()) return;
     clearProblem($("clients-error"));
@@ -99,7 +111,7 @@ async function loadClients(mode) {
 }
 
 /** Appends a page; a client already on the page (created here meanwhile) is not repeated. */
-function appendClients(list) {
+function appendClients(/** @type {Client[]} */ list) {
   let first = null;
   for (const client of list) {
     if (clients.byId.has(client.client_id)) continue;
@@ -111,7 +123,7 @@ function appendClients(list) {
   return first;
 }
 
-function setLoading(loading, more) {
+function setLoading(/** @type {boolean} */ loading, /** @type {boolean} */ more) {
   $("clients-table").setAttribute("aria-busy", String(loading));
   $("clients-table").classList.toggle("loading", loading && !more);
   const button = $("more-clients");
@@ -140,18 +152,18 @@ function renderChrome() {
   $("more-clients").hidden = !clients.cursor;
 }
 
-const rowOf = (id) => $("clients-body").querySelector(`tr[data-client-id="${CSS.escape(id)}"]`);
-const matchesSearch = (client, q) => !q || client.name.toLowerCase().includes(q.toLowerCase()) || client.client_id.startsWith(q);
+const rowOf = (/** @type {string} */ id) => $("clients-body").querySelector(`tr[data-client-id="${CSS.escape(id)}"]`);
+const matchesSearch = (/** @type {Client} */ client, /** @type {string} */ q) => !q || client.name.toLowerCase().includes(q.toLowerCase()) || client.client_id.startsWith(q);
 
 /** How the client proves itself: "Key", its secret's hint (with an expiry warning), or none. */
-function credential(client) {
+function credential(/** @type {Client} */ client) {
   if (usesKeys(client)) return [badge("Key", "key"), hiddenText(" (private_key_jwt)")];
   if (!client.secret_hint) return [h("span", { class: "none" }, "no secret")];
   const warning = expiryBadge(client);
   return [secretHint(client.secret_hint), warning ? " " : null, warning];
 }
 
-function clientRow(client) {
+function clientRow(/** @type {Client} */ client) {
   return h("tr", { "data-client-id": client.client_id, class: client.disabled ? "off" : null },
     h("th", { scope: "row", "data-label": "Name" },
       h("a", { href: hashFor.client(client.client_id) }, client.name),
@@ -164,7 +176,7 @@ function clientRow(client) {
 }
 
 /** A new client goes to the top of the list as it stands (if it matches the search). */
-export function clientCreated(client) {
+export function clientCreated(/** @type {Client} */ client) {
   if (!clients.loaded || !matchesSearch(client, clients.shown.q)) return false;
   const row = clientRow(client);
   row.classList.add("fresh");
@@ -175,7 +187,7 @@ export function clientCreated(client) {
   return true;
 }
 /** An edited, rotated, disabled or switched client is updated where it is. */
-export function clientChanged(client) {
+export function clientChanged(/** @type {Client} */ client) {
   if (state.me && client.client_id === state.me.clientId) {
     state.me.name = client.name;
     renderWhoami();
@@ -187,7 +199,7 @@ export function clientChanged(client) {
   row.replaceWith(next);
   clients.byId.set(client.client_id, client);
 }
-export function clientRemoved(client) {
+export function clientRemoved(/** @type {Client} */ client) {
   const row = rowOf(client.client_id);
   if (row) row.remove();
   clients.byId.delete(client.client_id);

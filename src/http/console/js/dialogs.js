@@ -1,3 +1,4 @@
+// @ts-check
 // Modal dialogs: opening one remembers what opened it and focus goes back there when it closes;
 // confirmAction asks before one change and shows its error in place.
 
@@ -6,35 +7,44 @@ import { signedIn } from "./api.js";
 import { focusHeading } from "./router.js";
 import { busy } from "./feedback.js";
 
+/** @typedef {HTMLElement & Pick<HTMLDialogElement, "open" | "showModal" | "close">} Dialog */
+/** @typedef {HTMLElement & { disabled?: boolean }} Focusable */
+
+/** @type {WeakMap<Dialog, Element>} */
 const openers = new WeakMap();
+/** @type {WeakMap<Dialog, Focusable>} */
 const fallbacks = new WeakMap(); // dialog → where focus goes when its opener is gone
+/** @type {Map<Dialog, () => boolean>} */
 const guards = new Map(); // dialog → () => boolean: may it close now?
 
 /** Opens a dialog; `opener` is where focus returns (by default, what has focus now), else
  * `fallback` (when the change removed the opener), else the page's heading. */
-export function openDialog(dialog, focus, opener = document.activeElement, fallback = null) {
+export function openDialog(
+  /** @type {Dialog} */ dialog, /** @type {Element} */ focus,
+  opener = document.activeElement, /** @type {Focusable} */ fallback = null,
+) {
   openers.set(dialog, opener);
   fallbacks.set(dialog, fallback);
   dialog.showModal();
-  if (focus) focus.focus();
+  if (focus) /** @type {HTMLElement} */ (focus).focus(); // a field or button of the dialog
 }
-export function closeDialog(dialog) {
+export function closeDialog(/** @type {Dialog} */ dialog) {
   if (dialog.open) dialog.close();
 }
 /** A dialog that must not simply close (the one-time secret) decides for itself. */
-export function guardClose(dialog, mayClose) { guards.set(dialog, mayClose); }
+export function guardClose(/** @type {Dialog} */ dialog, /** @type {() => boolean} */ mayClose) { guards.set(dialog, mayClose); }
 
-const visible = (node) => node.isConnected && node !== document.body && node.getClientRects().length > 0;
+const visible = (/** @type {Element} */ node) => node.isConnected && node !== document.body && node.getClientRects().length > 0;
 
 /** Focus goes back to what opened the dialog, or its fallback, or the page's heading if both
  * are gone; not when another dialog has opened meanwhile (it has the focus). */
-function returnFocus(dialog) {
+function returnFocus(/** @type {Dialog} */ dialog) {
   const opener = openers.get(dialog);
   const fallback = fallbacks.get(dialog);
   openers.delete(dialog);
   fallbacks.delete(dialog);
   if (document.querySelector("dialog[open]")) return;
-  if (opener && visible(opener)) opener.focus();
+  if (opener && visible(opener)) /** @type {HTMLElement} */ (opener).focus(); // what had the focus
   else if (fallback && visible(fallback) && !fallback.disabled) fallback.focus();
   else focusHeading();
 }
@@ -55,6 +65,7 @@ export function wireDialogs() {
 
 // ---------- one confirmation dialog for many actions ----------
 
+/** @type {{ busyLabel: string, action(): Promise<unknown>, then?(result: unknown): void } | null} */
 let pending = null; // { confirm, busyLabel, action }
 let confirming = false;
 
@@ -63,6 +74,11 @@ let confirming = false;
  * first is the dialog's description) and a button that says what it does. `action` runs on
  * confirmation; the dialog closes when it succeeds and shows its error otherwise. `then` runs
  * after the dialog has closed. `fallback`: where focus goes if the change removed the opener.
+ * @template T
+ * @param {{
+ *   title: string, body: import("./types").Children[], confirm: string, busyLabel: string,
+ *   danger?: boolean, fallback?: HTMLElement, action: () => Promise<T>, then?: (result: T) => void,
+ * }} request
  */
 export function confirmAction({ title, body, confirm, busyLabel, danger = false, fallback = null, action, then }) {
   pending = { busyLabel, action, then };
@@ -75,7 +91,7 @@ export function confirmAction({ title, body, confirm, busyLabel, danger = false,
   openDialog($("confirm-dialog"), $("confirm-dialog").querySelector("[data-close]"), document.activeElement, fallback);
 }
 
-async function confirmed(event) {
+async function confirmed(/** @type {SubmitEvent} */ event) {
   event.preventDefault();
   if (confirming || !pending) return;
   const { busyLabel, action, then } = pending;

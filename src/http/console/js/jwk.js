@@ -1,17 +1,26 @@
+// @ts-check
 // Public keys for private_key_jwt: reading what was pasted (a JWK or a JWK set), refusing what
 // is plainly wrong before it leaves the browser (not JSON, a private key), and describing a
 // registered key (type, size, thumbprint).
 
+/** @typedef {import("./types").Jwk} Jwk */
+/** @typedef {import("./types").JwkSet} JwkSet */
+
 const PRIVATE_PARTS = ["d", "p", "q", "dp", "dq", "qi"];
 export const MAX_KEYS = 2;
 
-/** { jwks } ready to send, or { error } to show at the field. The server checks the rest. */
+/**
+ * { jwks } ready to send, or { error } to show at the field. The server checks the rest.
+ * @param {string} text
+ * @returns {{ jwks: JwkSet, error?: undefined } | { error: string, jwks?: undefined }}
+ */
 export function readKeys(text) {
   const pasted = text.trim();
   if (!pasted) return { error: "Paste the application's public key: a JWK or a JWK set." };
   if (pasted.startsWith("-----BEGIN")) {
     return { error: "This is a PEM key. Paste the public key as a JWK instead ({\"kty\": …}); most key tools can export one." };
   }
+  /** @type {any} JSON as pasted: checked below */
   let value;
   try { value = JSON.parse(pasted); } catch {
     return { error: "This is not valid JSON. Paste the public key as a JWK ({\"kty\": …}) or a JWK set ({\"keys\": […]})." };
@@ -19,6 +28,7 @@ export function readKeys(text) {
   if (!value || typeof value !== "object" || Array.isArray(value)) {
     return { error: "Expected a JSON object: a JWK ({\"kty\": …}) or a JWK set ({\"keys\": […]})." };
   }
+  /** @type {JwkSet} */
   let jwks = null;
   if (Array.isArray(value.keys)) jwks = value;
   else if (typeof value.kty === "string") jwks = { keys: [value] };
@@ -38,13 +48,13 @@ export function readKeys(text) {
   return { jwks };
 }
 
-function base64urlBytes(text) {
+function base64urlBytes(/** @type {string} */ text) {
   const b64 = text.replace(/-/g, "+").replace(/_/g, "/");
   try { return atob(b64 + "=".repeat((4 - (b64.length % 4)) % 4)); } catch { return ""; }
 }
 
 /** "EC P-256", "RSA 2048-bit", "Ed25519". */
-export function describeKey(jwk) {
+export function describeKey(/** @type {Jwk} */ jwk) {
   if (jwk.kty === "EC") return `EC ${jwk.crv || ""}`.trim();
   if (jwk.kty === "OKP") return jwk.crv || "OKP";
   if (jwk.kty === "RSA" && typeof jwk.n === "string") {
@@ -57,7 +67,7 @@ export function describeKey(jwk) {
 }
 
 /** The algorithm an application signs with for this key. */
-export function algorithmFor(jwk) {
+export function algorithmFor(/** @type {Jwk} */ jwk) {
   if (jwk && typeof jwk.alg === "string") return jwk.alg;
   if (jwk && jwk.kty === "EC") return "ES256";
   if (jwk && jwk.kty === "OKP") return "EdDSA";
@@ -65,8 +75,8 @@ export function algorithmFor(jwk) {
 }
 
 /** The RFC 7638 thumbprint (SHA-256, base64url), or null where the browser cannot hash. */
-export async function thumbprint(jwk) {
-  const members = { EC: ["crv", "kty", "x", "y"], RSA: ["e", "kty", "n"], OKP: ["crv", "kty", "x"] }[jwk.kty];
+export async function thumbprint(/** @type {Jwk} */ jwk) {
+  const members = /** @type {Record<string, (keyof Jwk)[]>} */ ({ EC: ["crv", "kty", "x", "y"], RSA: ["e", "kty", "n"], OKP: ["crv", "kty", "x"] })[jwk.kty];
   if (!members || !globalThis.crypto || !crypto.subtle) return null;
   const canonical = `{${members.map((m) => `${JSON.stringify(m)}:${JSON.stringify(jwk[m])}`).join(",")}}`;
   try {

@@ -1,3 +1,4 @@
+// @ts-check
 // Public keys (private_key_jwt): pasting keys to switch a client to them or to replace them, and
 // the confirmation after a key client is created (its ID and quick start; it has no secret).
 
@@ -9,6 +10,10 @@ import { openDialog, closeDialog } from "./dialogs.js";
 import { readKeys, MAX_KEYS } from "./jwk.js";
 import { renderQuickStart } from "./quick-start.js";
 
+/** @template T @typedef {import("./types").ApiResult<T>} ApiResult */
+/** @typedef {import("./types").Client} Client */
+
+/** @type {{ client: Client, replacing: boolean, done: (client: Client) => void }} */
 let target = null; // { client, replacing, done(client) }
 let saving = false;
 
@@ -17,7 +22,7 @@ let saving = false;
  * rollover adds the next key beside them), or switching a secret client to keys. `done` gets the
  * changed client.
  */
-export function openKeysDialog(client, done) {
+export function openKeysDialog(/** @type {Client} */ client, /** @type {(client: Client) => void} */ done) {
   const replacing = usesKeys(client);
   target = { client, replacing, done };
   $("keys-dialog-title").textContent = replacing ? `Replace the keys of ${client.name}` : `Switch ${client.name} to a public key`;
@@ -34,7 +39,7 @@ export function openKeysDialog(client, done) {
   $("keys-input").scrollTop = 0;
 }
 
-async function saveKeys(event) {
+async function saveKeys(/** @type {SubmitEvent} */ event) {
   event.preventDefault();
   if (saving || !target) return;
   const input = $("keys-input");
@@ -45,16 +50,19 @@ async function saveKeys(event) {
     return;
   }
   const { client, replacing, done } = target;
+  /** @type {import("./types").UpdateClientRequest} */
   const body = replacing ? { jwks: read.jwks } : { token_endpoint_auth_method: "private_key_jwt", jwks: read.jwks };
   $("keys-error").hidden = true;
   saving = true;
   try {
     await busy($("keys-save"), replacing ? "Replacing…" : "Switching…", async () => {
+      /** @type {ApiResult<Client>} */
       const { data } = await api("PATCH", `${orgPath()}/clients/${enc(client.client_id)}`, { body });
       closeDialog($("keys-dialog"));
       target = null;
       done(data);
-      const count = data.jwks && data.jwks.keys ? data.jwks.keys.length : 0;
+      const jwks = /** @type {import("./types").JwkSet} */ (data.jwks); // the API types it as any object
+      const count = jwks && jwks.keys ? jwks.keys.length : 0;
       status(replacing
         ? `Keys of ${data.name} replaced: ${count} registered.`
         : `${data.name} now authenticates with its public key; its secret no longer works.`);
@@ -74,7 +82,7 @@ async function saveKeys(event) {
 }
 
 /** A new key client: its ID and the quick start; nothing secret to store. */
-export function showKeysCreated(client, message) {
+export function showKeysCreated(/** @type {Client} */ client, /** @type {string} */ message) {
   $("keys-created-title").textContent = `Client ${client.name} created`;
   $("keys-created-id").value = client.client_id;
   renderQuickStart($("keys-created-quickstart"), "created", client, null);

@@ -1,3 +1,4 @@
+// @ts-check
 // orgauth console: plain JavaScript modules, no build step. This one wires the page: the views
 // behind each address, the forms and buttons, and what happens when the session ends.
 
@@ -48,7 +49,7 @@ wireAuditLog();
 wireOrgSettings();
 clearFieldErrorsOnEdit();
 
-for (const button of document.querySelectorAll("[data-copy]")) {
+for (const button of /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll("[data-copy]"))) {
   const what = button.dataset.copy === "secret-value" ? "Client secret" : "Client ID";
   button.addEventListener("click", () => copy($(button.dataset.copy).value, what));
 }

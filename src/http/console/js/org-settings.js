@@ -1,3 +1,4 @@
+// @ts-check
 // An organization's settings: its maximum secret lifetime, which platform admins change and
 // organization admins read.
 
@@ -9,6 +10,8 @@ import { status, showProblem, clearProblem, fieldError, busy } from "./feedback.
 import { fillSelect, maxLifetimeOptions, maxLifetimeText } from "./presets.js";
 import { loadOrg, orgSaved, onOrgLoaded } from "./organizations.js";
 import { markAuditStale } from "./audit-log.js";
+
+/** @template T @typedef {import("./types").ApiResult<T>} ApiResult */
 
 const settingsChannel = channel();
 let saving = false;
@@ -49,7 +52,7 @@ function render() {
   }
 }
 
-async function save(event) {
+async function save(/** @type {SubmitEvent} */ event) {
   event.preventDefault();
   if (saving) return;
   const select = $("org-max");
@@ -61,7 +64,10 @@ async function save(event) {
   saving = true;
   try {
     await busy($("org-max-save"), "Saving…", async () => {
-      const { data } = await api("PATCH", orgPath(), { body: { max_secret_lifetime_seconds: value } });
+      /** @type {import("./types").UpdateOrganizationRequest} */
+      const body = { max_secret_lifetime_seconds: value };
+      /** @type {ApiResult<import("./types").Organization>} */
+      const { data } = await api("PATCH", orgPath(), { body });
       saving = false;
       orgSaved(data);
       markAuditStale();

@@ -1,3 +1,4 @@
+// @ts-check
 // Organizations: the picker for platform admins, and entering one (its name in the bar, the
 // section links, its record with the maximum secret lifetime).
 
@@ -8,6 +9,9 @@ import { show, focusHeading, hashFor } from "./router.js";
 import { status, showProblem, clearProblem } from "./feedback.js";
 import { plural } from "./format.js";
 
+/** @template T @typedef {import("./types").ApiResult<T>} ApiResult */
+/** @typedef {import("./types").Organization} Organization */
+
 const orgsChannel = channel();
 
 export async function showOrganizations() {
@@ -15,6 +19,7 @@ export async function showOrganizations() {
   focusHeading();
   const req = orgsChannel.start();
   try {
+    /** @type {ApiResult<Organization[]>} */
     const { data } = await api("GET", "/organizations", { signal: req.signal });
     if (!req.current()) return;
     clearProblem($("orgs-error"));
@@ -30,17 +35,18 @@ export async function showOrganizations() {
   }
 }
 
+/** @type {((org: Organization) => void)[]} */
 const orgListeners = [];
 /** Views showing something of the organization's record learn when it changes. */
-export function onOrgLoaded(listener) { orgListeners.push(listener); }
-function setOrg(org) {
+export function onOrgLoaded(/** @type {(org: Organization) => void} */ listener) { orgListeners.push(listener); }
+function setOrg(/** @type {Organization} */ org) {
   state.org = org;
   $("org-name").textContent = org.name;
   for (const listener of orgListeners) listener(org);
 }
 
 /** Switching organization starts from a clean slate; staying keeps every list as it was. */
-export function enterOrg(orgId) {
+export function enterOrg(/** @type {string} */ orgId) {
   if (state.orgId === orgId && $("org-name").textContent) return;
   if (state.orgId !== orgId) {
     resetOrgViews();
@@ -59,14 +65,16 @@ export function enterOrg(orgId) {
   loadOrg().catch(() => {}); // without it the name stays an ID and limits are the server's to apply
 }
 
-/** The organization's record, fresh (its maximum secret lifetime may have changed). */
+/** The organization's record, fresh (its maximum secret lifetime may have changed).
+ * @param {AbortSignal} [signal] */
 export async function loadOrg(signal) {
   const orgId = state.orgId;
+  /** @type {ApiResult<Organization>} */
   const { data } = await api("GET", `/organizations/${enc(orgId)}`, { signal });
   if (state.orgId === orgId) setOrg(data);
   return data;
 }
-export function orgSaved(org) {
+export function orgSaved(/** @type {Organization} */ org) {
   if (state.orgId !== org.id) return;
   const listed = (state.orgs || []).findIndex((o) => o.id === org.id);
   if (listed >= 0) state.orgs[listed] = org;

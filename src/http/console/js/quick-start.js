@@ -1,3 +1,4 @@
+// @ts-check
 // The quick start: code that gets a token with a client, in tabs per language. A secret client's
 // snippets take the secret (filled in once, else from an environment variable); a
 // private_key_jwt client's sign a client assertion with the application's private key.
@@ -7,17 +8,23 @@ import { state, usesKeys } from "./state.js";
 import { copyButton } from "./feedback.js";
 import { algorithmFor } from "./jwk.js";
 
+/** @typedef {import("./types").Client} Client */
+/** @typedef {import("./types").Jwk} Jwk */
+/** A tab: [key, label, code, what its Copy button copies]. @typedef {[string, string, string, string?]} Snippet */
+
 export const SECRET_VARIABLE = "ORGAUTH_CLIENT_SECRET";
 const ASSERTION_VARIABLE = "ORGAUTH_CLIENT_ASSERTION";
 const KEY_PATH_PLACEHOLDER = "/path/to/private-key.pem";
 export const ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
+/** @type {[string, string][]} */
 const SECRET_LANGUAGES = [["curl", "curl"], ["python", "Python"], ["node", "Node.js"], ["rust", "Rust"]];
+/** @type {[string, string][]} */
 const KEY_LANGUAGES = [["python", "Python"], ["curl", "curl"]];
 let language = "curl"; // the last one chosen, kept across clients
 
-export const shellQuote = (s) => `'${String(s).replace(/'/g, "'\\''")}'`;
-const literal = (s) => JSON.stringify(String(s)); // a valid Python, JavaScript and Rust string here
+export const shellQuote = (/** @type {string} */ s) => `'${String(s).replace(/'/g, "'\\''")}'`;
+const literal = (/** @type {string} */ s) => JSON.stringify(String(s)); // a valid Python, JavaScript and Rust string here
 
 /** The audience to ask for: none when the server has no configured audiences. */
 export function snippetAudience() {
@@ -29,7 +36,8 @@ export const tokenUrl = () => (state.settings && state.settings.token_endpoint) 
 
 // ---------- a client secret ----------
 
-function secretSnippets(id, secretValue) {
+/** @returns {Record<string, string>} */
+function secretSnippets(/** @type {string} */ id, /** @type {string | null} */ secretValue) {
   const url = tokenUrl();
   const audience = snippetAudience();
   return {
@@ -40,6 +48,9 @@ function secretSnippets(id, secretValue) {
   };
 }
 
+/** @typedef {(url: string, id: string, secretValue: string | null, audience: string | null) => string} SecretSnippet */
+
+/** @type {SecretSnippet} */
 function curlSnippet(url, id, secretValue, audience) {
   const lines = [];
   if (!secretValue) lines.push(`# First: export ${SECRET_VARIABLE}='<the client secret>'`);
@@ -50,6 +61,7 @@ function curlSnippet(url, id, secretValue, audience) {
   return lines.join("\n");
 }
 
+/** @type {SecretSnippet} */
 function pythonSnippet(url, id, secretValue, audience) {
   const data = [`"grant_type": "client_credentials"`];
   if (audience) data.push(`"audience": ${literal(audience)}`);
@@ -68,6 +80,7 @@ function pythonSnippet(url, id, secretValue, audience) {
   ].join("\n");
 }
 
+/** @type {SecretSnippet} */
 function nodeSnippet(url, id, secretValue, audience) {
   return [
     "// Node.js 18 or later, as an ES module (fetch and top-level await are built in).",
@@ -85,6 +98,7 @@ function nodeSnippet(url, id, secretValue, audience) {
   ].join("\n");
 }
 
+/** @type {SecretSnippet} */
 function rustSnippet(url, id, secretValue, audience) {
   const form = [`("grant_type", "client_credentials")`];
   if (audience) form.push(`("audience", ${literal(audience)})`);
@@ -110,11 +124,14 @@ function rustSnippet(url, id, secretValue, audience) {
 
 // ---------- private_key_jwt ----------
 
+/** @type {Record<string, string>} */
 const KEY_CLASSES = { EC: "ECKey", RSA: "RSAKey", OKP: "OKPKey" };
 
-function keySnippets(client) {
+/** @returns {Record<string, string>} */
+function keySnippets(/** @type {Client} */ client) {
   const url = tokenUrl();
   const audience = snippetAudience();
+  /** @type {Jwk} */
   const key = (client.jwks && Array.isArray(client.jwks.keys) && client.jwks.keys[0]) || { kty: "EC" };
   return {
     python: authlibSnippet(url, client.client_id, key, audience),
@@ -122,8 +139,11 @@ function keySnippets(client) {
   };
 }
 
+/** @typedef {(url: string, id: string, key: Jwk, audience: string | null) => string} KeySnippet */
+
 /** authlib signs the assertion; its default assertion lifetime (1 h) is longer than orgauth
- * accepts, so the snippet sets exp, and signs a new assertion (new jti) for each request. */
+ * accepts, so the snippet sets exp, and signs a new assertion (new jti) for each request.
+ * @type {KeySnippet} */
 function authlibSnippet(url, id, key, audience) {
   const keyClass = KEY_CLASSES[key.kty] || "RSAKey";
   const extra = audience ? `, audience=${literal(audience)}` : "";
@@ -158,6 +178,7 @@ function authlibSnippet(url, id, key, audience) {
   ].join("\n");
 }
 
+/** @type {KeySnippet} */
 function assertionCurlSnippet(url, id, key, audience) {
   return [
     "# private_key_jwt: instead of a secret, the request carries a client assertion, a JWT",
@@ -185,18 +206,24 @@ function assertionCurlSnippet(url, id, key, audience) {
  * one snippet is shown without tabs. `entries`: [key, label, code, what its Copy button copies
  * (by default "<label> snippet")]; `initial`: the key shown first; `chosen(key)` learns what the
  * person picks; `label` names the tab list.
+ * @param {HTMLElement} container
+ * @param {string} prefix
+ * @param {Snippet[]} entries
+ * @param {{ initial?: string, chosen?: (key: string) => void, label?: string }} [options]
  */
 export function renderSnippets(container, prefix, entries, { initial, chosen = () => {}, label = "Language" } = {}) {
-  const panel = ([key, name, code, what = `${name} snippet`]) => h("div", { id: `${prefix}-panel-${key}`, "data-lang": key, class: "snippet" },
+  const panel = (/** @type {Snippet} */ [key, name, code, what = `${name} snippet`]) => h("div", { id: `${prefix}-panel-${key}`, "data-lang": key, class: "snippet" },
     h("pre", {}, h("code", {}, code)),
     copyButton(code, what));
   if (entries.length === 1) {
     container.replaceChildren(panel(entries[0]));
     return;
   }
+  /** @type {HTMLButtonElement[]} */
   const tabs = [];
+  /** @type {HTMLDivElement[]} */
   const panels = [];
-  const select = (key, focus) => {
+  const select = (/** @type {string} */ key, /** @type {boolean} */ focus) => {
     for (const tab of tabs) {
       const on = tab.dataset.lang === key;
       tab.setAttribute("aria-selected", String(on));
@@ -205,7 +232,7 @@ export function renderSnippets(container, prefix, entries, { initial, chosen = (
     }
     for (const node of panels) node.hidden = node.dataset.lang !== key;
   };
-  const choose = (key, focus) => { chosen(key); select(key, focus); };
+  const choose = (/** @type {string} */ key, /** @type {boolean} */ focus) => { chosen(key); select(key, focus); };
   entries.forEach(([key, name], index) => {
     const tab = h("button", {
       type: "button", role: "tab", id: `${prefix}-tab-${key}`, "data-lang": key,
@@ -231,9 +258,11 @@ export function renderSnippets(container, prefix, entries, { initial, chosen = (
 }
 
 /** A client's quick start: language tabs, the last language chosen shown first. */
-export function renderQuickStart(container, prefix, client, secretValue) {
+export function renderQuickStart(
+  /** @type {HTMLElement} */ container, /** @type {string} */ prefix, /** @type {Client} */ client, /** @type {string | null} */ secretValue,
+) {
   const keys = usesKeys(client);
   const code = keys ? keySnippets(client) : secretSnippets(client.client_id, secretValue);
-  const entries = (keys ? KEY_LANGUAGES : SECRET_LANGUAGES).map(([key, label]) => [key, label, code[key]]);
+  const entries = (keys ? KEY_LANGUAGES : SECRET_LANGUAGES).map(([key, label]) => /** @type {Snippet} */ ([key, label, code[key]]));
   renderSnippets(container, prefix, entries, { initial: language, chosen: (key) => { language = key; } });
 }

@@ -1,3 +1,4 @@
+// @ts-check
 // Which view is on screen and the address that names it (#/orgs/<org>/clients/<id>, …): showing
 // a view, moving focus to its heading, and sending an address to the view that shows it.
 
@@ -5,6 +6,9 @@ import { $ } from "./dom.js";
 import { state, enc, isPlatformAdmin } from "./state.js";
 import { signedIn } from "./api.js";
 
+/** @typedef {import("./types").View} View */
+
+/** @type {Record<View, string[]>} */
 const PARTS = {
   "sign-in": ["sign-in-view"],
   orgs: ["orgs-view"],
@@ -14,19 +18,23 @@ const PARTS = {
   settings: ["org-view", "settings-panel"],
 };
 const ALL_PARTS = ["sign-in-view", "orgs-view", "org-view", "clients-panel", "client-panel", "audit-panel", "settings-panel"];
+/** @type {Record<View, string>} */
 const HEADINGS = {
   "sign-in": "sign-in-title", orgs: "orgs-title", clients: "clients-title", client: "client-title",
   audit: "audit-title", settings: "settings-title",
 };
+/** @type {Record<View, string>} */
 const TITLES = {
   "sign-in": "Sign in", orgs: "Organizations", clients: "Clients", client: "Client", audit: "Audit log",
   settings: "Organization settings",
 };
+/** @type {Partial<Record<View, string>>} */
 const TABS = { clients: "nav-clients", client: "nav-clients", audit: "nav-audit", settings: "nav-settings" };
 
+/** @type {Map<View, number>} */
 const scrolls = new Map(); // where each view was scrolled to when it was left
 
-export function show(view) {
+export function show(/** @type {View} */ view) {
   if (state.view && state.view !== view) scrolls.set(state.view, window.scrollY);
   for (const id of ALL_PARTS) $(id).hidden = !PARTS[view].includes(id);
   state.view = view;
@@ -40,8 +48,8 @@ export function show(view) {
   }
   document.title = `${TITLES[view]} · orgauth console`;
 }
-export const savedScroll = (view) => scrolls.get(view) || 0;
-export function forgetScroll(view) { scrolls.delete(view); }
+export const savedScroll = (/** @type {View} */ view) => scrolls.get(view) || 0;
+export function forgetScroll(/** @type {View} */ view) { scrolls.delete(view); }
 
 export function focusHeading() {
   const heading = state.view && $(HEADINGS[state.view]);
@@ -57,19 +65,23 @@ export function renderWhoami() {
 export const hashFor = {
   orgs: () => "#/orgs",
   clients: () => `#/orgs/${enc(state.orgId)}/clients`,
-  client: (id) => `#/orgs/${enc(state.orgId)}/clients/${enc(id)}`,
+  client: (/** @type {string} */ id) => `#/orgs/${enc(state.orgId)}/clients/${enc(id)}`,
   settings: () => `#/orgs/${enc(state.orgId)}/settings`,
-  audit: (filters = {}) => {
+  audit: (/** @type {Record<string, string>} */ filters = {}) => {
     const query = new URLSearchParams(Object.entries(filters).filter(([, v]) => v)).toString();
     return `#/orgs/${enc(state.orgId)}/audit${query ? `?${query}` : ""}`;
   },
 };
 
-export function go(hash, { replace = false } = {}) {
+export function go(/** @type {string} */ hash, { replace = false } = {}) {
   if (location.hash === hash) route();
   else if (replace) { history.replaceState(null, "", hash); route(); } else location.hash = hash;
 }
 
+/**
+ * @returns {{ name: "home", org?: undefined } | { name: "orgs", org?: undefined } | { name: "clients" | "settings", org: string, arg?: undefined }
+ *   | { name: "client", org: string, arg: string } | { name: "audit", org: string, arg: URLSearchParams }}
+ */
 function parseRoute() {
   const [path, query = ""] = location.hash.replace(/^#/, "").split("?");
   let parts;
@@ -86,9 +98,16 @@ function parseRoute() {
   return { name: "clients", org };
 }
 
+/**
+ * @typedef {{
+ *   orgs: () => void, enterOrg: (org: string) => void, clients: () => void,
+ *   client: (id: string) => void, audit: (params: URLSearchParams) => void, settings: () => void,
+ * }} Views
+ */
 // The views, registered by main.js: { orgs(), enterOrg(org), clients(), client(id), audit(params), settings() }.
+/** @type {Views} */
 let views = null;
-export function registerViews(handlers) { views = handlers; }
+export function registerViews(/** @type {Views} */ handlers) { views = handlers; }
 
 export function route() {
   if (!signedIn()) { show("sign-in"); return; }
@@ -101,5 +120,6 @@ export function route() {
   }
   if (r.name === "orgs") { views.orgs(); return; }
   views.enterOrg(r.org);
-  views[r.name](r.arg);
+  // Each view takes its own argument (a client ID, the audit filters), or none.
+  /** @type {(arg: unknown) => void} */ (views[r.name])(r.arg);
 }

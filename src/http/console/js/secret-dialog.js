@@ -1,3 +1,4 @@
+// @ts-check
 // The one-time secret: shown after a client is created or its secret rotated, with a quick
 // start that has it filled in. The dialog never closes by accident: Escape and an unconfirmed
 // close ask first, unless the secret was copied.
@@ -8,9 +9,10 @@ import { status, onCopied } from "./feedback.js";
 import { openDialog, closeDialog, guardClose } from "./dialogs.js";
 import { renderQuickStart } from "./quick-start.js";
 
+/** @type {{ value: string | null, copied: boolean, closing: boolean }} */
 const secret = { value: null, copied: false, closing: false };
 
-export function showSecret(client, message) {
+export function showSecret(/** @type {import("./types").ClientWithSecret} */ client, /** @type {string} */ message) {
   secret.value = client.client_secret;
   secret.copied = false;
   secret.closing = false;
@@ -25,7 +27,7 @@ export function showSecret(client, message) {
 }
 
 /** Escape always asks; the button asks unless the secret (or a snippet with it) was copied. */
-function requestClose(fromEscape) {
+function requestClose(/** @type {boolean} */ fromEscape) {
   if (!$("secret-confirm").hidden) {
     if (fromEscape) backToSecret();
     return;

@@ -1,3 +1,4 @@
+// @ts-check
 // Signing in with an admin client's ID and secret, and out again: the token, who is signed in,
 // the server's settings and the role catalog; everything of a session is dropped when it ends.
 
@@ -8,11 +9,17 @@ import { show, route, renderWhoami } from "./router.js";
 import { status, fieldError, busy } from "./feedback.js";
 import { abandonSecret } from "./secret-dialog.js";
 
-async function signIn(clientId, secret) {
+/** @template T @typedef {import("./types").ApiResult<T>} ApiResult */
+/** @typedef {import("./types").Client} Client */
+/** @typedef {import("./types").Organization} Organization */
+
+async function signIn(/** @type {string} */ clientId, /** @type {string} */ secret) {
+  /** @type {{ res: Response, data: import("./types").ServerMetadata }} */
   const { res: metaRes, data: meta } = await fetchJson("/.well-known/oauth-authorization-server");
   if (!metaRes.ok) throw new ApiError(friendly[metaRes.status] || "Sign-in failed.", metaRes.status);
   // The admin API accepts only tokens whose audience is this server's issuer; ask for it even
   // when ORGAUTH_AUDIENCES makes another audience the default.
+  /** @type {{ res: Response, data: import("./types").TokenResponse }} */
   const { res, data } = await fetchJson("/oauth/token", {
     method: "POST",
     headers: { "Content-Type": "application/x-www-form-urlencoded" },
@@ -23,6 +30,7 @@ async function signIn(clientId, secret) {
     throw new ApiError(friendly[res.status] || data.error_description || "Sign-in failed.", res.status);
   }
   const payload = data.access_token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+  /** @type {import("./types").AccessTokenClaims} */
   const claims = JSON.parse(atob(payload + "=".repeat((4 - (payload.length % 4)) % 4)));
   const roles = claims.roles || [];
   if (!roles.includes("org:admin") && !roles.includes("platform:admin")) {
@@ -34,7 +42,9 @@ async function signIn(clientId, secret) {
 }
 
 async function afterSignIn() {
-  const [roles] = await Promise.all([api("GET", "/roles"), loadIdentity(), loadSettings()]);
+  const [roles] = await Promise.all([
+    /** @type {Promise<ApiResult<import("./types").Role[]>>} */ (api("GET", "/roles")), loadIdentity(), loadSettings(),
+  ]);
   state.catalog = roles.data;
 }
 
@@ -42,8 +52,8 @@ async function afterSignIn() {
 async function loadIdentity() {
   const me = state.me;
   const [client, org] = await Promise.allSettled([
-    api("GET", `/organizations/${enc(me.orgId)}/clients/${enc(me.clientId)}`),
-    api("GET", `/organizations/${enc(me.orgId)}`),
+    /** @type {Promise<ApiResult<Client>>} */ (api("GET", `/organizations/${enc(me.orgId)}/clients/${enc(me.clientId)}`)),
+    /** @type {Promise<ApiResult<Organization>>} */ (api("GET", `/organizations/${enc(me.orgId)}`)),
   ]);
   if (state.me !== me) return;
   if (client.status === "fulfilled") me.name = client.value.data.name;
@@ -54,6 +64,7 @@ async function loadIdentity() {
 /** The token endpoint, audiences and token lifetime (the discovery document as fallback). */
 async function loadSettings() {
   try {
+    /** @type {ApiResult<import("./types").Settings>} */
     const { data } = await api("GET", "/settings");
     state.settings = { ...state.settings, ...data };
   } catch (e) {
@@ -70,7 +81,7 @@ function resetSession() {
   state.settings = null;
   resetOrgViews();
   abandonSecret();
-  for (const dialog of document.querySelectorAll("dialog[open]")) dialog.close();
+  for (const dialog of /** @type {NodeListOf<HTMLDialogElement>} */ (document.querySelectorAll("dialog[open]"))) dialog.close();
   $("sign-in-secret").value = "";
 }
 
@@ -91,13 +102,13 @@ export function endSession() {
   $("sign-in-secret").focus();
 }
 
-function showSignInError(message) {
+function showSignInError(/** @type {string} */ message) {
   $("sign-in-error").textContent = message;
   $("sign-in-error").hidden = !message;
 }
 
 let signingIn = false;
-export async function submitSignIn(event) {
+export async function submitSignIn(/** @type {SubmitEvent} */ event) {
   event.preventDefault();
   if (signingIn) return;
   const idInput = $("sign-in-id");
@@ -110,7 +121,7 @@ export async function submitSignIn(event) {
   showSignInError("");
   signingIn = true;
   try {
-    await busy(event.submitter || $("sign-in-form").querySelector("button"), "Signing in…", async () => {
+    await busy(/** @type {HTMLButtonElement} */ (event.submitter || $("sign-in-form").querySelector("button")), "Signing in…", async () => {
       await signIn(id, secretValue);
       secretInput.value = "";
       await afterSignIn();

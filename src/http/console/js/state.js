@@ -1,6 +1,21 @@
+// @ts-check
 // What the console knows about the session and the organization on screen. The access token is
 // not here: api.js keeps it.
 
+/** @typedef {import("./types").Client} Client */
+/** @typedef {import("./types").Organization} Organization */
+
+/**
+ * @type {{
+ *   me: import("./types").Me | null,
+ *   settings: import("./types").SessionSettings | null,
+ *   catalog: import("./types").Role[],
+ *   orgs: Organization[] | null,
+ *   orgId: string | null,
+ *   org: Organization | null,
+ *   view: import("./types").View | null,
+ * }}
+ */
 export const state = {
   me: null, // { clientId, orgId, roles, name, orgName }
   settings: null, // { issuer, token_endpoint, audiences (null: unknown), default_audience, token_ttl_seconds }
@@ -14,9 +29,10 @@ export const state = {
 export const enc = encodeURIComponent;
 export const isPlatformAdmin = () => Boolean(state.me) && state.me.roles.includes("platform:admin");
 export const orgPath = () => `/organizations/${enc(state.orgId)}`;
-export const usesKeys = (client) => client.token_endpoint_auth_method === "private_key_jwt";
+export const usesKeys = (/** @type {Pick<Client, "token_endpoint_auth_method">} */ client) => client.token_endpoint_auth_method === "private_key_jwt";
 
 // What each view keeps of an organization, forgotten when the organization or the session changes.
+/** @type {(() => void)[]} */
 const resets = [];
-export function onOrgReset(reset) { resets.push(reset); }
+export function onOrgReset(/** @type {() => void} */ reset) { resets.push(reset); }
 export function resetOrgViews() { for (const reset of resets) reset(); }

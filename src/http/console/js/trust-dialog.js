@@ -1,3 +1,4 @@
+// @ts-check
 // Adding a trust policy: a platform preset fills in the issuer, a subject template and useful
 // claims; the person replaces the template's placeholders. Each field says what is wrong with
 // it (the message clears as it is edited), and so does the server's 422.
@@ -10,24 +11,30 @@ import { openDialog, closeDialog } from "./dialogs.js";
 import { fillSelect } from "./presets.js";
 import { PLATFORMS, placeholdersIn } from "./trust-platforms.js";
 
+/** @template T @typedef {import("./types").ApiResult<T>} ApiResult */
+/** @typedef {import("./types").Client} Client */
+/** @typedef {import("./types").TrustPolicy} TrustPolicy */
+/** @typedef {import("./trust-platforms.js").PlatformKey} PlatformKey */
+
 /** The server's bound on conditions per policy. */
 const MAX_CLAIMS = 16;
 // Plain http only to this machine, and only where the server allows it (tests, development).
 const LOOPBACK = /^http:\/\/(127(\.\d{1,3}){3}|localhost|\[::1\])(:\d+)?(\/|$)/;
 
+/** @type {{ client: Client, created: (policy: TrustPolicy) => void }} */
 let target = null; // { client, created(policy) }
 let saving = false;
 let rows = 0; // ids for claim rows
 
-const platformChoice = () => $("trust-form").elements.platform.value;
+const platformChoice = () => /** @type {PlatformKey} */ ($("trust-form").elements.platform.value);
 const claimRows = () => [...$("trust-claim-rows").children];
-const rowInputs = (row) => row.querySelectorAll("input");
+const rowInputs = (/** @type {Element} */ row) => row.querySelectorAll("input");
 
 // ---------- claims: rows of name and pattern ----------
 
 function claimRow(name = "", pattern = "") {
   const n = ++rows;
-  const input = (id, value) => h("input", {
+  const input = (/** @type {string} */ id, /** @type {string} */ value) => h("input", {
     id, value, class: "code-input", maxlength: 512, spellcheck: "false", autocomplete: "off",
     "aria-describedby": `${id}-error`,
   });
@@ -79,22 +86,22 @@ function addClaim() {
 
 const FIELDS = ["trust-issuer", "trust-subject", "trust-audience", "trust-jwks"];
 /** A hint's `…` parts as code. */
-const withCode = (text) => text.split("`").map((part, i) => (i % 2 ? h("code", {}, part) : part));
+const withCode = (/** @type {string} */ text) => text.split("`").map((part, i) => (i % 2 ? h("code", {}, part) : part));
 
 /** The claims as [name, pattern] pairs, rows left empty aside. */
 function claimPairs() {
   return claimRows().map((row) => [...rowInputs(row)].map((input) => input.value.trim())).filter(([name, pattern]) => name || pattern);
 }
 /** Empty, or still some platform's own value: choosing another platform may replace it. */
-const untouched = (value, of) => !value || Object.values(PLATFORMS).some((platform) => of(platform) === value);
+const untouched = (/** @type {string} */ value, /** @type {(platform: import("./trust-platforms.js").Platform) => string} */ of) => !value || Object.values(PLATFORMS).some((platform) => of(platform) === value);
 
 /** A platform fills in the issuer, subject and claims, except what the person has changed
  * (moving through the choices with the arrow keys must not lose it); the audience and key set
  * URL stay. Returns whether something was kept. */
-function applyPlatform(key, { keepEdits = true } = {}) {
+function applyPlatform(/** @type {PlatformKey} */ key, { keepEdits = true } = {}) {
   const platform = PLATFORMS[key];
   let kept = false;
-  for (const [id, field] of [["trust-issuer", "issuer"], ["trust-subject", "subject"]]) {
+  for (const [id, field] of /** @type {[string, "issuer" | "subject"][]} */ ([["trust-issuer", "issuer"], ["trust-subject", "subject"]])) {
     if (!keepEdits || untouched($(id).value.trim(), (p) => p[field])) {
       $(id).value = platform[field];
       fieldError($(id), "");
@@ -114,13 +121,14 @@ function applyPlatform(key, { keepEdits = true } = {}) {
   return kept;
 }
 
-export function openTrustDialog(client, created) {
+export function openTrustDialog(/** @type {Client} */ client, /** @type {(policy: TrustPolicy) => void} */ created) {
   target = { client, created };
   $("trust-dialog-intro").replaceChildren("Tokens that meet every condition below get the tokens of ",
     h("strong", {}, client.name), ", with its roles. Pick the workload's platform to start from its usual values.");
   $("trust-form").elements.platform.value = "github";
   applyPlatform("github", { keepEdits: false });
   // What the workload asks its platform for: one of this server's names, its issuer first.
+  /** @type {Partial<import("./types").SessionSettings>} */
   const settings = state.settings || {};
   const issuer = settings.issuer || location.origin;
   const names = [...new Set([issuer, ...(settings.audiences || [])])];
@@ -133,10 +141,10 @@ export function openTrustDialog(client, created) {
 
 // ---------- checking, then saving ----------
 
-const list = (words) => (words.length > 1 ? `${words.slice(0, -1).join(", ")} and ${words.at(-1)}` : words[0]);
-const placeholderMessage = (words) => `Replace ${list(words)} with the workload's own ${words.length > 1 ? "values" : "value"}.`;
+const list = (/** @type {string[]} */ words) => (words.length > 1 ? `${words.slice(0, -1).join(", ")} and ${words.at(-1)}` : words[0]);
+const placeholderMessage = (/** @type {string[]} */ words) => `Replace ${list(words)} with the workload's own ${words.length > 1 ? "values" : "value"}.`;
 
-function urlProblem(value, what) {
+function urlProblem(/** @type {string} */ value, /** @type {string} */ what) {
   if (!value) return `Enter the ${what}.`;
   if (/[\s?#]/.test(value)) return "Enter the address without spaces, query (?) or fragment (#).";
   if (/^https:\/\/[^/]/.test(value) || LOOPBACK.test(value)) return null;
@@ -145,7 +153,8 @@ function urlProblem(value, what) {
 }
 
 /** Every field's problem at once: [input, message] pairs, in the order of the form. */
-function problems(platform) {
+function problems(/** @type {PlatformKey} */ platform) {
+  /** @type {[HTMLElement, string][]} */
   const found = [];
   const issuer = $("trust-issuer").value.trim();
   const issuerProblem = urlProblem(issuer, "issuer: the URL in its tokens' iss claim");
@@ -178,6 +187,7 @@ function problems(platform) {
 
 function requestBody() {
   const claims = Object.fromEntries(claimPairs());
+  /** @type {import("./types").CreateTrustPolicyRequest} */
   const body = {
     issuer: $("trust-issuer").value.trim(),
     audience: $("trust-audience").value,
@@ -189,12 +199,12 @@ function requestBody() {
   return body;
 }
 
-function showFieldProblem(input, message) {
+function showFieldProblem(/** @type {HTMLElement} */ input, /** @type {string} */ message) {
   if (input.id === "trust-jwks") $("trust-keys").open = true;
   fieldError(input, message);
 }
 
-async function save(event) {
+async function save(/** @type {SubmitEvent} */ event) {
   event.preventDefault();
   if (saving || !target) return;
   const found = problems(platformChoice());
@@ -209,6 +219,7 @@ async function save(event) {
   saving = true;
   try {
     await busy($("trust-save"), "Adding…", async () => {
+      /** @type {ApiResult<TrustPolicy>} */
       const { data } = await api("POST", `${orgPath()}/clients/${enc(client.client_id)}/trust-policies`, { body: requestBody() });
       closeDialog($("trust-dialog"));
       target = null;
@@ -221,10 +232,11 @@ async function save(event) {
   }
 }
 
+/** @type {Record<string, string>} */
 const SERVER_FIELDS = { issuer: "trust-issuer", jwks_uri: "trust-jwks", audience: "trust-audience", subject: "trust-subject" };
 
 /** The server's objection at the field it names; a claim's at its row when it names one. */
-function showSaveError(e) {
+function showSaveError(/** @type {import("./api.js").ApiError} */ e) {
   const message = fieldMessage(e);
   if (SERVER_FIELDS[e.field]) {
     const input = $(SERVER_FIELDS[e.field]);
@@ -232,7 +244,7 @@ function showSaveError(e) {
     input.focus();
   } else if (e.field === "claims") {
     // About a claim's name ("aud is checked by …") or its pattern ("environment: a * must …").
-    const named = (r, separator) => {
+    const named = (/** @type {Element} */ r, /** @type {string} */ separator) => {
       const name = rowInputs(r)[0].value.trim();
       return name && message.startsWith(`${name}${separator}`);
     };
@@ -259,8 +271,9 @@ export function wireTrustDialog() {
   $("trust-claim-add").addEventListener("click", addClaim);
   for (const radio of $("trust-form").elements.platform) {
     radio.addEventListener("change", () => {
-      const kept = applyPlatform(radio.value);
-      status(`${PLATFORMS[radio.value].label}: its usual values are filled in${kept ? ", and what you changed is kept" : ""}.`);
+      const key = /** @type {PlatformKey} */ (radio.value);
+      const kept = applyPlatform(key);
+      status(`${PLATFORMS[key].label}: its usual values are filled in${kept ? ", and what you changed is kept" : ""}.`);
     });
   }
 }

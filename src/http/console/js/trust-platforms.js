@@ -1,11 +1,22 @@
+// @ts-check
 // The platforms a trust policy is usually written for (GitHub Actions, GitLab CI, Kubernetes,
 // SPIFFE): what the add dialog fills in for each, and which one an existing policy looks like —
 // for its label in the list, its audit sentence and its quick start.
 
 export const GITHUB_ISSUER = "https://token.actions.githubusercontent.com";
 
+/**
+ * @typedef {{
+ *   label: string, style: string | null, issuer: string, subject: string,
+ *   claims: [name: string, pattern: string][], placeholders: string[],
+ *   issuerHint: string, subjectHint: string, token: string,
+ * }} Platform
+ * @typedef {"github" | "gitlab" | "kubernetes" | "spiffe" | "custom"} PlatformKey
+ */
+
 /** In the order the dialog offers them. A template's CAPITALISED words are placeholders the
- * person must replace; the dialog refuses a policy that still has one. In hints, `…` is code. */
+ * person must replace; the dialog refuses a policy that still has one. In hints, `…` is code.
+ * @type {Record<PlatformKey, Platform>} */
 export const PLATFORMS = {
   github: {
     label: "GitHub Actions",
@@ -64,7 +75,9 @@ export const PLATFORMS = {
   },
 };
 
-/** The platform a policy looks like, from its issuer and the shape of its subject. */
+/** The platform a policy looks like, from its issuer and the shape of its subject.
+ * @param {Pick<import("./types").TrustPolicy, "issuer" | "subject">} policy
+ * @returns {PlatformKey} */
 export function platformOf(policy) {
   const subject = policy.subject || "";
   if (policy.issuer === GITHUB_ISSUER || subject.startsWith("repo:")) return "github";
@@ -75,12 +88,12 @@ export function platformOf(policy) {
 }
 
 /** The placeholders of `platform` still in `value`, as whole words. */
-export function placeholdersIn(platform, value) {
+export function placeholdersIn(/** @type {PlatformKey} */ platform, /** @type {string} */ value) {
   return PLATFORMS[platform].placeholders.filter((word) => new RegExp(`(^|[^A-Za-z0-9_])${word}(?![A-Za-z0-9_])`).test(value));
 }
 
 /** "repository is acme/billing and ref matches refs/tags/*" (names sorted, as the server keeps them). */
-export function conditionsText(claims) {
+export function conditionsText(/** @type {Record<string, string> | undefined} */ claims) {
   return Object.entries(claims || {})
     .map(([name, pattern]) => `${name} ${String(pattern).includes("*") ? "matches" : "is"} ${pattern}`)
     .join(" and ");

@@ -1,3 +1,4 @@
+// @ts-check
 // A client's trust policies on its page (workload identity federation): which tokens of which
 // external issuer may act as the client, the quick start of each for its workload, and deleting
 // one — its workload's tokens stop being accepted at once.
@@ -12,14 +13,20 @@ import { PLATFORMS, platformOf, conditionsText } from "./trust-platforms.js";
 import { renderWorkloadQuickStart } from "./workload-quick-start.js";
 import { openTrustDialog } from "./trust-dialog.js";
 
+/** @template T @typedef {import("./types").ApiResult<T>} ApiResult */
+/** @typedef {import("./types").Client} Client */
+/** @typedef {import("./types").TrustPolicy} TrustPolicy */
+
 /** The server's bound per client. */
 const MAX_POLICIES = 10;
 
+/** @type {{ id: string | null, client: Client | null, policies: TrustPolicy[] | null, channel: ReturnType<typeof channel> }} */
 const trust = { id: null, client: null, policies: null, channel: channel() };
+/** @type {((clientId: string) => void)[]} */
 const listeners = [];
 /** Views that show what the policies change (the activity, the audit log) learn of it. */
-export function onTrustPoliciesChanged(listener) { listeners.push(listener); }
-const changed = (clientId) => { for (const listener of listeners) listener(clientId); };
+export function onTrustPoliciesChanged(/** @type {(clientId: string) => void} */ listener) { listeners.push(listener); }
+const changed = (/** @type {string} */ clientId) => { for (const listener of listeners) listener(clientId); };
 
 function resetTrustPolicies() {
   trust.channel.cancel();
@@ -30,7 +37,7 @@ function resetTrustPolicies() {
 }
 
 /** The client page opens: another client's policies go at once. */
-export function showTrustPolicies(id) {
+export function showTrustPolicies(/** @type {string} */ id) {
   if (trust.id === id) return;
   trust.channel.cancel();
   trust.id = id;
@@ -40,14 +47,15 @@ export function showTrustPolicies(id) {
   clearProblem($("trust-error"));
 }
 /** The client's record (its name for the dialogs), whenever the page renders it. */
-export function setTrustClient(client) {
+export function setTrustClient(/** @type {Client} */ client) {
   if (client.client_id === trust.id) trust.client = client;
 }
 
 /** Returns the error to show, if any. */
-export async function loadTrustPolicies(id) {
+export async function loadTrustPolicies(/** @type {string} */ id) {
   const req = trust.channel.start();
   try {
+    /** @type {ApiResult<TrustPolicy[]>} */
     const { data } = await api("GET", `${orgPath()}/clients/${enc(id)}/trust-policies`, { signal: req.signal });
     if (!req.current() || trust.id !== id) return null;
     clearProblem($("trust-error"));
@@ -59,7 +67,7 @@ export async function loadTrustPolicies(id) {
     return e;
   }
 }
-export function showTrustProblem(id, e) {
+export function showTrustProblem(/** @type {string} */ id, /** @type {Error} */ e) {
   showProblem($("trust-error"), `Could not load the trust policies. ${e.message}`, async () => {
     const failed = await loadTrustPolicies(id);
     if (failed && trust.id === id) showTrustProblem(id, failed);
@@ -85,17 +93,17 @@ function render() {
 }
 
 /** "GitHub Actions", or "GitHub-style tokens" when the issuer is not the platform's own. */
-function platformTitle(policy) {
+function platformTitle(/** @type {TrustPolicy} */ policy) {
   const key = platformOf(policy);
   const platform = PLATFORMS[key];
   if (key === "custom") return "Custom issuer";
   return platform.issuer && policy.issuer !== platform.issuer ? `${platform.style} tokens` : platform.label;
 }
 
-const fact = (label, ...value) => h("div", {}, h("dt", {}, label), h("dd", {}, ...value));
-const none = (text) => h("span", { class: "none" }, text);
+const fact = (/** @type {string} */ label, /** @type {import("./types").Children[]} */ ...value) => h("div", {}, h("dt", {}, label), h("dd", {}, ...value));
+const none = (/** @type {string} */ text) => h("span", { class: "none" }, text);
 
-function policyItem(policy) {
+function policyItem(/** @type {TrustPolicy} */ policy) {
   const titleId = `trust-title-${policy.id}`;
   const claims = Object.entries(policy.claims || {});
   const which = ` for ${policy.subject}`;
@@ -111,7 +119,7 @@ function policyItem(policy) {
       policy.jwks_uri ? fact("Key set", h("code", {}, policy.jwks_uri)) : null,
       fact("Created", ...timeFull(policy.created_at))),
     h("div", { class: "card-actions" },
-      h("button", { type: "button", class: "secondary small", onclick: (event) => showWorkloadQuickStart(policy, false, event.currentTarget) },
+      h("button", { type: "button", class: "secondary small", onclick: (event) => showWorkloadQuickStart(policy, false, /** @type {Element} */ (event.currentTarget)) },
         "Quick start", hiddenText(which)),
       h("button", { type: "button", class: "danger-outline small", onclick: () => confirmDelete(policy) },
         "Delete", hiddenText(` trust policy${which}`))));
@@ -119,7 +127,7 @@ function policyItem(policy) {
 
 // ---------- adding one, and its workload's quick start ----------
 
-function policyCreated(policy) {
+function policyCreated(/** @type {TrustPolicy} */ policy) {
   const id = policy.client_id;
   if (trust.id === id && Array.isArray(trust.policies)) {
     trust.policies = [...trust.policies, policy];
@@ -134,7 +142,7 @@ function policyCreated(policy) {
 }
 
 /** `created`: right after adding it (the title says so); `opener`: where focus returns. */
-function showWorkloadQuickStart(policy, created, opener) {
+function showWorkloadQuickStart(/** @type {TrustPolicy} */ policy, /** @type {boolean} */ created, /** @type {Element} */ opener) {
   const client = trust.client || { client_id: policy.client_id, name: "this client" };
   const conditions = conditionsText(policy.claims);
   $("workload-dialog-title").textContent = created ? "Trust policy added" : "Workload quick start";
@@ -149,7 +157,7 @@ function showWorkloadQuickStart(policy, created, opener) {
 
 // ---------- deleting one ----------
 
-function confirmDelete(policy) {
+function confirmDelete(/** @type {TrustPolicy} */ policy) {
   const client = trust.client || { client_id: policy.client_id, name: "this client" };
   confirmAction({
     title: "Delete this trust policy?",

@@ -1,3 +1,4 @@
+// @ts-check
 // The quick start of a workload under a trust policy: how it exchanges the token its platform
 // gives it for the client's token. GitHub Actions gets a workflow (its OIDC token asked for the
 // policy's audience, then the exchange); every platform gets the exchange as curl, with the
@@ -6,31 +7,34 @@
 import { renderSnippets, snippetAudience, tokenUrl, shellQuote, ASSERTION_TYPE } from "./quick-start.js";
 import { PLATFORMS, platformOf } from "./trust-platforms.js";
 
+/** @typedef {import("./types").TrustPolicy} TrustPolicy */
+/** The client a policy binds: its record, or what the policy says of it. @typedef {Pick<import("./types").Client, "client_id" | "name">} PolicyClient */
+
 export const WORKLOAD_VARIABLE = "WORKLOAD_TOKEN";
 
 /** A shell word: as it is when nothing in it is special to the shell, else quoted. */
-const word = (s) => (/^[A-Za-z0-9._~:/=@%+-]+$/.test(s) ? s : shellQuote(s));
+const word = (/** @type {string} */ s) => (/^[A-Za-z0-9._~:/=@%+-]+$/.test(s) ? s : shellQuote(s));
 /** A YAML scalar: plain when it is plainly text, else double-quoted (JSON's quoting is YAML's). */
-const yaml = (s) => (/^[A-Za-z0-9][A-Za-z0-9 ._()/-]*$/.test(s) ? s : JSON.stringify(s));
+const yaml = (/** @type {string} */ s) => (/^[A-Za-z0-9][A-Za-z0-9 ._()/-]*$/.test(s) ? s : JSON.stringify(s));
 /** A query parameter's value; ":" and "/" stay as they are (they may appear in a query). */
-const queryValue = (s) => encodeURIComponent(s).replace(/%3A/gi, ":").replace(/%2F/gi, "/");
+const queryValue = (/** @type {string} */ s) => encodeURIComponent(s).replace(/%3A/gi, ":").replace(/%2F/gi, "/");
 
 /** The exchange's optional audience parameter: the API the client's token is for, where the
  * server has several. */
-function audienceArgument(indent) {
+function audienceArgument(/** @type {string} */ indent) {
   const api = snippetAudience();
   return api ? [`${indent}--data-urlencode ${shellQuote(`audience=${api}`)}`] : [];
 }
-const continued = (lines) => lines.map((line, i) => (i < lines.length - 1 ? `${line} \\` : line));
+const continued = (/** @type {string[]} */ lines) => lines.map((line, i) => (i < lines.length - 1 ? `${line} \\` : line));
 
 /** The branch a GitHub policy pins (its ref claim or subject), if it names one exactly. */
-function githubBranch(policy) {
+function githubBranch(/** @type {TrustPolicy} */ policy) {
   const ref = (policy.claims && policy.claims.ref) || (/:ref:(refs\/heads\/[^:]+)$/.exec(policy.subject) || [])[1];
   const branch = /^refs\/heads\/([^*]+)$/.exec(ref || "");
   return branch ? branch[1] : null;
 }
 
-function githubWorkflow(policy, client) {
+function githubWorkflow(/** @type {TrustPolicy} */ policy, /** @type {PolicyClient} */ client) {
   const environment = /^repo:[^:]+:environment:([^:*]+)$/.exec(policy.subject);
   const branch = githubBranch(policy);
   const exchange = continued([
@@ -64,7 +68,7 @@ function githubWorkflow(policy, client) {
 }
 
 /** Comment lines: where the platform's token comes from, asked for the policy's audience. */
-function tokenSource(platform, audience) {
+function tokenSource(/** @type {import("./trust-platforms.js").PlatformKey} */ platform, /** @type {string} */ audience) {
   const v = WORKLOAD_VARIABLE;
   switch (platform) {
     case "github":
@@ -85,7 +89,9 @@ function tokenSource(platform, audience) {
   }
 }
 
-function exchangeCurl(policy, client, platform) {
+function exchangeCurl(
+  /** @type {TrustPolicy} */ policy, /** @type {PolicyClient} */ client, /** @type {import("./trust-platforms.js").PlatformKey} */ platform,
+) {
   return [
     ...tokenSource(platform, policy.audience),
     ...continued([
@@ -100,8 +106,9 @@ function exchangeCurl(policy, client, platform) {
 }
 
 /** The snippets of one policy: a GitHub workflow where it is one, and the curl exchange. */
-export function renderWorkloadQuickStart(container, policy, client) {
+export function renderWorkloadQuickStart(/** @type {HTMLElement} */ container, /** @type {TrustPolicy} */ policy, /** @type {PolicyClient} */ client) {
   const platform = platformOf(policy);
+  /** @type {import("./quick-start.js").Snippet[]} */
   const entries = [];
   if (platform === "github") entries.push(["workflow", "GitHub workflow", githubWorkflow(policy, client), "GitHub Actions workflow"]);
   entries.push(["curl", "curl", exchangeCurl(policy, client, platform)]);

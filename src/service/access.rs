@@ -1,0 +1,172 @@
+//! Who acts, and what they may do: the one place that holds the tenant check and the grant
+//! rule, below every use case.
+//!
+//! A `Principal` is whoever performs a use case: the operator on the command line, an admin
+//! client over the API (machine credentials), and later a person signed in with a session.
+//! Each holds roles *in organizations*: a client in its own organization only, a person in
+//! every organization they are a member of. `platform:admin` (in any of them) reaches every
+//! organization. Machine credentials and human sessions stay two kinds of principal.
+
+use crate::domain::{ORG_ADMIN, OrgId, PLATFORM_ADMIN, RoleSet};
+use crate::store::DbConnection;
+use crate::store::organizations::{self, Organization};
+
+use super::ServiceError;
+
+/// An authenticated admin client, as the admin API's bearer check established it.
+#[derive(Debug, Clone)]
+pub struct ClientPrincipal {
+    pub client_id: String,
+    pub org_id: String,
+    /// The roles both its token and its current record grant.
+    pub roles: Vec<String>,
+}
+
+/// Who performs a use case.
+#[derive(Debug, Clone)]
+pub enum Principal {
+    /// The operator, who has the machine and the database already, so is not restricted:
+    /// `cli` or `bootstrap`.
+    Operator(&'static str),
+    Client(ClientPrincipal),
+}
+
+/// The kind of principal, as the audit log records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PrincipalKind {
+    Operator,
+    Client,
+}
+
+impl PrincipalKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Operator => "operator",
+            Self::Client => "client",
+        }
+    }
+}
+
+impl Principal {
+    pub fn kind(&self) -> PrincipalKind {
+        match self {
+            Self::Operator(_) => PrincipalKind::Operator,
+            Self::Client(_) => PrincipalKind::Client,
+        }
+    }
+
+    /// The audit log's actor id: a client ID, or `cli` / `bootstrap` for the operator.
+    pub fn id(&self) -> &str {
+        match self {
+            Self::Operator(name) => name,
+            Self::Client(c) => &c.client_id,
+        }
+    }
+
+    /// The roles the principal holds in `org` (the operator: every role everywhere).
+    fn holds_in(&self, org: &str, role: &str) -> bool {
+        match self {
+            Self::Operator(_) => true,
+            Self::Client(c) => c.org_id == org && c.roles.iter().any(|r| r == role),
+        }
+    }
+
+    pub fn is_platform_admin(&self) -> bool {
+        match self {
+            Self::Operator(_) => true,
+            Self::Client(c) => c.roles.iter().any(|r| r == PLATFORM_ADMIN),
+        }
+    }
+
+    /// The tenant check: platform admins manage every organization; org admins their own.
+    pub fn can_manage_org(&self, org_id: &OrgId) -> bool {
+        self.is_platform_admin() || self.holds_in(org_id.as_str(), ORG_ADMIN)
+    }
+
+    /// Whether the principal may hand out `role` in `org_id`: platform admins (and the
+    /// operator) every catalog role, that organization's admins every role but
+    /// `platform:admin`.
+    pub fn can_grant(&self, org_id: &OrgId, role: &str) -> bool {
+        self.is_platform_admin()
+            || (self.holds_in(org_id.as_str(), ORG_ADMIN) && role != PLATFORM_ADMIN)
+    }
+
+    /// The grant rule: a principal may act on a client of `org_id` (rotate, rename, re-role,
+    /// delete, trust) only if it could have granted every role that client holds. An org
+    /// admin therefore never touches a `platform:admin` client, even one in its own
+    /// organization.
+    pub fn may_act_on(&self, org_id: &OrgId, client_roles: &RoleSet) -> Result<(), ServiceError> {
+        match client_roles.iter().find(|r| !self.can_grant(org_id, r)) {
+            None => Ok(()),
+            Some(role) => Err(ServiceError::Forbidden(format!(
+                "this client holds {role}, which the caller cannot grant, so the caller cannot \
+                 change it"
+            ))),
+        }
+    }
+
+    /// The organization platform-level events (roles) are recorded under.
+    pub fn home_org(&self) -> Option<&str> {
+        match self {
+            Self::Operator(_) => None,
+            Self::Client(c) => Some(&c.org_id),
+        }
+    }
+}
+
+/// The organization, if `principal` may manage it; `NotFound` otherwise, so that another
+/// organization's existence is not revealed.
+pub fn find_managed(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    org_id: &OrgId,
+) -> Result<Organization, ServiceError> {
+    if !principal.can_manage_org(org_id) {
+        return Err(ServiceError::NotFound("organization"));
+    }
+    organizations::find(conn, org_id.as_str())?.ok_or(ServiceError::NotFound("organization"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client(org: &str, roles: &[&str]) -> Principal {
+        Principal::Client(ClientPrincipal {
+            client_id: "c".into(),
+            org_id: org.into(),
+            roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+        })
+    }
+
+    fn org(id: &str) -> OrgId {
+        OrgId::parse(id).expect("a valid organization id")
+    }
+
+    #[test]
+    fn an_org_admin_manages_and_grants_in_its_own_organization_only() {
+        let admin = client("org_a", &[ORG_ADMIN]);
+        assert!(admin.can_manage_org(&org("org_a")));
+        assert!(!admin.can_manage_org(&org("org_b")));
+        assert!(admin.can_grant(&org("org_a"), "billing:read"));
+        assert!(!admin.can_grant(&org("org_b"), "billing:read"));
+        assert!(!admin.can_grant(&org("org_a"), PLATFORM_ADMIN));
+    }
+
+    #[test]
+    fn the_grant_rule_keeps_org_admins_off_platform_admin_clients() {
+        let admin = client("org_a", &[ORG_ADMIN]);
+        let platform_client = RoleSet::from_stored(vec![PLATFORM_ADMIN.to_owned()]);
+        assert!(admin.may_act_on(&org("org_a"), &platform_client).is_err());
+        let platform = client("org_p", &[PLATFORM_ADMIN]);
+        assert!(platform.may_act_on(&org("org_a"), &platform_client).is_ok());
+        assert!(platform.can_manage_org(&org("org_a")));
+    }
+
+    #[test]
+    fn a_role_other_than_the_admin_roles_manages_nothing() {
+        let reader = client("org_a", &["billing:read"]);
+        assert!(!reader.can_manage_org(&org("org_a")));
+        assert!(!reader.can_grant(&org("org_a"), "billing:read"));
+    }
+}
