@@ -21,7 +21,7 @@ use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
 
-pub use crate::config::LimiterSettings;
+use crate::config::LimiterSettings;
 
 struct Counter {
     window_start: Instant,

@@ -34,7 +34,7 @@ mod secret;
 mod verified_secrets;
 mod workload;
 
-pub use limiter::{LimiterSettings, counted_address};
+pub use limiter::counted_address;
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -46,6 +46,7 @@ use self::client_records::ClientRecords;
 use self::limiter::FailureLimiter;
 use self::remote_keys::RemoteKeys;
 use self::verified_secrets::VerifiedSecrets;
+use crate::config::LimiterSettings;
 use crate::domain::{ClientId, NewClientSecret, RoleSet, SecretHash, SecretHasher};
 use crate::store::clients::{Admission, ClientCredentials, Presented};
 use crate::store::{self, Pool, StoreError};

@@ -146,7 +146,6 @@ impl Config {
             };
             (setting.read)(&mut config, value)?;
         }
-        config.issuer = config.issuer.trim_end_matches('/').to_owned();
         Ok(config)
     }
 

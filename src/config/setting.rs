@@ -58,54 +58,50 @@ pub fn boolean(name: &str, value: &str) -> Result<bool, ConfigError> {
 
 pub const DAY: u64 = 24 * 3600;
 
-/// A numeric setting of one `Config` field: `number!("NAME", field.path, min, max)`.
-macro_rules! number {
-    ($name:literal, $($field:ident).+, $min:expr, $max:expr) => {
+/// A setting of one `Config` field parsed within bounds by `$parse` and shown through `$show`:
+/// what `number!`, `seconds!` and `millis!` are made of.
+macro_rules! bounded_field {
+    ($name:literal, $($field:ident).+, $parse:path, $min:expr, $max:expr, $show:expr) => {
         $crate::config::setting::Setting {
             name: $name,
             secret: false,
             read: |config, value| {
                 if let Some(value) = value {
-                    config.$($field).+ = $crate::config::setting::bounded($name, &value, $min, $max)?;
+                    config.$($field).+ = $parse($name, &value, $min, $max)?;
                 }
                 Ok(())
             },
-            show: |config| config.$($field).+.to_string(),
+            show: |config| ($show)(&config.$($field).+).to_string(),
         }
+    };
+}
+
+/// A numeric setting of one `Config` field: `number!("NAME", field.path, min, max)`.
+macro_rules! number {
+    ($name:literal, $($field:ident).+, $min:expr, $max:expr) => {
+        $crate::config::setting::bounded_field!(
+            $name, $($field).+, $crate::config::setting::bounded, $min, $max, |v: &_| *v
+        )
     };
 }
 
 /// A `Duration` field set in seconds (`seconds!`) or milliseconds (`millis!`).
 macro_rules! seconds {
     ($name:literal, $($field:ident).+, $min:expr, $max:expr) => {
-        $crate::config::setting::Setting {
-            name: $name,
-            secret: false,
-            read: |config, value| {
-                if let Some(value) = value {
-                    config.$($field).+ = $crate::config::setting::parse_seconds($name, &value, $min, $max)?;
-                }
-                Ok(())
-            },
-            show: |config| config.$($field).+.as_secs().to_string(),
-        }
+        $crate::config::setting::bounded_field!(
+            $name, $($field).+, $crate::config::setting::parse_seconds, $min, $max,
+            |d: &std::time::Duration| d.as_secs()
+        )
     };
 }
 
 macro_rules! millis {
     ($name:literal, $($field:ident).+, $min:expr, $max:expr) => {
-        $crate::config::setting::Setting {
-            name: $name,
-            secret: false,
-            read: |config, value| {
-                if let Some(value) = value {
-                    config.$($field).+ = $crate::config::setting::parse_millis($name, &value, $min, $max)?;
-                }
-                Ok(())
-            },
-            show: |config| config.$($field).+.as_millis().to_string(),
-        }
+        $crate::config::setting::bounded_field!(
+            $name, $($field).+, $crate::config::setting::parse_millis, $min, $max,
+            |d: &std::time::Duration| d.as_millis()
+        )
     };
 }
 
-pub(crate) use {millis, number, seconds};
+pub(crate) use {bounded_field, millis, number, seconds};

@@ -63,7 +63,7 @@ impl Principal {
         }
     }
 
-    /// The roles the principal holds in `org` (the operator: every role everywhere).
+    /// Whether the principal holds `role` in `org` (the operator: every role everywhere).
     fn holds_in(&self, org: &str, role: &str) -> bool {
         match self {
             Self::Operator(_) => true,

@@ -8,8 +8,8 @@ use serde_json::json;
 
 use super::client_settings::secret_expiry;
 use super::clients::{
-    ClientRecord, ClientWithSecret, MAX_GRACE_PERIOD, TOKEN_CUTOFF_MARGIN, authorize_change, get,
-    load, lock_for_change,
+    ClientRecord, ClientWithSecret, MAX_GRACE_PERIOD, TOKEN_CUTOFF_MARGIN, get, load,
+    lock_for_change,
 };
 use super::{Principal, ServiceError, audit};
 use crate::domain::{AuthMethod, ClientId, NewClientSecret, OrgId, SecretHasher};
@@ -51,7 +51,7 @@ pub fn rotate_secret(
     }
     // Fail fast (and without hashing) for an unknown or untouchable client.
     let client = get(conn, actor, org_id, client_id)?;
-    authorize_change(&client, actor)?;
+    actor.may_act_on(org_id, &client.roles)?;
     if client.row.token_endpoint_auth_method == AuthMethod::PRIVATE_KEY_JWT {
         return Err(ServiceError::invalid(
             "token_endpoint_auth_method",
@@ -90,8 +90,7 @@ pub fn rotate_secret(
             },
         )?;
         if rotation.revoke_tokens {
-            let mut row = ClientChanges::at(now);
-            row.tokens_not_before = Some(Some(now + TOKEN_CUTOFF_MARGIN));
+            let row = ClientChanges::at(now).cutting_off_tokens(now + TOKEN_CUTOFF_MARGIN);
             clients::update(conn, client_id.as_str(), &row)?;
         }
         changes::record_change(conn, client_id.as_str())?;
@@ -126,8 +125,7 @@ pub fn revoke_tokens(
         let before = lock_for_change(conn, actor, org_id, client_id)?;
         let now = store::now();
         let cutoff = now + TOKEN_CUTOFF_MARGIN;
-        let mut row = ClientChanges::at(now);
-        row.tokens_not_before = Some(Some(cutoff));
+        let row = ClientChanges::at(now).cutting_off_tokens(cutoff);
         clients::update(conn, client_id.as_str(), &row)?;
         changes::record_change(conn, client_id.as_str())?;
         audit::record(

@@ -220,7 +220,9 @@ pub fn update(
         // Disabling ends the tokens issued so far: enabling again (after the leak is dealt
         // with) must not bring them back.
         let cutoff = (disabled == Some(true)).then(|| now + TOKEN_CUTOFF_MARGIN);
-        row.tokens_not_before = cutoff.map(Some);
+        if let Some(cutoff) = cutoff {
+            row = row.cutting_off_tokens(cutoff);
+        }
         if let Some(auth) = &settings.auth {
             let (method, jwks, jwks_uri) = auth.parts();
             row = row.auth_method(method, jwks, jwks_uri);
@@ -240,7 +242,7 @@ pub fn update(
                 changed.into(),
             )?;
         }
-        if let Some(disabled) = disabled {
+        if disabled.is_some() {
             let (action, details) = match cutoff {
                 Some(cutoff) => (
                     audit::CLIENT_DISABLED,
@@ -248,7 +250,6 @@ pub fn update(
                 ),
                 None => (audit::CLIENT_ENABLED, json!({})),
             };
-            debug_assert_eq!(disabled, cutoff.is_some());
             audit::record(
                 conn,
                 org_id.as_str(),
@@ -353,16 +354,8 @@ pub(super) fn lock_for_change(
         return Err(ServiceError::NotFound("client"));
     }
     let before = load(conn, org_id, client_id)?;
-    authorize_change(&before, actor)?;
+    actor.may_act_on(org_id, &before.roles)?;
     Ok(before)
-}
-
-pub(super) fn authorize_change(
-    client: &ClientRecord,
-    actor: &Principal,
-) -> Result<(), ServiceError> {
-    let org = OrgId::parse(&client.row.org_id).map_err(|_| ServiceError::NotFound("client"))?;
-    actor.may_act_on(&org, &client.roles)
 }
 
 /// No escalation: roles come from the catalog, and the actor may grant each of them (only

@@ -200,6 +200,11 @@ on_both_backends!(
             assert_eq!(event["target_name"], "billing-sync", "{event}");
             assert_eq!(event["actor_name"], "console operator", "{event}");
             assert_eq!(event["actor_client_id"], operator_id.as_str());
+            assert_eq!(
+                event["actor"],
+                serde_json::json!({"type": "client", "id": operator_id, "name": "console operator"}),
+                "{event}"
+            );
         }
         assert_eq!(about.body[1]["details"]["grace_period_seconds"], 3600);
 

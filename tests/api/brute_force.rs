@@ -433,7 +433,7 @@ async fn an_address_over_its_limit_is_held_back_and_past_the_cap_disconnected() 
     let s = spawn_app_with(Backend::Sqlite, |c| {
         c.limiter.max_failures_per_client = 1;
         // Eight places, a quarter of them (two) for any one address.
-        c.tarpit = orgauth::http::oauth::tarpit::TarpitSettings { delay, max_held: 8 };
+        c.tarpit = orgauth::config::TarpitSettings { delay, max_held: 8 };
     })
     .await;
     let app = &s;

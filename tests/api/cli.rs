@@ -452,6 +452,12 @@ on_both_backends!(
             "{events:?}"
         );
         assert!(events.iter().all(|e| e["actor_client_id"] == "cli"));
+        assert!(
+            events
+                .iter()
+                .all(|e| e["actor"]["type"] == "operator" && e["actor"]["id"] == "cli"),
+            "{events:?}"
+        );
         let later = lines(cli.ok(&[
             "audit",
             "export",

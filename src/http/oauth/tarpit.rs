@@ -16,7 +16,7 @@ use parking_lot::Mutex;
 use tokio::sync::Semaphore;
 
 use crate::client_auth::counted_address;
-pub use crate::config::TarpitSettings;
+use crate::config::TarpitSettings;
 
 pub struct Tarpit {
     delay: Duration,

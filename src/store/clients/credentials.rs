@@ -81,8 +81,9 @@ struct CredentialRow {
 
 impl CredentialRow {
     fn into_credentials(self, roles: Vec<String>) -> ClientCredentials {
-        let credential = match AuthMethod::parse(&self.token_endpoint_auth_method) {
-            Some(AuthMethod::ClientSecret) => Credential::Secret {
+        let method = AuthMethod::parse(&self.token_endpoint_auth_method);
+        let credential = match (method, self.jwks_uri) {
+            (Some(AuthMethod::ClientSecret), _) => Credential::Secret {
                 hash: SecretHash::from_stored(self.secret_hash),
                 previous: self
                     .previous_secret_hash
@@ -90,7 +91,7 @@ impl CredentialRow {
                     .zip(self.previous_secret_expires_at),
                 expires_at: self.secret_expires_at,
             },
-            _ if self.jwks_uri.is_some() => Credential::KeysAt(self.jwks_uri.unwrap_or_default()),
+            (_, Some(uri)) => Credential::KeysAt(uri),
             // An unknown method refuses every credential, as a key client without keys.
             _ => Credential::Keys(self.jwks.as_deref().and_then(|text| {
                 let value = serde_json::from_str(text).ok()?;

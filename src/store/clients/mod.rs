@@ -157,6 +157,12 @@ impl<'a> ClientChanges<'a> {
         }
     }
 
+    /// Revokes the client's tokens issued up to `cutoff` (see `revokes_token_issued_at`).
+    pub fn cutting_off_tokens(mut self, cutoff: NaiveDateTime) -> Self {
+        self.tokens_not_before = Some(Some(cutoff));
+        self
+    }
+
     /// Makes the client authenticate with keys (`private_key_jwt`: its secrets are dropped,
     /// and the stored hash verifies nothing) or with a secret again (it gets one by a
     /// rotation).

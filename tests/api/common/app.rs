@@ -30,13 +30,13 @@ pub fn test_config(db: &TestDatabase, keys_dir: PathBuf) -> Config {
         argon2_concurrency: 2,
         workers: 2,
         last_used_flush: Duration::from_millis(200),
-        limiter: orgauth::client_auth::LimiterSettings {
+        limiter: orgauth::config::LimiterSettings {
             max_failures_per_address: 1000,
             ..Config::defaults().limiter
         },
         trusted_proxies: Vec::new(),
         // Rate-limited answers are held back only briefly here (brute_force tests the delay).
-        tarpit: orgauth::http::oauth::tarpit::TarpitSettings {
+        tarpit: orgauth::config::TarpitSettings {
             delay: Duration::from_millis(20),
             max_held: 64,
         },
