@@ -64,7 +64,9 @@ impl ClientAuthenticator {
                         .keys(&rules.issuer, rules.jwks_uri.as_deref(), kid.as_deref())
                         .await
                     {
-                        Ok(keys) => keys.verify_workload(token).ok(),
+                        Ok(keys) => keys
+                            .verify_workload(token, chrono::Utc::now().timestamp())
+                            .ok(),
                         Err(e) => {
                             log::warn!(
                                 client_id = client_id.as_str();

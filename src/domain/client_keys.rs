@@ -12,6 +12,8 @@ use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, JwkSet};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 
+use super::jose;
+
 /// The most keys a client may register: the current one and the next.
 pub const MAX_KEYS: usize = 2;
 /// The longest an assertion may live (`exp` at most this far ahead).
@@ -44,7 +46,15 @@ const MAX_RSA_MODULUS_BYTES: usize = 1024;
 /// A set of public keys, parsed once: a client's (`private_key_jwt`), or a workload issuer's
 /// (federation).
 pub struct ClientKeys {
-    keys: Vec<(Option<String>, DecodingKey)>,
+    keys: Vec<Key>,
+}
+
+/// One public key: its `kid`, the algorithm its JWK names (honoured: a key published for
+/// PS256 never verifies an RS256 signature), and the key.
+struct Key {
+    kid: Option<String>,
+    alg: Option<Algorithm>,
+    key: DecodingKey,
 }
 
 /// Why an assertion is refused: `Invalid` (no key of the client signed it, or it is not a JWT:
@@ -108,9 +118,13 @@ impl ClientKeys {
             {
                 return Err(format!("has two keys with kid {kid:?}"));
             }
+            let alg =
+                jose::key_algorithm(jwk.common.key_algorithm, &ALGORITHMS).map_err(|alg| {
+                    format!("has a key whose alg ({alg:?}) is not ES256, RS256, PS256 or EdDSA")
+                })?;
             let key =
                 DecodingKey::from_jwk(jwk).map_err(|e| format!("has an unusable key: {e}"))?;
-            parsed.push((kid, key));
+            parsed.push(Key { kid, alg, key });
         }
         Ok(Self { keys: parsed })
     }
@@ -124,14 +138,19 @@ impl ClientKeys {
             .and_then(|k| k.as_array())
             .ok_or("is not a JWK set")?;
         let mut seen = HashSet::new();
-        let parsed: Vec<(Option<String>, DecodingKey)> = keys
+        let parsed: Vec<Key> = keys
             .iter()
             .filter(|key| key.get("d").is_none() && seen.insert(key.to_string()))
             .filter_map(|key| serde_json::from_value::<Jwk>(key.clone()).ok())
             .filter(|jwk| check_key(jwk).is_ok() && rsa_bits(jwk) <= MAX_REMOTE_RSA_BITS)
             .filter_map(|jwk| {
+                let alg = jose::key_algorithm(jwk.common.key_algorithm, &ALGORITHMS).ok()?;
                 let key = DecodingKey::from_jwk(&jwk).ok()?;
-                Some((jwk.common.key_id.clone(), key))
+                Some(Key {
+                    kid: jwk.common.key_id.clone(),
+                    alg,
+                    key,
+                })
             })
             .take(max)
             .collect();
@@ -143,26 +162,27 @@ impl ClientKeys {
 
     /// Whether one of the keys has this `kid`.
     pub fn has_kid(&self, kid: &str) -> bool {
-        self.keys.iter().any(|(k, _)| k.as_deref() == Some(kid))
+        self.keys.iter().any(|k| k.kid.as_deref() == Some(kid))
     }
 
     /// A workload token from a trusted issuer: signed by one of these keys with an accepted
-    /// algorithm, within its `exp` (required) and `nbf`. Its issuer, audience and other claims
-    /// are the trust policy's to judge; it may be presented again until it expires.
+    /// algorithm, within its `exp` (required) and `nbf`, issued (`iat`) no later than now and
+    /// expiring at most 24 hours after it was issued or, without `iat`, after now. Its issuer,
+    /// audience and other claims are the trust policy's to judge; it may be presented again
+    /// until it expires.
     pub fn verify_workload(
         &self,
         token: &str,
+        now: i64,
     ) -> Result<serde_json::Map<String, serde_json::Value>, AssertionError> {
-        let header = jsonwebtoken::decode_header(token).map_err(|_| AssertionError::Invalid)?;
-        if !ALGORITHMS.contains(&header.alg) {
-            return Err(AssertionError::Invalid);
-        }
+        let header = signed_header(token)?;
         let mut validation = Validation::new(header.alg);
         validation.validate_aud = false;
         validation.set_required_spec_claims(&["exp", "iss", "sub"]);
         validation.leeway = LEEWAY_SECONDS as u64;
         validation.validate_nbf = true;
-        self.candidates(&header)
+        let claims = self
+            .candidates(&header)
             .find_map(|key| {
                 jsonwebtoken::decode::<serde_json::Map<String, serde_json::Value>>(
                     token,
@@ -172,23 +192,50 @@ impl ClientKeys {
                 .ok()
             })
             .map(|data| data.claims)
-            .ok_or(AssertionError::Invalid)
+            .ok_or(AssertionError::Invalid)?;
+        let number = |name: &str| claims.get(name).and_then(serde_json::Value::as_i64);
+        let (exp, iat) = (number("exp").unwrap_or(i64::MAX), number("iat"));
+        if iat.is_some_and(|iat| iat > now + LEEWAY_SECONDS) {
+            return Err(AssertionError::Refused(
+                "the workload token was issued in the future (iat)",
+            ));
+        }
+        if exp.saturating_sub(iat.unwrap_or(now)) > MAX_WORKLOAD_TOKEN_SECONDS {
+            return Err(AssertionError::Refused(
+                "the workload token lives longer than 24 hours (exp)",
+            ));
+        }
+        Ok(claims)
     }
 
     /// The keys that may have signed a token with this header: those of the algorithm's
-    /// family with the `kid` it names (a key without a `kid` never matches a token with one),
-    /// or all of the family when it names none.
+    /// family whose JWK allows the algorithm, with the `kid` it names (a key without a `kid`
+    /// never matches a token with one). A token naming no `kid` is checked against one key at
+    /// most: the set's only key that fits, or none when several do (it must say which).
     fn candidates<'a>(
         &'a self,
         header: &'a jsonwebtoken::Header,
     ) -> impl Iterator<Item = &'a DecodingKey> + 'a {
+        let fits = move |k: &&Key| {
+            k.key.family() == header.alg.family() && k.alg.is_none_or(|alg| alg == header.alg)
+        };
+        let named = header.kid.is_some();
+        let unnamed_fits = if named {
+            0
+        } else {
+            self.keys.iter().filter(fits).count()
+        };
         self.keys
             .iter()
-            .filter(move |(kid, key)| {
-                key.family() == header.alg.family()
-                    && (header.kid.is_none() || kid.as_deref() == header.kid.as_deref())
+            .filter(fits)
+            .filter(move |k| {
+                if named {
+                    k.kid.as_deref() == header.kid.as_deref()
+                } else {
+                    unnamed_fits == 1
+                }
             })
-            .map(|(_, key)| key)
+            .map(|k| &k.key)
     }
 
     /// Checks `assertion` for `client_id`: a signature by one of the keys (the one its `kid`
@@ -201,10 +248,7 @@ impl ClientKeys {
         audiences: &[String],
         now: i64,
     ) -> Result<Assertion, AssertionError> {
-        let header = jsonwebtoken::decode_header(assertion).map_err(|_| AssertionError::Invalid)?;
-        if !ALGORITHMS.contains(&header.alg) {
-            return Err(AssertionError::Invalid);
-        }
+        let header = signed_header(assertion)?;
         let mut validation = Validation::new(header.alg);
         validation.set_audience(audiences);
         validation.set_issuer(&[client_id]);
@@ -259,6 +303,16 @@ pub fn claimed_issuer_and_subject(token: &str) -> Option<(String, String)> {
         .map(|c| (c.iss, c.sub))
 }
 
+/// The header of a JWS this server will check: parsed, an accepted algorithm, and no member it
+/// does not understand (`jose::header_is_plain`).
+fn signed_header(token: &str) -> Result<jsonwebtoken::Header, AssertionError> {
+    let header = jsonwebtoken::decode_header(token).map_err(|_| AssertionError::Invalid)?;
+    if !ALGORITHMS.contains(&header.alg) || !jose::header_is_plain(token) {
+        return Err(AssertionError::Invalid);
+    }
+    Ok(header)
+}
+
 /// An RSA key's modulus size in bits (0 for other keys).
 fn rsa_bits(jwk: &Jwk) -> usize {
     match &jwk.algorithm {
@@ -303,8 +357,12 @@ fn check_key(jwk: &Jwk) -> Result<(), String> {
         AlgorithmParameters::EllipticCurve(_) => Err("has an EC key not on P-256 (ES256)".into()),
         AlgorithmParameters::OctetKeyPair(okp) if okp.curve == EllipticCurve::Ed25519 => {
             let x = bytes("x", &okp.x)?;
-            if x.len() != 32 {
-                return Err("has an Ed25519 key whose x is not 32 bytes".into());
+            let encoded: [u8; 32] = x
+                .as_slice()
+                .try_into()
+                .map_err(|_| "has an Ed25519 key whose x is not 32 bytes".to_owned())?;
+            if !jose::ed25519_key_is_sound(&encoded) {
+                return Err("has an Ed25519 key of small order or not in canonical form".into());
             }
             parses(&signature::ED25519, &x)
         }
@@ -317,8 +375,11 @@ fn check_key(jwk: &Jwk) -> Result<(), String> {
             if !(MIN_RSA_MODULUS_BYTES..=MAX_RSA_MODULUS_BYTES).contains(&n.len()) {
                 return Err("has an RSA key outside 2048 to 8192 bits".into());
             }
-            if e.is_empty() || e.len() > 4 || e.last().is_some_and(|b| b % 2 == 0) {
-                return Err("has an RSA key whose exponent is not an odd 32-bit number".into());
+            if e.is_empty() || e.len() > 4 || e.last().is_some_and(|b| b % 2 == 0) || e == [1] {
+                return Err(
+                    "has an RSA key whose exponent is not an odd 32-bit number of at least 3"
+                        .into(),
+                );
             }
             Ok(())
         }

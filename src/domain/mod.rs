@@ -2,6 +2,7 @@
 
 pub mod client_keys;
 mod ids;
+pub mod jose;
 mod name;
 mod random;
 mod role;

@@ -32,40 +32,38 @@ pub struct TrustRules {
 
 impl TrustRules {
     /// Checks each field; whether an issuer URL may be fetched is decided when it is
-    /// (`remote_keys`). `server` says what this server is: a policy may not trust its own
-    /// tokens (a revoked token would mint new ones), and the audience must name this server (a
-    /// platform lets its workloads ask for any audience: one meant for another service must not
-    /// be accepted here).
+    /// (`remote_keys`). `server_issuer` is this server's issuer URL: a policy may not trust its
+    /// own tokens (a revoked token would mint new ones), and the audience must be exactly that
+    /// URL (a platform lets its workloads ask for any audience: a token minted for a downstream
+    /// API, which that API's operators see, must not be replayable here).
     pub fn parse(
         issuer: &str,
         jwks_uri: Option<&str>,
         audience: &str,
         subject: &str,
         claims: BTreeMap<String, String>,
-        server: &ServerIdentity<'_>,
+        server_issuer: &str,
     ) -> Result<Self, (&'static str, ParseError)> {
         let issuer = fetchable_url(issuer.trim_end_matches('/')).map_err(|e| ("issuer", e))?;
         let jwks_uri = jwks_uri
             .map(fetchable_url)
             .transpose()
             .map_err(|e| ("jwks_uri", e))?;
-        if same_host(&issuer, server.issuer) {
+        if same_host(&issuer, server_issuer) {
             return Err((
                 "issuer",
                 ParseError("cannot be this server: its own tokens are not workload tokens".into()),
             ));
         }
         check_text(audience, false).map_err(|e| ("audience", e))?;
-        if !server.audiences.contains(&audience) {
+        if audience != server_issuer {
             return Err((
                 "audience",
-                ParseError(format!(
-                    "must name this server: {}",
-                    server.audiences.join(" or ")
-                )),
+                ParseError(format!("must be this server's issuer URL: {server_issuer}")),
             ));
         }
         check_pattern(subject).map_err(|e| ("subject", e))?;
+        check_subject_names_its_owner(subject).map_err(|e| ("subject", e))?;
         if claims.len() > MAX_CLAIMS {
             return Err((
                 "claims",
@@ -83,6 +81,7 @@ impl TrustRules {
             check_pattern(pattern)
                 .map_err(|e| ("claims", ParseError(format!("{name}: {}", e.0))))?;
         }
+        check_shared_issuer_owner(&issuer, subject, &claims).map_err(|e| ("subject", e))?;
         Ok(Self {
             issuer,
             jwks_uri,
@@ -125,13 +124,6 @@ impl TrustRules {
     }
 }
 
-/// What a policy is checked against: this server's issuer and the audiences it answers to.
-pub struct ServerIdentity<'a> {
-    pub issuer: &'a str,
-    /// The issuer and `ORGAUTH_AUDIENCES`.
-    pub audiences: Vec<&'a str>,
-}
-
 /// An `https://` (or `http://`, fetched only on loopback when allowed) URL with a host and
 /// nothing that could disguise it: no user info, query, fragment or control characters. The
 /// stored form is the parsed one, so what is shown is what is fetched.
@@ -171,22 +163,92 @@ fn same_host(a: &str, b: &str) -> bool {
     host(a).is_some() && host(a) == host(b)
 }
 
-/// A value or a pattern. A `*` may only follow a literal start ending at `/` or `:`
-/// (`repo:acme/*`, `refs/heads/*`): `repo:acme*` would also match `repo:acme-evil/…`, and a
-/// leading `*` would match every owner on a platform shared by many.
+/// A value or a pattern. Every `*` must follow a `/` or `:` after a literal start
+/// (`repo:acme/*`, `refs/heads/*`): `repo:acme*` would also match `repo:acme-evil/…`,
+/// `…:refs/heads/main*` would match `main-evil`, and a leading `*` would match every owner on a
+/// platform shared by many.
 fn check_pattern(pattern: &str) -> Result<(), ParseError> {
     check_text(pattern, true)?;
-    if let Some(star) = pattern.find('*') {
+    let refused =
+        || ParseError("each * must follow a literal start and a / or : (like repo:acme/*)".into());
+    for (star, _) in pattern.match_indices('*') {
         let literal = &pattern[..star];
         if !(literal.ends_with('/') || literal.ends_with(':'))
             || literal.trim_end_matches([':', '/']).is_empty()
         {
-            return Err(ParseError(
-                "a * must follow a literal start ending at / or : (like repo:acme/*)".into(),
-            ));
+            return Err(refused());
         }
     }
     Ok(())
+}
+
+/// A subject pattern names whose workloads it trusts before its first `*`: at least two
+/// segments (`repo:acme/*`, `project_path:group/*`, `spiffe://td/*`), three for a Kubernetes
+/// service account (`system:serviceaccount:ns:*`). `repo:*`, `project_path:*`,
+/// `system:serviceaccount:*` and `spiffe://*` would trust every tenant of the issuer.
+fn check_subject_names_its_owner(subject: &str) -> Result<(), ParseError> {
+    let Some(star) = subject.find('*') else {
+        return Ok(());
+    };
+    let segments = subject[..star]
+        .split(['/', ':'])
+        .filter(|s| !s.is_empty())
+        .count();
+    let needed = if subject.starts_with("system:serviceaccount:") {
+        3
+    } else {
+        2
+    };
+    if segments < needed {
+        return Err(ParseError(
+            "a * may not stand for the owner: name it first (repo:acme/*, \
+             system:serviceaccount:ns:*, spiffe://trust-domain/*)"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Issuers shared by every customer of a platform, each with where a token names its owner:
+/// the subject prefix whose next segment is the owner, and the claims that hold it.
+const SHARED_ISSUERS: [(&str, &str, [&str; 2]); 2] = [
+    (
+        "https://token.actions.githubusercontent.com",
+        "repo:",
+        ["repository_owner", "repository_owner_id"],
+    ),
+    (
+        "https://gitlab.com",
+        "project_path:",
+        ["namespace_path", "namespace_id"],
+    ),
+];
+
+/// On a shared issuer (GitHub Actions, GitLab.com) a policy must name the owner: in the
+/// subject (`repo:acme/…`, `project_path:group/…`) or as an exact owner claim condition.
+fn check_shared_issuer_owner(
+    issuer: &str,
+    subject: &str,
+    claims: &BTreeMap<String, String>,
+) -> Result<(), ParseError> {
+    let Some((_, prefix, owner_claims)) = SHARED_ISSUERS.iter().find(|(i, ..)| *i == issuer) else {
+        return Ok(());
+    };
+    let owner_in_subject = subject.strip_prefix(prefix).is_some_and(|rest| {
+        rest.split_once('/')
+            .is_some_and(|(owner, _)| !owner.is_empty() && !owner.contains(['*', ':']))
+    });
+    let owner_in_claims = owner_claims
+        .iter()
+        .any(|name| claims.get(*name).is_some_and(|v| !v.contains('*')));
+    if owner_in_subject || owner_in_claims {
+        return Ok(());
+    }
+    Err(ParseError(format!(
+        "{issuer} is shared by every customer of the platform: name the owner in the subject \
+         ({prefix}OWNER/…) or with an exact {} condition",
+        owner_claims.join(" or ")
+    )))
 }
 
 fn check_text(s: &str, pattern: bool) -> Result<(), ParseError> {
@@ -201,25 +263,27 @@ fn check_text(s: &str, pattern: bool) -> Result<(), ParseError> {
     Ok(())
 }
 
-/// `*` matches any run of characters (also none); everything else matches itself.
+/// A `*` at the end of a pattern matches the rest of the value (`repo:acme/*`: every
+/// repository of acme, every ref); any other `*` matches a run of characters within one
+/// segment, never a `/` or `:` (`repo:acme/*:environment:prod` matches one repository's
+/// environment, not `repo:acme/x:ref:y:environment:prod`). Everything else matches itself.
 pub fn glob_match(pattern: &str, value: &str) -> bool {
-    let parts: Vec<&str> = pattern.split('*').collect();
-    if parts.len() == 1 {
-        return pattern == value;
-    }
-    let (first, last) = (parts[0], parts[parts.len() - 1]);
-    if value.len() < first.len() + last.len() || !value.starts_with(first) || !value.ends_with(last)
-    {
-        return false;
-    }
-    let mut rest = &value[first.len()..value.len() - last.len()];
-    for part in &parts[1..parts.len() - 1] {
-        match rest.find(part) {
-            Some(at) => rest = &rest[at + part.len()..],
-            None => return false,
+    match pattern.split_once('*') {
+        None => pattern == value,
+        Some((literal, rest)) => {
+            let Some(value) = value.strip_prefix(literal) else {
+                return false;
+            };
+            if rest.is_empty() {
+                return true;
+            }
+            // The star stops at the segment's end; try each length within it (shortest first).
+            let segment = value.find(['/', ':']).unwrap_or(value.len());
+            (0..=segment)
+                .filter(|&n| value.is_char_boundary(n))
+                .any(|n| glob_match(rest, &value[n..]))
         }
     }
-    true
 }
 
 #[cfg(test)]
@@ -258,11 +322,8 @@ mod tests {
         assert!(!glob_match("a*b*c", "a-c-b"));
     }
 
-    fn server() -> ServerIdentity<'static> {
-        ServerIdentity {
-            issuer: "https://auth.example.com",
-            audiences: vec!["https://auth.example.com"],
-        }
+    fn server() -> &'static str {
+        "https://auth.example.com"
     }
 
     fn rules() -> TrustRules {
@@ -272,7 +333,7 @@ mod tests {
             "https://auth.example.com",
             "repo:acme/api:*",
             BTreeMap::from([("ref".into(), "refs/heads/main".into())]),
-            &server(),
+            server(),
         )
         .unwrap()
     }
@@ -314,7 +375,7 @@ mod tests {
                     .iter()
                     .map(|(k, v)| (k.to_string(), v.to_string()))
                     .collect(),
-                &server(),
+                server(),
             )
             .map_err(|(field, _)| field)
         };
@@ -353,8 +414,159 @@ mod tests {
             "sts.amazonaws.com",
             "s",
             BTreeMap::new(),
-            &server(),
+            server(),
         );
         assert_eq!(other_audience.map_err(|(f, _)| f), Err("audience"));
+    }
+}
+
+#[cfg(test)]
+mod hardening {
+    use super::*;
+    use proptest::prelude::*;
+
+    const SERVER: &str = "https://auth.example.com";
+
+    fn parse(
+        issuer: &str,
+        subject: &str,
+        claims: &[(&str, &str)],
+    ) -> Result<TrustRules, &'static str> {
+        TrustRules::parse(
+            issuer,
+            None,
+            SERVER,
+            subject,
+            claims
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            SERVER,
+        )
+        .map_err(|(field, _)| field)
+    }
+
+    #[test]
+    fn a_star_may_not_stand_for_the_owner() {
+        for subject in [
+            "repo:*",
+            "project_path:*",
+            "system:serviceaccount:*",
+            "spiffe://*",
+        ] {
+            assert_eq!(
+                parse("https://issuer.example", subject, &[]).err(),
+                Some("subject"),
+                "{subject}"
+            );
+        }
+        for subject in [
+            "repo:acme/*",
+            "system:serviceaccount:ci:*",
+            "spiffe://acme.org/*",
+        ] {
+            assert!(
+                parse("https://issuer.example", subject, &[]).is_ok(),
+                "{subject}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_star_follows_a_separator() {
+        assert_eq!(
+            parse(
+                "https://issuer.example",
+                "repo:acme/*:ref:refs/heads/main*",
+                &[]
+            )
+            .err(),
+            Some("subject")
+        );
+        let rules = parse(
+            "https://issuer.example",
+            "repo:acme/*:ref:refs/heads/main",
+            &[],
+        )
+        .unwrap();
+        let token = |sub: &str| {
+            serde_json::json!({"iss": "https://issuer.example", "aud": SERVER, "sub": sub})
+                .as_object()
+                .unwrap()
+                .clone()
+        };
+        assert!(rules.admits(&token("repo:acme/api:ref:refs/heads/main")));
+        assert!(!rules.admits(&token("repo:acme/api:ref:refs/heads/main-evil")));
+        assert!(
+            !rules.admits(&token("repo:acme/api:x:ref:refs/heads/main")),
+            "a middle * stays within one segment"
+        );
+    }
+
+    #[test]
+    fn on_a_shared_issuer_the_owner_is_named() {
+        let github = "https://token.actions.githubusercontent.com";
+        assert_eq!(parse(github, "pull_request", &[]).err(), Some("subject"));
+        assert!(parse(github, "repo:acme/api:ref:refs/heads/main", &[]).is_ok());
+        assert!(parse(github, "pull_request", &[("repository_owner", "acme")]).is_ok());
+        assert_eq!(
+            parse("https://gitlab.com", "project_path:group/*", &[]).map(drop),
+            Ok(())
+        );
+        assert_eq!(
+            parse("https://gitlab.com", "pipeline", &[]).err(),
+            Some("subject")
+        );
+    }
+
+    #[test]
+    fn the_audience_is_this_servers_issuer_url_only() {
+        let downstream = TrustRules::parse(
+            "https://issuer.example",
+            None,
+            "https://api.example.com",
+            "repo:acme/api",
+            BTreeMap::new(),
+            SERVER,
+        );
+        assert_eq!(downstream.map_err(|(f, _)| f).err(), Some("audience"));
+    }
+
+    fn separators(s: &str) -> usize {
+        s.matches(['/', ':']).count()
+    }
+
+    proptest! {
+        /// A pattern never matches across a `/` or `:` it does not name: without a trailing
+        /// `*`, a matched value has exactly the pattern's separators; with one, at least them.
+        #[test]
+        fn a_pattern_never_matches_across_a_boundary_it_does_not_name(
+            pattern in "[a-c]{1,3}([/:]([a-c]{0,2}|\\*)){0,4}",
+            value in "[a-c*/:]{0,16}",
+        ) {
+            if glob_match(&pattern, &value) {
+                let names = separators(&pattern);
+                if pattern.ends_with('*') {
+                    prop_assert!(separators(&value) >= names);
+                } else {
+                    prop_assert_eq!(separators(&value), names);
+                }
+            }
+        }
+
+        /// Every value a pattern was built from by filling each `*` within its segment matches.
+        #[test]
+        fn a_star_matches_any_run_within_its_segment(
+            owner in "[a-z]{1,8}",
+            fill in "[a-z0-9-]{0,8}",
+            tail in "[a-z/:]{0,12}",
+        ) {
+            let pattern = format!("repo:{owner}/*:ref:main");
+            let value = format!("repo:{owner}/{fill}:ref:main");
+            prop_assert!(glob_match(&pattern, &value));
+            let trailing = format!("repo:{owner}/*");
+            let value = format!("repo:{owner}/{fill}{tail}");
+            prop_assert!(glob_match(&trailing, &value));
+        }
     }
 }

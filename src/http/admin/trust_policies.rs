@@ -14,7 +14,7 @@ use super::paths::{ClientPath, TrustPolicyPath};
 use super::problem::ApiError;
 use super::responses::{BodyProblems, CommonProblems, ConflictProblem, NotFoundProblem};
 use super::run;
-use crate::domain::trust_policy::{ServerIdentity, TrustRules};
+use crate::domain::trust_policy::TrustRules;
 use crate::http::AppState;
 use crate::service;
 use crate::store::trust_policies::TrustPolicyRow;
@@ -121,17 +121,13 @@ pub async fn create_trust_policy(
     let actor = caller.actor();
     let (org_id, client_id) = path.into_inner().parse()?;
     let ApiJson(body) = body;
-    let issuer = state.issuer.issuer();
-    let mut audiences = vec![issuer];
-    audiences.extend(state.audiences.configured().iter().map(String::as_str));
-    let server = ServerIdentity { issuer, audiences };
     let rules = TrustRules::parse(
         &body.issuer,
         body.jwks_uri.as_deref(),
         &body.audience,
         &body.subject,
         body.claims,
-        &server,
+        state.issuer.issuer(),
     )
     .map_err(|(field, e)| ApiError::unprocessable(field, format!("{field}: {}", e.0)))?;
     let row = run(&state, move |conn| {
