@@ -10,6 +10,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use utoipa_actix_web::AppExt;
 
+use crate::client_auth::remote_keys::RemotePolicy;
 use crate::client_auth::{AuthSettings, ClientAuthenticator};
 use crate::config::Config;
 use crate::domain::SecretHasher;
@@ -211,7 +212,10 @@ pub fn build_state(
             argon2_queue_timeout: config.argon2_queue_timeout,
             limiter: config.limiter.clone(),
             max_staleness: config.max_staleness,
-            allow_loopback_issuers: config.allow_loopback_issuers,
+            remote: RemotePolicy {
+                allow_loopback: config.allow_loopback_issuers,
+                allowed_hosts: config.allowed_issuer_hosts.clone(),
+            },
         },
     );
     // One watcher hears every change made through other instances, for the client records

@@ -124,12 +124,37 @@ mod admin_cli;
 
 use admin_cli::OPERATOR;
 
+/// Secrets read from files (`*_FILE`) that others may read: the key-encryption key opens every
+/// signing key, so a copy readable by another user is worth a warning at every start.
+fn warn_about_readable_secret_files() {
+    use std::os::unix::fs::PermissionsExt;
+    for name in [
+        "ORGAUTH_KEY_ENCRYPTION_KEY_FILE",
+        "DATABASE_URL_FILE",
+        "ORGAUTH_BOOTSTRAP_CLIENT_SECRET_FILE",
+    ] {
+        let Some(path) = std::env::var_os(name) else {
+            continue;
+        };
+        if let Ok(meta) = std::fs::metadata(&path)
+            && meta.permissions().mode() & 0o077 != 0
+        {
+            log::warn!(
+                "{name}: {} is readable by users other than its owner (mode {:o}); chmod 600 it",
+                std::path::Path::new(&path).display(),
+                meta.permissions().mode() & 0o777
+            );
+        }
+    }
+}
+
 fn main() -> ExitCode {
     return_large_allocations_to_the_os();
     orgauth::store::init_tls();
     let cli = Cli::parse();
     let result = Config::from_env().map_err(Error::from).and_then(|config| {
         orgauth::logging::init(config.log_format);
+        warn_about_readable_secret_files();
         run(cli.command.unwrap_or(Command::Serve), config, cli.json)
     });
     match result {

@@ -22,13 +22,22 @@ impl ClientAuthenticator {
         source: Option<IpAddr>,
     ) -> Result<AuthenticatedClient, AuthFailure> {
         let (attempt, creds) = self.begin_signed(client_id, source).await?;
-        let credential = creds.as_ref().map(|c| &c.credential);
-        let keys = match credential {
-            Some(Credential::KeysAt(uri)) => {
+        let keys = match creds.as_deref().map(|c| (&c.org_id, &c.credential)) {
+            Some((org, Credential::KeysAt(uri))) => {
                 let kid = jsonwebtoken::decode_header(assertion)
                     .ok()
                     .and_then(|h| h.kid);
-                match self.remote_keys.keys(uri, Some(uri), kid.as_deref()).await {
+                let fetched = self
+                    .remote_keys
+                    .keys(org, uri, Some(uri), kid.as_deref())
+                    .await;
+                match fetched {
+                    // Signed by a key the client has not published (yet, as far as this
+                    // server has seen): not a credential failure (SPEC §4).
+                    Ok(keys) if kid.as_deref().is_some_and(|kid| !keys.has_kid(kid)) => {
+                        attempt.not_checked();
+                        return Err(AuthFailure::Rejected);
+                    }
                     Ok(keys) => keys,
                     Err(e) => {
                         log::warn!(
@@ -37,13 +46,15 @@ impl ClientAuthenticator {
                             e.to_string().escape_debug()
                         );
                         return Err(match *e {
-                            FetchError::Failed(..) => AuthFailure::IssuerUnreachable,
+                            FetchError::Failed(..) | FetchError::Busy => {
+                                AuthFailure::IssuerUnreachable
+                            }
                             FetchError::NotAllowed(..) => AuthFailure::Rejected,
                         });
                     }
                 }
             }
-            Some(Credential::Keys(Some(keys))) => keys.clone(),
+            Some((_, Credential::Keys(Some(keys)))) => keys.clone(),
             // No client, a secret client, or keys that no longer parse.
             _ => return Err(AuthFailure::Rejected),
         };

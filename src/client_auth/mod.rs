@@ -44,7 +44,7 @@ use std::time::Duration;
 use self::argon2_pool::Argon2Pool;
 use self::client_records::ClientRecords;
 use self::limiter::FailureLimiter;
-use self::remote_keys::RemoteKeys;
+use self::remote_keys::{RemoteKeys, RemotePolicy};
 use self::verified_secrets::VerifiedSecrets;
 use crate::config::LimiterSettings;
 use crate::domain::{ClientId, NewClientSecret, RoleSet, SecretHash, SecretHasher};
@@ -108,9 +108,8 @@ pub struct AuthSettings {
     pub limiter: LimiterSettings,
     /// How old the last confirmation that no change was missed may be for memory to be used.
     pub max_staleness: Duration,
-    /// Whether workload issuers on loopback may be fetched over plain HTTP (tests, local
-    /// development: `ORGAUTH_ALLOW_LOOPBACK_ISSUERS`).
-    pub allow_loopback_issuers: bool,
+    /// Where remote key sets may be fetched from beyond public `https` on 443.
+    pub remote: RemotePolicy,
 }
 
 pub struct ClientAuthenticator {
@@ -139,7 +138,7 @@ impl ClientAuthenticator {
             limiter: FailureLimiter::new(settings.limiter),
             argon2: Argon2Pool::new(settings.argon2_concurrency, settings.argon2_queue_timeout),
             dummy_hash: hasher.hash(NewClientSecret::generate().secret()),
-            remote_keys: RemoteKeys::new(settings.allow_loopback_issuers),
+            remote_keys: RemoteKeys::new(settings.remote),
         }
     }
 
@@ -219,6 +218,11 @@ impl ClientAuthenticator {
         } else {
             Vec::new()
         })
+    }
+
+    /// The remote key sets, and the rules for where they may come from.
+    pub fn remote_keys(&self) -> &RemoteKeys {
+        &self.remote_keys
     }
 
     /// How long ago this instance last confirmed it had every change made elsewhere.

@@ -31,12 +31,14 @@ const FRESH_FOR: Duration = Duration::from_secs(300);
 const REFETCH_AFTER: Duration = Duration::from_secs(30);
 /// The most keys kept from one remote set.
 const MAX_REMOTE_KEYS: usize = 8;
-/// The most key sets kept.
+/// The most key sets kept, and the most one organization's requests may bring in.
 const MAX_CACHED: usize = 1024;
+const MAX_CACHED_PER_ORG: usize = 64;
 /// How long a failed fetch is remembered.
 const FAILURE_REMEMBERED: Duration = Duration::from_secs(60);
-/// Fetches running at once, in the process.
+/// Fetches running at once, in the process, and for one organization.
 const MAX_CONCURRENT_FETCHES: usize = 8;
+const MAX_FETCHES_PER_ORG: usize = 2;
 
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
@@ -44,75 +46,254 @@ pub enum FetchError {
     NotAllowed(String, &'static str),
     #[error("could not fetch {0}: {1}")]
     Failed(String, String),
+    /// The organization has as many fetches in flight as it may: not remembered (the issuer
+    /// did nothing wrong), answered like an unreachable issuer.
+    #[error("too many key fetches in flight for this organization")]
+    Busy,
 }
+
+/// What a key set lookup found.
+type Fetched = Result<Arc<ClientKeys>, Arc<FetchError>>;
+type Flight = Arc<tokio::sync::OnceCell<Fetched>>;
 
 struct Cached {
     /// The keys, or why they could not be had.
-    keys: Result<Arc<ClientKeys>, Arc<FetchError>>,
+    keys: Fetched,
     fetched: Instant,
+    /// Last looked up: the least recently used entry goes first when the cache is full.
+    used: Instant,
+    /// The organization whose request brought it in (each may hold `MAX_CACHED_PER_ORG`).
+    org: String,
+    /// When a fetch made for an unknown `kid` did not find it either: the next such fetch
+    /// waits `REFETCH_AFTER` (a flood of made-up kids is not a flood of fetches).
+    kid_missed: Option<Instant>,
+}
+
+impl Cached {
+    fn expired(&self) -> bool {
+        let age = self.fetched.elapsed();
+        match self.keys {
+            Ok(_) => age >= FRESH_FOR,
+            Err(_) => age >= FAILURE_REMEMBERED,
+        }
+    }
+}
+
+enum Lookup {
+    Hit(Fetched),
+    /// The set is fresh but lacks the token's `kid`, and may be fetched again for it.
+    UnknownKid,
+    Miss,
+}
+
+/// Where remote keys may come from: what the operator allows beyond public `https` on 443.
+#[derive(Clone, Debug, Default)]
+pub struct RemotePolicy {
+    /// `http://` on loopback (tests, local development: `ORGAUTH_ALLOW_LOOPBACK_ISSUERS`).
+    pub allow_loopback: bool,
+    /// `host` or `host:port` entries fetched on any port and at any address
+    /// (`ORGAUTH_ALLOWED_ISSUER_HOSTS`: IdPs and issuers on a private network).
+    pub allowed_hosts: Vec<String>,
+}
+
+impl RemotePolicy {
+    fn allows_host(&self, host: &str, port: u16) -> bool {
+        self.allowed_hosts.iter().any(|allowed| {
+            match allowed
+                .rsplit_once(':')
+                .filter(|(_, p)| p.parse::<u16>().is_ok())
+            {
+                Some((h, p)) => h.eq_ignore_ascii_case(host) && p.parse() == Ok(port),
+                None => allowed.eq_ignore_ascii_case(host),
+            }
+        })
+    }
 }
 
 pub struct RemoteKeys {
-    allow_loopback: bool,
+    policy: RemotePolicy,
     cache: parking_lot::Mutex<HashMap<String, Cached>>,
+    /// One fetch per key set at a time; everyone else asking for it waits for that one.
+    in_flight: parking_lot::Mutex<HashMap<String, Flight>>,
+    /// Fetches in flight by organization.
+    per_org: parking_lot::Mutex<HashMap<String, usize>>,
     fetches: tokio::sync::Semaphore,
 }
 
+/// An organization's place among the fetches in flight, given back on drop.
+struct OrgSlot<'a> {
+    keys: &'a RemoteKeys,
+    org: String,
+}
+
+impl Drop for OrgSlot<'_> {
+    fn drop(&mut self) {
+        let mut per_org = self.keys.per_org.lock();
+        if let Some(n) = per_org.get_mut(&self.org) {
+            *n -= 1;
+            if *n == 0 {
+                per_org.remove(&self.org);
+            }
+        }
+    }
+}
+
 impl RemoteKeys {
-    pub fn new(allow_loopback: bool) -> Self {
+    pub fn new(policy: RemotePolicy) -> Self {
         Self {
-            allow_loopback,
+            policy,
             cache: parking_lot::Mutex::default(),
+            in_flight: parking_lot::Mutex::default(),
+            per_org: parking_lot::Mutex::default(),
             fetches: tokio::sync::Semaphore::new(MAX_CONCURRENT_FETCHES),
         }
     }
 
     /// The keys of `issuer` (from `jwks_uri` when given, else from the issuer's discovery
-    /// document), fetched again when `kid` is not among them and the set is 30 s old.
+    /// document), for a request of `org`. A set that lacks `kid` is fetched again at once, once
+    /// (single flight); only when that fetch did not find it either do further fetches for an
+    /// unknown kid wait 30 s.
     pub async fn keys(
         &self,
+        org: &str,
         issuer: &str,
         jwks_uri: Option<&str>,
         kid: Option<&str>,
-    ) -> Result<Arc<ClientKeys>, Arc<FetchError>> {
+    ) -> Fetched {
         let cache_key = format!("{issuer} {}", jwks_uri.unwrap_or(""));
-        if let Some(cached) = self.cache.lock().get(&cache_key) {
-            let age = cached.fetched.elapsed();
-            match &cached.keys {
-                Err(e) if age < FAILURE_REMEMBERED => return Err(e.clone()),
-                Ok(keys) if age < FRESH_FOR => {
-                    let knows_kid = kid.is_none_or(|kid| keys.has_kid(kid));
-                    if knows_kid || age < REFETCH_AFTER {
-                        return Ok(keys.clone());
-                    }
-                }
-                _ => {}
-            }
+        match self.cached(&cache_key, kid) {
+            Lookup::Hit(found) => return found,
+            Lookup::UnknownKid | Lookup::Miss => {}
         }
-        let fetched = match self.fetches.acquire().await {
-            Ok(_permit) => tokio::time::timeout(TIMEOUT, self.fetch(issuer, jwks_uri))
-                .await
-                .unwrap_or_else(|_| Err(FetchError::Failed(issuer.to_owned(), "timed out".into()))),
-            Err(_) => Err(FetchError::Failed(
-                issuer.to_owned(),
-                "shutting down".into(),
-            )),
-        };
-        let keys = fetched.map(Arc::new).map_err(Arc::new);
+        let flight = self
+            .in_flight
+            .lock()
+            .entry(cache_key.clone())
+            .or_default()
+            .clone();
+        let found = flight
+            .get_or_init(|| self.fetch_once(org, &cache_key, issuer, jwks_uri, kid))
+            .await
+            .clone();
+        let mut in_flight = self.in_flight.lock();
+        if in_flight
+            .get(&cache_key)
+            .is_some_and(|f| Arc::ptr_eq(f, &flight))
+        {
+            in_flight.remove(&cache_key);
+        }
+        found
+    }
+
+    fn cached(&self, cache_key: &str, kid: Option<&str>) -> Lookup {
         let mut cache = self.cache.lock();
-        if cache.len() >= MAX_CACHED {
-            cache.retain(|_, c| c.fetched.elapsed() < FRESH_FOR);
+        let Some(cached) = cache.get_mut(cache_key) else {
+            return Lookup::Miss;
+        };
+        if cached.expired() {
+            return Lookup::Miss;
         }
-        if cache.len() < MAX_CACHED {
-            cache.insert(
-                cache_key,
-                Cached {
-                    keys: keys.clone(),
-                    fetched: Instant::now(),
-                },
-            );
+        cached.used = Instant::now();
+        match &cached.keys {
+            Ok(keys) if kid.is_some_and(|kid| !keys.has_kid(kid)) => {
+                if cached
+                    .kid_missed
+                    .is_some_and(|at| at.elapsed() < REFETCH_AFTER)
+                {
+                    Lookup::Hit(Ok(keys.clone()))
+                } else {
+                    Lookup::UnknownKid
+                }
+            }
+            found => Lookup::Hit(found.clone()),
         }
+    }
+
+    /// One fetch of a key set, within one deadline that includes the wait for a permit.
+    async fn fetch_once(
+        &self,
+        org: &str,
+        cache_key: &str,
+        issuer: &str,
+        jwks_uri: Option<&str>,
+        kid: Option<&str>,
+    ) -> Fetched {
+        // Another flight may have filled the cache since this one was looked up.
+        if let Lookup::Hit(found) = self.cached(cache_key, kid) {
+            return found;
+        }
+        let Some(_slot) = self.org_slot(org) else {
+            return Err(Arc::new(FetchError::Busy));
+        };
+        let fetched = tokio::time::timeout(TIMEOUT, async {
+            let _permit = self
+                .fetches
+                .acquire()
+                .await
+                .map_err(|_| FetchError::Failed(issuer.to_owned(), "shutting down".into()))?;
+            self.fetch(issuer, jwks_uri).await
+        })
+        .await
+        .unwrap_or_else(|_| Err(FetchError::Failed(issuer.to_owned(), "timed out".into())));
+        let keys: Fetched = fetched.map(Arc::new).map_err(Arc::new);
+        let kid_missed = match (&keys, kid) {
+            (Ok(keys), Some(kid)) if !keys.has_kid(kid) => Some(Instant::now()),
+            _ => None,
+        };
+        self.store(org, cache_key, keys.clone(), kid_missed);
         keys
+    }
+
+    fn org_slot(&self, org: &str) -> Option<OrgSlot<'_>> {
+        let mut per_org = self.per_org.lock();
+        let n = per_org.entry(org.to_owned()).or_default();
+        if *n >= MAX_FETCHES_PER_ORG {
+            return None;
+        }
+        *n += 1;
+        Some(OrgSlot {
+            keys: self,
+            org: org.to_owned(),
+        })
+    }
+
+    /// Keeps a fetched set (or its failure). When the organization holds its share of the
+    /// cache, its own least recently used entry makes room; when the cache is full, the least
+    /// recently used key set of anyone (failures are kept longest: forgetting one would let
+    /// the unreachable issuer be fetched again at once).
+    fn store(&self, org: &str, cache_key: &str, keys: Fetched, kid_missed: Option<Instant>) {
+        let mut cache = self.cache.lock();
+        cache.remove(cache_key);
+        cache.retain(|_, c| !c.expired());
+        let least_used = |cache: &HashMap<String, Cached>, pick: &dyn Fn(&Cached) -> bool| {
+            cache
+                .iter()
+                .filter(|(_, c)| pick(c))
+                .min_by_key(|(_, c)| c.used)
+                .map(|(k, _)| k.clone())
+        };
+        let own = cache.values().filter(|c| c.org == org).count();
+        let evict = if own >= MAX_CACHED_PER_ORG {
+            least_used(&cache, &|c| c.org == org)
+        } else if cache.len() >= MAX_CACHED {
+            least_used(&cache, &|c| c.keys.is_ok()).or_else(|| least_used(&cache, &|_| true))
+        } else {
+            None
+        };
+        if let Some(key) = evict {
+            cache.remove(&key);
+        }
+        let now = Instant::now();
+        cache.insert(
+            cache_key.to_owned(),
+            Cached {
+                keys,
+                fetched: now,
+                used: now,
+                org: org.to_owned(),
+                kid_missed,
+            },
+        );
     }
 
     async fn fetch(&self, issuer: &str, jwks_uri: Option<&str>) -> Result<ClientKeys, FetchError> {
@@ -133,18 +314,7 @@ impl RemoteKeys {
             "/.well-known/oauth-authorization-server",
         ] {
             match self.get_json(&format!("{issuer}{path}")).await {
-                Ok(doc) => {
-                    return doc
-                        .get("jwks_uri")
-                        .and_then(Value::as_str)
-                        .map(str::to_owned)
-                        .ok_or_else(|| {
-                            FetchError::Failed(
-                                issuer.to_owned(),
-                                "no jwks_uri in its discovery document".into(),
-                            )
-                        });
-                }
+                Ok(doc) => return jwks_uri_of(&doc, issuer),
                 Err(e @ FetchError::NotAllowed(..)) => return Err(e),
                 Err(e) => last = Some(e),
             }
@@ -154,13 +324,27 @@ impl RemoteKeys {
         }))
     }
 
-    /// A JSON document from `url`, under the rules in the module docs.
-    async fn get_json(&self, url: &str) -> Result<Value, FetchError> {
+    /// Whether `url` may be registered as an issuer or `jwks_uri`: the rules of a fetch (its
+    /// scheme, port and resolved addresses), without fetching it. A name that does not
+    /// resolve now is not refused (it is checked again at every fetch).
+    pub async fn check_registrable(&self, url: &str) -> Result<(), FetchError> {
+        match self.checked_address(url).await {
+            Ok(_) | Err(FetchError::Failed(..)) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The address to connect to for `url`, after the checks in the module docs.
+    async fn checked_address(
+        &self,
+        url: &str,
+    ) -> Result<(reqwest::Url, String, SocketAddr), FetchError> {
         let failed = |why: String| FetchError::Failed(url.to_owned(), why);
+        let not_allowed = |why| FetchError::NotAllowed(url.to_owned(), why);
         let parsed = reqwest::Url::parse(url).map_err(|e| failed(e.to_string()))?;
         let host = parsed
             .host_str()
-            .ok_or_else(|| FetchError::NotAllowed(url.to_owned(), "no host"))?
+            .ok_or_else(|| not_allowed("no host"))?
             .to_owned();
         let port = parsed.port_or_known_default().unwrap_or(443);
         let lookup = host
@@ -177,26 +361,34 @@ impl RemoteKeys {
             .first()
             .ok_or_else(|| failed("no address".into()))?;
         let loopback = addresses.iter().all(|a| a.ip().is_loopback());
+        let local = self.policy.allow_loopback && loopback;
+        let operator_allowed = self.policy.allows_host(&lookup, port);
         match parsed.scheme() {
             "https" => {}
-            "http" if self.allow_loopback && loopback => {}
-            _ => {
-                return Err(FetchError::NotAllowed(
-                    url.to_owned(),
-                    "only https:// URLs are fetched",
-                ));
-            }
+            "http" if local => {}
+            _ => return Err(not_allowed("only https:// URLs are fetched")),
+        }
+        if port != 443 && !local && !operator_allowed {
+            return Err(not_allowed(
+                "only port 443 (list the host in ORGAUTH_ALLOWED_ISSUER_HOSTS for another)",
+            ));
         }
         for a in &addresses {
             let ip = a.ip();
-            let allowed = is_public(ip) || (ip.is_loopback() && self.allow_loopback);
+            let allowed = is_public(ip) || (ip.is_loopback() && local) || operator_allowed;
             if !allowed {
-                return Err(FetchError::NotAllowed(
-                    url.to_owned(),
+                return Err(not_allowed(
                     "it resolves to a loopback, private or otherwise internal address",
                 ));
             }
         }
+        Ok((parsed, lookup, address))
+    }
+
+    /// A JSON document from `url`, under the rules in the module docs.
+    async fn get_json(&self, url: &str) -> Result<Value, FetchError> {
+        let failed = |why: String| FetchError::Failed(url.to_owned(), why);
+        let (parsed, lookup, address) = self.checked_address(url).await?;
         // Connect to the address just checked, never to another answer for the same name.
         let client = reqwest::Client::builder()
             .no_proxy()
@@ -229,6 +421,23 @@ impl RemoteKeys {
         }
         serde_json::from_slice(&body).map_err(|_| failed("not JSON".into()))
     }
+}
+
+/// The `jwks_uri` of an issuer's discovery document, which must name that very issuer
+/// (OpenID Connect Discovery §4.3: a document served for one issuer cannot point at another's
+/// keys) and hold a URL fetched under the same rules.
+fn jwks_uri_of(doc: &Value, issuer: &str) -> Result<String, FetchError> {
+    let failed = |why: &str| FetchError::Failed(issuer.to_owned(), why.to_owned());
+    let named = doc.get("issuer").and_then(Value::as_str);
+    if named.map(|n| n.trim_end_matches('/')) != Some(issuer.trim_end_matches('/')) {
+        return Err(failed("its discovery document names another issuer"));
+    }
+    let uri = doc
+        .get("jwks_uri")
+        .and_then(Value::as_str)
+        .ok_or_else(|| failed("no jwks_uri in its discovery document"))?;
+    crate::domain::trust_policy::fetchable_url(uri)
+        .map_err(|_| failed("its discovery document's jwks_uri is not a fetchable https URL"))
 }
 
 /// Whether `ip` is an address of the public internet (not loopback, private, link-local,
@@ -307,7 +516,7 @@ mod tests {
 
     #[tokio::test]
     async fn internal_and_plain_http_urls_are_not_fetched() {
-        let strict = RemoteKeys::new(false);
+        let strict = RemoteKeys::new(RemotePolicy::default());
         for url in [
             "http://127.0.0.1:1/jwks",
             "https://127.0.0.1:1/jwks",
@@ -320,7 +529,10 @@ mod tests {
                 "{url}"
             );
         }
-        let local = RemoteKeys::new(true);
+        let local = RemoteKeys::new(RemotePolicy {
+            allow_loopback: true,
+            allowed_hosts: Vec::new(),
+        });
         assert!(
             matches!(
                 local.get_json("http://10.0.0.1/jwks").await,
@@ -328,5 +540,56 @@ mod tests {
             ),
             "loopback only"
         );
+    }
+
+    fn failure() -> Fetched {
+        Err(Arc::new(FetchError::Failed("x".into(), "down".into())))
+    }
+
+    fn keyset() -> Fetched {
+        let jwk = serde_json::json!({"keys": [{"kty": "EC", "crv": "P-256",
+            "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+            "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}]});
+        Ok(Arc::new(ClientKeys::parse_remote(&jwk, 8).unwrap()))
+    }
+
+    #[test]
+    fn one_organization_cannot_flush_the_key_sets_of_others() {
+        let remote = RemoteKeys::new(RemotePolicy::default());
+        remote.store("victim", "https://victim.example ", keyset(), None);
+        remote.store("victim", "https://down.example ", failure(), None);
+        for i in 0..(MAX_CACHED + 10) {
+            remote.store("flooder", &format!("https://f{i}.example "), keyset(), None);
+        }
+        let cache = remote.cache.lock();
+        assert_eq!(
+            cache.values().filter(|c| c.org == "flooder").count(),
+            MAX_CACHED_PER_ORG,
+            "an organization's requests keep at most its share"
+        );
+        assert!(cache.contains_key("https://victim.example "));
+        assert!(
+            cache.contains_key("https://down.example "),
+            "the victim's remembered failure is kept"
+        );
+    }
+
+    #[test]
+    fn a_full_cache_evicts_the_least_recently_used_key_set_before_any_failure() {
+        let remote = RemoteKeys::new(RemotePolicy::default());
+        remote.store("unreachable", "failed ", failure(), None);
+        let orgs = MAX_CACHED / MAX_CACHED_PER_ORG;
+        for org in 0..orgs {
+            for i in 0..MAX_CACHED_PER_ORG {
+                if remote.cache.lock().len() < MAX_CACHED {
+                    remote.store(&format!("org{org}"), &format!("{org}-{i} "), keyset(), None);
+                }
+            }
+        }
+        assert_eq!(remote.cache.lock().len(), MAX_CACHED);
+        remote.store("late", "late ", keyset(), None);
+        let cache = remote.cache.lock();
+        assert_eq!(cache.len(), MAX_CACHED);
+        assert!(cache.contains_key("late ") && cache.contains_key("failed "));
     }
 }

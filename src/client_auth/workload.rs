@@ -48,6 +48,9 @@ impl ClientAuthenticator {
         };
         let kid = jsonwebtoken::decode_header(token).ok().and_then(|h| h.kid);
         let mut unreachable = false;
+        // Whether some key set knows the token's kid: a token whose kid no set holds is
+        // signed by a key this server has not fetched yet, not a credential failure.
+        let mut kid_known = kid.is_none();
         // Each key set once per request (policies may share an issuer), and the token's
         // signature checked once per set.
         let mut verified: HashMap<KeySource, Option<Claims>> = HashMap::new();
@@ -61,12 +64,19 @@ impl ClientAuthenticator {
                 None => {
                     let claims = match self
                         .remote_keys
-                        .keys(&rules.issuer, rules.jwks_uri.as_deref(), kid.as_deref())
+                        .keys(
+                            &creds.org_id,
+                            &rules.issuer,
+                            rules.jwks_uri.as_deref(),
+                            kid.as_deref(),
+                        )
                         .await
                     {
-                        Ok(keys) => keys
-                            .verify_workload(token, chrono::Utc::now().timestamp())
-                            .ok(),
+                        Ok(keys) => {
+                            kid_known |= kid.as_deref().is_some_and(|kid| keys.has_kid(kid));
+                            keys.verify_workload(token, chrono::Utc::now().timestamp())
+                                .ok()
+                        }
                         Err(e) => {
                             log::warn!(
                                 client_id = client_id.as_str();
@@ -74,7 +84,7 @@ impl ClientAuthenticator {
                                 policy.id,
                                 e.to_string().escape_debug()
                             );
-                            unreachable |= matches!(*e, FetchError::Failed(..));
+                            unreachable |= matches!(*e, FetchError::Failed(..) | FetchError::Busy);
                             None
                         }
                     };
@@ -91,6 +101,9 @@ impl ClientAuthenticator {
         // reason to let a caller try without limit.
         if unreachable {
             return Err(AuthFailure::IssuerUnreachable);
+        }
+        if !kid_known {
+            attempt.not_checked();
         }
         Err(AuthFailure::Rejected)
     }

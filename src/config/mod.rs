@@ -6,6 +6,7 @@
 
 mod database;
 mod env;
+mod federation;
 mod keys;
 mod limits;
 mod operations;
@@ -80,6 +81,9 @@ pub struct Config {
     /// Whether workload issuers (federation) on loopback may be fetched over plain HTTP: for
     /// tests and local development only.
     pub allow_loopback_issuers: bool,
+    /// Hosts (`host` or `host:port`) whose key sets are fetched on any port and at any
+    /// address: issuers and IdPs on a private network.
+    pub allowed_issuer_hosts: Vec<String>,
 }
 
 impl Config {
@@ -131,6 +135,7 @@ impl Config {
             bootstrap_client_secret: None,
             log_format: crate::logging::LogFormat::Text,
             allow_loopback_issuers: false,
+            allowed_issuer_hosts: Vec::new(),
         }
     }
 
@@ -165,6 +170,7 @@ fn settings() -> impl Iterator<Item = &'static Setting> {
         tokens::SETTINGS,
         limits::SETTINGS,
         operations::SETTINGS,
+        federation::SETTINGS,
     ]
     .into_iter()
     .flatten()

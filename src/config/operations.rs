@@ -1,8 +1,7 @@
-//! Running it: the log format, the first start's bootstrap credentials, and the switch that
-//! lets tests and local development fetch key sets from loopback over plain HTTP.
+//! Running it: the log format and the first start's bootstrap credentials.
 
 use super::ConfigError;
-use super::setting::{Setting, boolean};
+use super::setting::Setting;
 use crate::domain::{ClientId, ClientSecret};
 
 pub const SETTINGS: &[Setting] = &[
@@ -16,17 +15,6 @@ pub const SETTINGS: &[Setting] = &[
             Ok(())
         },
         show: |config| format!("{:?}", config.log_format).to_lowercase(),
-    },
-    Setting {
-        name: "ORGAUTH_ALLOW_LOOPBACK_ISSUERS",
-        secret: false,
-        read: |config, value| {
-            if let Some(value) = value {
-                config.allow_loopback_issuers = boolean("ORGAUTH_ALLOW_LOOPBACK_ISSUERS", &value)?;
-            }
-            Ok(())
-        },
-        show: |config| config.allow_loopback_issuers.to_string(),
     },
     Setting {
         name: "ORGAUTH_BOOTSTRAP_CLIENT_ID",

@@ -280,6 +280,12 @@ impl ClientKeys {
             .ok_or(AssertionError::Refused(
                 "the client assertion has no jti (or one longer than 256 characters)",
             ))?;
+        // Refused before it could reach a query (a NUL byte is an error in Postgres text).
+        if jti.chars().any(char::is_control) {
+            return Err(AssertionError::Refused(
+                "the client assertion's jti holds control characters",
+            ));
+        }
         Ok(Assertion {
             jti,
             exp: claims.exp,
@@ -298,8 +304,11 @@ pub fn claimed_issuer_and_subject(token: &str) -> Option<(String, String)> {
     }
     let payload = token.split('.').nth(1)?;
     let bytes = URL_SAFE_NO_PAD.decode(payload).ok()?;
+    // Control characters (a NUL byte among them) never name an issuer or a client: refused
+    // here, before they could reach a query.
     serde_json::from_slice::<Claimed>(&bytes)
         .ok()
+        .filter(|c| !c.iss.chars().chain(c.sub.chars()).any(char::is_control))
         .map(|c| (c.iss, c.sub))
 }
 

@@ -111,6 +111,13 @@ pub fn secret_expiry(
             "must be in the future",
         ));
     }
+    // RFC 3339 has four-digit years: a later instant could not be written back as one.
+    if requested.is_some_and(|at| chrono::Datelike::year(&at) > 9999) {
+        return Err(ServiceError::invalid(
+            "client_secret_expires_at",
+            "must be before the year 10000",
+        ));
+    }
     let Some(max) = org.max_secret_lifetime_seconds else {
         return Ok(requested);
     };

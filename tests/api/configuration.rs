@@ -253,3 +253,27 @@ fn the_readme_documents_exactly_the_settings_the_binary_reads() {
         "read but not in the README table: {undocumented:?}; in the table but not read: {unknown:?}"
     );
 }
+
+#[test]
+fn a_key_encryption_key_file_readable_by_others_is_warned_about() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let kek = dir.path().join("kek.b64");
+    std::fs::write(&kek, "c2VjcmV0LWtleS1lbmNyeXB0aW9uLWtleS0zMmJ5dGU=").unwrap();
+    let kek_path = kek.to_str().unwrap().to_owned();
+    for (mode, warned) in [(0o644, true), (0o600, false)] {
+        std::fs::set_permissions(&kek, std::fs::Permissions::from_mode(mode)).unwrap();
+        let out = orgauth_in(
+            dir.path(),
+            &["config", "check"],
+            &[("ORGAUTH_KEY_ENCRYPTION_KEY_FILE", &kek_path)],
+        );
+        assert!(out.status.success(), "{out:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            stderr.contains("readable by users other than its owner"),
+            warned,
+            "mode {mode:o}: {stderr}"
+        );
+    }
+}

@@ -244,13 +244,34 @@ async fn policies_refuse_what_would_trust_too_much_and_internal_issuers_are_not_
 
     let rs = key(SigningAlg::Rs256);
     let issuer = start_issuer(jwks(&[&rs])).await;
-    let res = admin
-        .post(
-            &policies,
-            json!({"issuer": issuer.url, "audience": aud, "subject": "repo:acme/billing:*"}),
-        )
-        .await;
-    assert_eq!(res.status, 201);
+    // Refused when registered (not only at first use): loopback without the switch, an
+    // internal address, a port other than 443.
+    for (issuer_url, jwks_uri, field) in [
+        (issuer.url.as_str(), None, "issuer"),
+        ("https://10.1.2.3", None, "issuer"),
+        ("https://169.254.169.254", None, "issuer"),
+        ("https://[::1]", None, "issuer"),
+        ("https://1.1.1.1:8443", None, "issuer"),
+        (
+            "https://1.1.1.1",
+            Some("https://192.168.0.10/keys"),
+            "jwks_uri",
+        ),
+    ] {
+        let mut body =
+            json!({"issuer": issuer_url, "audience": aud, "subject": "repo:acme/billing:*"});
+        if let Some(uri) = jwks_uri {
+            body["jwks_uri"] = json!(uri);
+        }
+        let res = admin.post(&policies, body.clone()).await;
+        assert_problem(&res, 422);
+        assert_eq!(res.body["field"], field, "{body}");
+    }
+    assert_eq!(
+        admin.get(&policies).await.body,
+        json!([]),
+        "nothing created"
+    );
     let (status, body) =
         exchange(app, &client, &workload_token(&issuer, &rs, &aud, json!({}))).await;
     assert_eq!(

@@ -24,6 +24,7 @@ mod deploy;
 mod discovery;
 mod failover;
 mod federation;
+mod federation_availability;
 mod key_checks;
 mod lifecycle;
 mod logging;

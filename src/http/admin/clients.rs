@@ -70,6 +70,21 @@ pub async fn list_clients(
     Ok(page.respond::<ClientView>(&req, limit))
 }
 
+/// Refuses a remote key URL that no fetch would be allowed to reach (port, internal address),
+/// naming the field: the admin learns it now, not at the client's first token request.
+pub(super) async fn check_remote_url(
+    state: &AppState,
+    field: &'static str,
+    url: &str,
+) -> Result<(), ApiError> {
+    state
+        .authenticator
+        .remote_keys()
+        .check_registrable(url)
+        .await
+        .map_err(|e| ApiError::unprocessable(field, format!("{field}: {e}")))
+}
+
 /// The settings as sent: `jwks` (with `private_key_jwt`, which it implies) makes a key-based
 /// client (as does `jwks_uri`, where the client publishes them), a secret method a
 /// secret-based one.
@@ -148,6 +163,9 @@ pub async fn create_client(
     let name = DisplayName::parse(&body.name).map_err(invalid("name"))?;
     let roles = RoleSet::parse(&body.roles).map_err(invalid("roles"))?;
     let settings = client_settings(body.take_settings(), &state)?;
+    if let Some(ClientAuth::KeysAt(uri)) = &settings.auth {
+        check_remote_url(&state, "jwks_uri", uri).await?;
+    }
     let secret_expires_at = body
         .client_secret_expires_at
         .map(|t| store::truncate_to_micros(t.naive_utc()));
@@ -224,6 +242,9 @@ pub async fn update_client(
     let (org_id, client_id) = path.into_inner().parse()?;
     let ApiJson(mut body) = body;
     let settings = client_settings(body.take_settings(), &state)?;
+    if let Some(ClientAuth::KeysAt(uri)) = &settings.auth {
+        check_remote_url(&state, "jwks_uri", uri).await?;
+    }
     let name = body.name.as_deref().map(DisplayName::parse).transpose();
     let name = name.map_err(invalid("name"))?;
     let roles = body.roles.as_deref().map(RoleSet::parse).transpose();

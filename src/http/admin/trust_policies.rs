@@ -130,6 +130,10 @@ pub async fn create_trust_policy(
         state.issuer.issuer(),
     )
     .map_err(|(field, e)| ApiError::unprocessable(field, format!("{field}: {}", e.0)))?;
+    super::clients::check_remote_url(&state, "issuer", &rules.issuer).await?;
+    if let Some(uri) = &rules.jwks_uri {
+        super::clients::check_remote_url(&state, "jwks_uri", uri).await?;
+    }
     let row = run(&state, move |conn| {
         service::trust_policies::create(conn, &actor, &org_id, &client_id, rules)
     })
