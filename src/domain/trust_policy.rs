@@ -268,22 +268,25 @@ fn check_text(s: &str, pattern: bool) -> Result<(), ParseError> {
 /// segment, never a `/` or `:` (`repo:acme/*:environment:prod` matches one repository's
 /// environment, not `repo:acme/x:ref:y:environment:prod`). Everything else matches itself.
 pub fn glob_match(pattern: &str, value: &str) -> bool {
-    match pattern.split_once('*') {
-        None => pattern == value,
-        Some((literal, rest)) => {
-            let Some(value) = value.strip_prefix(literal) else {
-                return false;
+    // Dynamic programming over (pattern position, value position), one row at a time: time
+    // proportional to the product of the lengths whatever the pattern (a stored pattern may
+    // predate the rules on `*`), never exponential backtracking.
+    let p: Vec<char> = pattern.chars().collect();
+    let v: Vec<char> = value.chars().collect();
+    // `next[j]`: whether p[i + 1..] matches v[j..]; starts as "the empty pattern".
+    let mut next: Vec<bool> = (0..=v.len()).map(|j| j == v.len()).collect();
+    for i in (0..p.len()).rev() {
+        let mut row = vec![false; v.len() + 1];
+        for j in (0..=v.len()).rev() {
+            row[j] = match p[i] {
+                '*' if i == p.len() - 1 => true,
+                '*' => next[j] || (j < v.len() && !matches!(v[j], '/' | ':') && row[j + 1]),
+                c => j < v.len() && v[j] == c && next[j + 1],
             };
-            if rest.is_empty() {
-                return true;
-            }
-            // The star stops at the segment's end; try each length within it (shortest first).
-            let segment = value.find(['/', ':']).unwrap_or(value.len());
-            (0..=segment)
-                .filter(|&n| value.is_char_boundary(n))
-                .any(|n| glob_match(rest, &value[n..]))
         }
+        next = row;
     }
+    next[0]
 }
 
 #[cfg(test)]
@@ -530,6 +533,19 @@ mod hardening {
             SERVER,
         );
         assert_eq!(downstream.map_err(|(f, _)| f).err(), Some("audience"));
+    }
+
+    /// Found by the `trust_policy` fuzz target: backtracking made this take minutes. Patterns
+    /// stored before the rules on `*` may still look like it.
+    #[test]
+    fn matching_takes_time_proportional_to_the_lengths_whatever_the_pattern() {
+        let pattern = "a*".repeat(40) + "b";
+        assert!(!glob_match(&pattern, &"a".repeat(200)));
+        assert!(glob_match(&pattern, &("a".repeat(200) + "b")));
+        assert!(!glob_match(
+            "x:*a*a*a*a*a*a*a*a*a*a*a*a*b",
+            &format!("x:{}", "a".repeat(300))
+        ));
     }
 
     fn separators(s: &str) -> usize {

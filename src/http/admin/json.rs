@@ -52,6 +52,12 @@ fn parse<T: DeserializeOwned>(req: &HttpRequest, body: &[u8]) -> Result<T, ApiEr
     if !(media_type == "application/json" || media_type.ends_with("+json")) {
         return Err(ApiError::UnsupportedMediaType);
     }
+    parse_json(body)
+}
+
+/// A JSON body as `T`, or the problem that names what is wrong with it: `422` naming the
+/// field for a value of the wrong kind, `400` for a body that is not JSON.
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     let mut de = serde_json::Deserializer::from_slice(body);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();

@@ -7,7 +7,7 @@ mod audit;
 mod auth;
 mod client_list;
 mod clients;
-mod json;
+pub mod json;
 mod organizations;
 mod pagination;
 mod paths;
@@ -15,7 +15,7 @@ pub mod problem;
 mod responses;
 mod roles;
 mod settings;
-mod trust_policies;
+pub mod trust_policies;
 pub mod views;
 
 use actix_web::middleware::ErrorHandlers;

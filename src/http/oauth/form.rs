@@ -26,8 +26,13 @@ impl Form {
                 OAuthError::InvalidRequest("the request body could not be read".into())
             }
         })?;
+        Self::parse(&body)
+    }
+
+    /// The parameters of a form body, each at most once.
+    pub fn parse(body: &[u8]) -> Result<Self, OAuthError> {
         let mut params: Vec<(String, String)> = Vec::new();
-        for (name, value) in form_urlencoded::parse(&body) {
+        for (name, value) in form_urlencoded::parse(body) {
             if name.contains('\u{FFFD}') || value.contains('\u{FFFD}') {
                 return Err(OAuthError::InvalidRequest(
                     "the request body is not valid UTF-8 after percent-decoding".into(),

@@ -2,10 +2,10 @@
 //! 7662), revocation (RFC 7009), authorization server
 //! metadata (RFC 8414) and the JWK set (RFC 7517).
 
-mod client_authentication;
+pub mod client_authentication;
 mod discovery;
 mod error;
-mod form;
+pub mod form;
 mod introspect;
 mod revoke;
 pub mod tarpit;
