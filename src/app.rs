@@ -216,6 +216,7 @@ pub fn build_state(
                 allow_loopback: config.allow_loopback_issuers,
                 allowed_hosts: config.allowed_issuer_hosts.clone(),
             },
+            server_issuer: config.issuer.clone(),
         },
     );
     // One watcher hears every change made through other instances, for the client records

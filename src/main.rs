@@ -133,7 +133,7 @@ fn warn_about_readable_secret_files() {
         "DATABASE_URL_FILE",
         "ORGAUTH_BOOTSTRAP_CLIENT_SECRET_FILE",
     ] {
-        let Some(path) = std::env::var_os(name) else {
+        let Some(path) = std::env::var(name).ok().map(|p| p.trim().to_owned()) else {
             continue;
         };
         if let Ok(meta) = std::fs::metadata(&path)

@@ -46,7 +46,10 @@ impl ClientAuthenticator {
                             e.to_string().escape_debug()
                         );
                         return Err(match *e {
-                            FetchError::Failed(..) | FetchError::Busy => {
+                            FetchError::Failed(..) => AuthFailure::IssuerUnreachable,
+                            // This server's own fetch queue was full: not the caller's failure.
+                            FetchError::Busy => {
+                                attempt.not_checked();
                                 AuthFailure::IssuerUnreachable
                             }
                             FetchError::NotAllowed(..) => AuthFailure::Rejected,

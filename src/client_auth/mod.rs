@@ -110,6 +110,8 @@ pub struct AuthSettings {
     pub max_staleness: Duration,
     /// Where remote key sets may be fetched from beyond public `https` on 443.
     pub remote: RemotePolicy,
+    /// This server's issuer URL (what a trust policy's audience must be).
+    pub server_issuer: String,
 }
 
 pub struct ClientAuthenticator {
@@ -124,6 +126,7 @@ pub struct ClientAuthenticator {
     argon2: Argon2Pool,
     dummy_hash: SecretHash,
     remote_keys: RemoteKeys,
+    server_issuer: String,
 }
 
 impl ClientAuthenticator {
@@ -139,6 +142,7 @@ impl ClientAuthenticator {
             argon2: Argon2Pool::new(settings.argon2_concurrency, settings.argon2_queue_timeout),
             dummy_hash: hasher.hash(NewClientSecret::generate().secret()),
             remote_keys: RemoteKeys::new(settings.remote),
+            server_issuer: settings.server_issuer,
         }
     }
 

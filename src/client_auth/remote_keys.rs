@@ -97,16 +97,42 @@ pub struct RemotePolicy {
 }
 
 impl RemotePolicy {
+    /// Whether `host` (without brackets) on `port` is listed: `host` alone means port 443,
+    /// `host:port` that port; IPv6 addresses in brackets (`[fd00::1]:8443`) or bare.
     fn allows_host(&self, host: &str, port: u16) -> bool {
-        self.allowed_hosts.iter().any(|allowed| {
-            match allowed
-                .rsplit_once(':')
-                .filter(|(_, p)| p.parse::<u16>().is_ok())
-            {
-                Some((h, p)) => h.eq_ignore_ascii_case(host) && p.parse() == Ok(port),
-                None => allowed.eq_ignore_ascii_case(host),
-            }
-        })
+        self.allowed_hosts
+            .iter()
+            .filter_map(|entry| split_host_port(entry))
+            .any(|(h, p)| h.eq_ignore_ascii_case(host) && p == port)
+    }
+
+    /// Whether a host is loopback by its very name, for the checks made before resolving it.
+    fn literal_loopback(host: &str) -> bool {
+        host.eq_ignore_ascii_case("localhost")
+            || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    }
+}
+
+/// `host`, `host:port`, `[v6]`, `[v6]:port` or a bare IPv6 address: the host without brackets
+/// and the port (443 when none is named).
+pub fn split_host_port(entry: &str) -> Option<(&str, u16)> {
+    if let Some(rest) = entry.strip_prefix('[') {
+        let (host, after) = rest.split_once(']')?;
+        return match after.strip_prefix(':') {
+            Some(port) => Some((host, port.parse().ok()?)),
+            None if after.is_empty() => Some((host, 443)),
+            None => None,
+        };
+    }
+    if entry.matches(':').count() > 1 {
+        return entry
+            .parse::<std::net::Ipv6Addr>()
+            .ok()
+            .map(|_| (entry, 443));
+    }
+    match entry.split_once(':') {
+        Some((host, port)) => Some((host, port.parse().ok()?)),
+        None => Some((entry, 443)),
     }
 }
 
@@ -165,16 +191,27 @@ impl RemoteKeys {
             Lookup::Hit(found) => return found,
             Lookup::UnknownKid | Lookup::Miss => {}
         }
-        let flight = self
-            .in_flight
-            .lock()
-            .entry(cache_key.clone())
-            .or_default()
-            .clone();
+        // Join the fetch under way, or start one if the organization has a fetch slot free; a
+        // refusal for a full organization is its own, never shared with others' requests.
+        let (flight, slot) = {
+            let mut in_flight = self.in_flight.lock();
+            match in_flight.get(&cache_key) {
+                Some(flight) => (flight.clone(), None),
+                None => {
+                    let Some(slot) = self.org_slot(org) else {
+                        return Err(Arc::new(FetchError::Busy));
+                    };
+                    let flight = Flight::default();
+                    in_flight.insert(cache_key.clone(), flight.clone());
+                    (flight, Some(slot))
+                }
+            }
+        };
         let found = flight
             .get_or_init(|| self.fetch_once(org, &cache_key, issuer, jwks_uri, kid))
             .await
             .clone();
+        drop(slot);
         let mut in_flight = self.in_flight.lock();
         if in_flight
             .get(&cache_key)
@@ -222,19 +259,16 @@ impl RemoteKeys {
         if let Lookup::Hit(found) = self.cached(cache_key, kid) {
             return found;
         }
-        let Some(_slot) = self.org_slot(org) else {
+        let deadline = tokio::time::Instant::now() + TIMEOUT;
+        // Waiting for a permit is this server's queue, not the issuer's fault: never
+        // remembered as the issuer's failure.
+        let Ok(Ok(_permit)) = tokio::time::timeout_at(deadline, self.fetches.acquire()).await
+        else {
             return Err(Arc::new(FetchError::Busy));
         };
-        let fetched = tokio::time::timeout(TIMEOUT, async {
-            let _permit = self
-                .fetches
-                .acquire()
-                .await
-                .map_err(|_| FetchError::Failed(issuer.to_owned(), "shutting down".into()))?;
-            self.fetch(issuer, jwks_uri).await
-        })
-        .await
-        .unwrap_or_else(|_| Err(FetchError::Failed(issuer.to_owned(), "timed out".into())));
+        let fetched = tokio::time::timeout_at(deadline, self.fetch(issuer, jwks_uri))
+            .await
+            .unwrap_or_else(|_| Err(FetchError::Failed(issuer.to_owned(), "timed out".into())));
         let keys: Fetched = fetched.map(Arc::new).map_err(Arc::new);
         let kid_missed = match (&keys, kid) {
             (Ok(keys), Some(kid)) if !keys.has_kid(kid) => Some(Instant::now()),
@@ -263,6 +297,16 @@ impl RemoteKeys {
     /// the unreachable issuer be fetched again at once).
     fn store(&self, org: &str, cache_key: &str, keys: Fetched, kid_missed: Option<Instant>) {
         let mut cache = self.cache.lock();
+        // A failed refetch (an unknown kid's, or one anyone can trigger) does not throw away a
+        // set that is still fresh: it is kept, and the kid cooldown starts.
+        if keys.is_err()
+            && let Some(old) = cache.get_mut(cache_key)
+            && old.keys.is_ok()
+            && !old.expired()
+        {
+            old.kid_missed = Some(Instant::now());
+            return;
+        }
         cache.remove(cache_key);
         cache.retain(|_, c| !c.expired());
         let least_used = |cache: &HashMap<String, Cached>, pick: &dyn Fn(&Cached) -> bool| {
@@ -328,6 +372,23 @@ impl RemoteKeys {
     /// scheme, port and resolved addresses), without fetching it. A name that does not
     /// resolve now is not refused (it is checked again at every fetch).
     pub async fn check_registrable(&self, url: &str) -> Result<(), FetchError> {
+        // Scheme and port first: a name that does not resolve is no way past them.
+        let not_allowed = |why| FetchError::NotAllowed(url.to_owned(), why);
+        let parsed = reqwest::Url::parse(url).map_err(|_| not_allowed("not an absolute URL"))?;
+        let host = parsed.host_str().unwrap_or_default();
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let port = parsed.port_or_known_default().unwrap_or(443);
+        let local = self.policy.allow_loopback && RemotePolicy::literal_loopback(host);
+        match parsed.scheme() {
+            "https" => {}
+            "http" if local => {}
+            _ => return Err(not_allowed("only https:// URLs are fetched")),
+        }
+        if port != 443 && !local && !self.policy.allows_host(host, port) {
+            return Err(not_allowed(
+                "only port 443 (list the host in ORGAUTH_ALLOWED_ISSUER_HOSTS for another)",
+            ));
+        }
         match self.checked_address(url).await {
             Ok(_) | Err(FetchError::Failed(..)) => Ok(()),
             Err(e) => Err(e),
@@ -591,5 +652,34 @@ mod tests {
         let cache = remote.cache.lock();
         assert_eq!(cache.len(), MAX_CACHED);
         assert!(cache.contains_key("late ") && cache.contains_key("failed "));
+    }
+
+    #[test]
+    fn allowed_hosts_name_a_port_or_mean_443() {
+        assert_eq!(split_host_port("idp.corp"), Some(("idp.corp", 443)));
+        assert_eq!(split_host_port("idp.corp:8443"), Some(("idp.corp", 8443)));
+        assert_eq!(split_host_port("[fd00::1]:8443"), Some(("fd00::1", 8443)));
+        assert_eq!(split_host_port("[fd00::1]"), Some(("fd00::1", 443)));
+        assert_eq!(split_host_port("fd00::1"), Some(("fd00::1", 443)));
+        let policy = RemotePolicy {
+            allow_loopback: false,
+            allowed_hosts: vec!["idp.corp".into(), "[fd00::1]:8443".into()],
+        };
+        assert!(policy.allows_host("idp.corp", 443));
+        assert!(
+            !policy.allows_host("idp.corp", 22),
+            "a bare host is port 443 only"
+        );
+        assert!(policy.allows_host("fd00::1", 8443));
+    }
+
+    #[test]
+    fn a_failed_refetch_keeps_the_fresh_set() {
+        let remote = RemoteKeys::new(RemotePolicy::default());
+        remote.store("org", "k ", keyset(), None);
+        remote.store("org", "k ", failure(), None);
+        let cache = remote.cache.lock();
+        let kept = cache.get("k ").unwrap();
+        assert!(kept.keys.is_ok() && kept.kid_missed.is_some());
     }
 }

@@ -48,9 +48,10 @@ impl ClientAuthenticator {
         };
         let kid = jsonwebtoken::decode_header(token).ok().and_then(|h| h.kid);
         let mut unreachable = false;
-        // Whether some key set knows the token's kid: a token whose kid no set holds is
-        // signed by a key this server has not fetched yet, not a credential failure.
-        let mut kid_known = kid.is_none();
+        // A token whose kid the issuer's key sets (as just obtained) lack is signed by a key
+        // this server has not fetched yet: not a credential failure. Only when some set was
+        // obtained and none knows the kid; a token no policy could check is counted.
+        let (mut kid_known, mut kid_unknown, mut busy) = (false, false, false);
         // Each key set once per request (policies may share an issuer), and the token's
         // signature checked once per set.
         let mut verified: HashMap<KeySource, Option<Claims>> = HashMap::new();
@@ -58,6 +59,16 @@ impl ClientAuthenticator {
             let Some(rules) = policy.rules() else {
                 continue;
             };
+            if let Err((field, e)) = rules.still_valid(&self.server_issuer) {
+                log::warn!(
+                    client_id = client_id.as_str();
+                    "trust policy {} admits nothing: its {field} no longer passes the rules ({}); \
+                     replace it",
+                    policy.id,
+                    e.0.escape_debug()
+                );
+                continue;
+            }
             let source_key = (rules.issuer.clone(), rules.jwks_uri.clone());
             let claims = match verified.get(&source_key) {
                 Some(claims) => claims.clone(),
@@ -73,7 +84,11 @@ impl ClientAuthenticator {
                         .await
                     {
                         Ok(keys) => {
-                            kid_known |= kid.as_deref().is_some_and(|kid| keys.has_kid(kid));
+                            match kid.as_deref() {
+                                Some(kid) if keys.has_kid(kid) => kid_known = true,
+                                Some(_) => kid_unknown = true,
+                                None => {}
+                            }
                             keys.verify_workload(token, chrono::Utc::now().timestamp())
                                 .ok()
                         }
@@ -84,7 +99,8 @@ impl ClientAuthenticator {
                                 policy.id,
                                 e.to_string().escape_debug()
                             );
-                            unreachable |= matches!(*e, FetchError::Failed(..) | FetchError::Busy);
+                            unreachable |= matches!(*e, FetchError::Failed(..));
+                            busy |= matches!(*e, FetchError::Busy);
                             None
                         }
                     };
@@ -102,7 +118,12 @@ impl ClientAuthenticator {
         if unreachable {
             return Err(AuthFailure::IssuerUnreachable);
         }
-        if !kid_known {
+        // This server's own fetch queue was full: the caller did nothing wrong.
+        if busy {
+            attempt.not_checked();
+            return Err(AuthFailure::IssuerUnreachable);
+        }
+        if kid_unknown && !kid_known {
             attempt.not_checked();
         }
         Err(AuthFailure::Rejected)

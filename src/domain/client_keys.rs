@@ -126,6 +126,17 @@ impl ClientKeys {
                 DecodingKey::from_jwk(jwk).map_err(|e| format!("has an unusable key: {e}"))?;
             parsed.push(Key { kid, alg, key });
         }
+        // A token names the key it was signed with; two keys of one kind without a kid could
+        // not be told apart (a token without kid is checked against one key at most).
+        for (i, a) in parsed.iter().enumerate() {
+            if a.kid.is_none()
+                && parsed[i + 1..]
+                    .iter()
+                    .any(|b| b.kid.is_none() && b.key.family() == a.key.family())
+            {
+                return Err("has two keys of one kind without kid: give each a kid".into());
+            }
+        }
         Ok(Self { keys: parsed })
     }
 
@@ -193,8 +204,12 @@ impl ClientKeys {
             })
             .map(|data| data.claims)
             .ok_or(AssertionError::Invalid)?;
-        let number = |name: &str| claims.get(name).and_then(serde_json::Value::as_i64);
-        let (exp, iat) = (number("exp").unwrap_or(i64::MAX), number("iat"));
+        // A time that is not a whole number of seconds is refused, not taken as absent.
+        let number = |name: &str| match claims.get(name) {
+            None => Ok(None),
+            Some(value) => value.as_i64().map(Some).ok_or(AssertionError::Invalid),
+        };
+        let (exp, iat) = (number("exp")?.unwrap_or(i64::MAX), number("iat")?);
         if iat.is_some_and(|iat| iat > now + LEEWAY_SECONDS) {
             return Err(AssertionError::Refused(
                 "the workload token was issued in the future (iat)",

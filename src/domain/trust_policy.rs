@@ -91,10 +91,27 @@ impl TrustRules {
         })
     }
 
+    /// Whether a stored policy still passes today's rules (one stored by an earlier release
+    /// may not: a `*` standing for the owner, another audience). One that does not admits
+    /// nothing.
+    pub fn still_valid(&self, server_issuer: &str) -> Result<(), (&'static str, ParseError)> {
+        Self::parse(
+            &self.issuer,
+            self.jwks_uri.as_deref(),
+            &self.audience,
+            &self.subject,
+            self.claims.clone(),
+            server_issuer,
+        )
+        .map(drop)
+    }
+
     /// Whether a token's verified claims satisfy the policy (its `iss` and `aud` included).
+    /// A claim value longer than a pattern may be is never matched (it bounds the matcher's
+    /// work).
     pub fn admits(&self, claims: &serde_json::Map<String, Value>) -> bool {
         let text = |v: &Value| match v {
-            Value::String(s) => Some(s.clone()),
+            Value::String(s) if s.len() <= MAX_LEN * 2 => Some(s.clone()),
             Value::Number(n) => Some(n.to_string()),
             Value::Bool(b) => Some(b.to_string()),
             _ => None,
@@ -111,7 +128,7 @@ impl TrustRules {
         let subject_ok = claims
             .get("sub")
             .and_then(Value::as_str)
-            .is_some_and(|sub| glob_match(&self.subject, sub));
+            .is_some_and(|sub| sub.len() <= MAX_LEN * 2 && glob_match(&self.subject, sub));
         issuer_ok
             && audience_ok
             && subject_ok

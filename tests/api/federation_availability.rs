@@ -214,3 +214,63 @@ on_both_backends!(
         assert!(matches!(res.status, 400 | 422), "{:?}", res.body);
     }
 );
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_made_up_kid_no_policy_could_check_is_counted_like_any_failure() {
+    let s = spawn_app_with(Backend::Sqlite, |c| {
+        c.allow_loopback_issuers = true;
+        c.limiter.max_failures_per_client = 3;
+    })
+    .await;
+    let app = &s;
+    let admin = app.platform_admin().await;
+    let (client, _) = admin.create_client(&app.org_id, "no policies", &[]).await;
+    let stranger = key(SigningAlg::Es256);
+    let mut statuses = Vec::new();
+    for i in 0..6 {
+        let token = sign(
+            &stranger,
+            json!({"kid": format!("made-up-{i}")}),
+            json!({"iss": "https://anything.example", "sub": "s", "aud": app.config.issuer,
+                   "exp": now() + 60}),
+        );
+        statuses.push(exchange(app, &client, &token).await.0);
+    }
+    assert!(
+        statuses.contains(&429),
+        "counted by the limiter: {statuses:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_policy_stored_before_todays_rules_admits_nothing() {
+    let s = spawn_app_with(Backend::Sqlite, |c| c.allow_loopback_issuers = true).await;
+    let app = &s;
+    let k = key(SigningAlg::Es256);
+    let issuer = start_issuer(jwks(&[&k])).await;
+    let client = trusting_client(app, "Acme", &issuer).await;
+    let aud = app.config.issuer.clone();
+    assert_eq!(
+        exchange(app, &client, &workload_token(&issuer, &k, &aud))
+            .await
+            .0,
+        200
+    );
+    // What an earlier release accepted: a `*` standing for the owner.
+    {
+        use diesel::prelude::*;
+        use orgauth::store::schema::trust_policies;
+        let mut conn = app.store();
+        diesel::update(trust_policies::table.filter(trust_policies::client_id.eq(&client)))
+            .set(trust_policies::subject.eq("repo:*"))
+            .execute(&mut **conn)
+            .unwrap();
+    }
+    let token = sign(
+        &k,
+        json!({}),
+        json!({"iss": issuer.url, "aud": aud, "iat": now(), "exp": now() + 600,
+               "sub": "repo:evil/app:ref:refs/heads/main"}),
+    );
+    assert_eq!(exchange(app, &client, &token).await.0, 401);
+}

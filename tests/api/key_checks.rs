@@ -137,3 +137,27 @@ fn a_workload_token_lives_at_most_a_day_and_is_not_issued_in_the_future() {
         );
     }
 }
+
+#[test]
+fn two_keys_of_one_kind_without_kid_are_refused_when_registered() {
+    let (a, b) = (key(SigningAlg::EdDsa), key(SigningAlg::EdDsa));
+    let mut set = jwks(&[&a, &b]);
+    for k in set["keys"].as_array_mut().unwrap() {
+        k.as_object_mut().unwrap().remove("kid");
+    }
+    let err = ClientKeys::parse(&set).err().unwrap();
+    assert!(err.contains("without kid"), "{err}");
+}
+
+#[test]
+fn a_workload_token_whose_times_are_not_whole_seconds_is_refused() {
+    let k = key(SigningAlg::Es256);
+    let keys = ClientKeys::parse_remote(&jwks(&[&k]), 8).unwrap();
+    let t = now();
+    let token = sign(
+        &k,
+        json!({}),
+        json!({"iss": "https://ci.example", "sub": "s", "iat": 4e9, "exp": t + 60}),
+    );
+    assert!(keys.verify_workload(&token, t).is_err());
+}

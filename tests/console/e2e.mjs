@@ -757,7 +757,12 @@ try {
   const capped = (await api("GET", `/organizations/${org}/clients/${cappedId}`)).body;
   assert.ok(Math.abs(new Date(capped.client_secret_expires_at).getTime() - Date.now() - 90 * 86400000) < 120000, capped.client_secret_expires_at);
 
-  // The list flags what needs attention, in words.
+  // The list flags what needs attention, in words: loaded afresh once legacy-export's secret
+  // has lapsed (its expiry was 5 s after it was made).
+  const lapsedAt = new Date(lapsed.body.client_secret_expires_at).getTime();
+  await page.waitForTimeout(Math.max(0, lapsedAt - Date.now() + 1000));
+  await page.getByRole("combobox", { name: "Sort by" }).selectOption({ label: "Oldest first" });
+  await expectCount("6 of 6 clients");
   await page.getByRole("combobox", { name: "Sort by" }).selectOption({ label: "Name, A to Z" });
   await expectCount("6 of 6 clients");
   const flagged = (name) => page.locator("#clients-body tr").filter({ has: page.getByRole("link", { name, exact: true }) });
