@@ -16,6 +16,7 @@ use crate::config::Config;
 use crate::domain::SecretHasher;
 use crate::http::KeySchedule;
 use crate::http::client_address::ClientAddressResolver;
+use crate::service::people::passkeys::RelyingParty;
 use crate::http::{self, AppState};
 use crate::jobs;
 use crate::last_used::{Flush, LastUsedRecorder};
@@ -259,6 +260,8 @@ pub fn build_state(
             config.trusted_proxy_header.clone(),
             config.trusted_proxies.clone(),
         ),
+        people: config.people.clone(),
+        relying_party: Arc::new(RelyingParty::for_issuer(&config.issuer)),
         pool,
     });
     Ok((state, bootstrapped))

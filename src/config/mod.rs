@@ -10,6 +10,7 @@ mod federation;
 mod keys;
 mod limits;
 mod operations;
+mod people;
 mod server;
 pub(crate) mod setting;
 mod tokens;
@@ -21,6 +22,7 @@ use actix_web::http::header::HeaderName;
 use ipnet::IpNet;
 
 pub use self::limits::{Argon2Cost, LimiterSettings, TarpitSettings};
+pub use self::people::PeopleSettings;
 pub use self::server::{TlsFiles, parse_networks};
 use self::setting::Setting;
 use crate::domain::{ClientId, ClientSecret};
@@ -84,6 +86,7 @@ pub struct Config {
     /// Hosts (`host` or `host:port`) whose key sets are fetched on any port and at any
     /// address: issuers and IdPs on a private network.
     pub allowed_issuer_hosts: Vec<String>,
+    pub people: PeopleSettings,
 }
 
 impl Config {
@@ -136,6 +139,7 @@ impl Config {
             log_format: crate::logging::LogFormat::Text,
             allow_loopback_issuers: false,
             allowed_issuer_hosts: Vec::new(),
+            people: PeopleSettings::default(),
         }
     }
 
@@ -171,6 +175,7 @@ fn settings() -> impl Iterator<Item = &'static Setting> {
         limits::SETTINGS,
         operations::SETTINGS,
         federation::SETTINGS,
+        people::SETTINGS,
     ]
     .into_iter()
     .flatten()

@@ -4,6 +4,7 @@ pub mod client_keys;
 mod ids;
 pub mod jose;
 mod name;
+mod people;
 mod random;
 mod role;
 mod secret;
@@ -12,6 +13,7 @@ pub mod trust_policy;
 pub use client_keys::ClientKeys;
 pub use ids::{ClientId, OrgId};
 pub use name::{DisplayName, check_free_text};
+pub use people::{BearerSecret, Email, MembershipRole, ORG_VIEWER, hash_bytes, hash_text};
 pub use random::random_base62;
 pub use role::{ORG_ADMIN, PLATFORM_ADMIN, RoleName, RoleSet, Scope};
 pub use secret::{

@@ -8,6 +8,7 @@ pub mod console;
 pub mod oauth;
 pub mod ops;
 pub mod request_log;
+pub mod session_cookie;
 pub mod tls;
 
 use std::net::IpAddr;
@@ -48,6 +49,10 @@ pub struct AppState {
     /// Who the caller is at the network level (peer, or the forwarding header from a trusted
     /// proxy).
     pub client_address: client_address::ClientAddressResolver,
+    /// Session lifetimes and the step-up window.
+    pub people: crate::config::PeopleSettings,
+    /// Passkeys: this server as the browsers' relying party.
+    pub relying_party: Arc<crate::service::people::passkeys::RelyingParty>,
 }
 
 impl AppState {

@@ -2,12 +2,14 @@
 //! rule, below every use case.
 //!
 //! A `Principal` is whoever performs a use case: the operator on the command line, an admin
-//! client over the API (machine credentials), and later a person signed in with a session.
+//! client over the API (machine credentials), and a person signed in with a session.
 //! Each holds roles *in organizations*: a client in its own organization only, a person in
 //! every organization they are a member of. `platform:admin` (in any of them) reaches every
 //! organization. Machine credentials and human sessions stay two kinds of principal.
+//! A person's `org:viewer` membership reads an organization and changes nothing; a person's
+//! changes to credentials, roles and memberships need a recent sign-in (step-up).
 
-use crate::domain::{ORG_ADMIN, OrgId, PLATFORM_ADMIN, RoleSet};
+use crate::domain::{MembershipRole, ORG_ADMIN, OrgId, PLATFORM_ADMIN, RoleSet};
 use crate::store::DbConnection;
 use crate::store::organizations::{self, Organization};
 
@@ -20,6 +22,26 @@ pub struct ClientPrincipal {
     pub org_id: String,
     /// The roles both its token and its current record grant.
     pub roles: Vec<String>,
+    /// Where the request came from.
+    pub address: Option<String>,
+}
+
+/// A person signed in with a session.
+#[derive(Debug, Clone)]
+pub struct UserPrincipal {
+    pub user_id: String,
+    pub email: String,
+    pub name: String,
+    /// (organization id, role), as the store holds them now.
+    pub memberships: Vec<(String, MembershipRole)>,
+    pub session_id: String,
+    /// How the session signed in: `passkey`, `invitation` or `sso`.
+    pub method: String,
+    /// Whether the last sign-in is recent enough for a sensitive change, and the window.
+    pub fresh: bool,
+    pub reauth_seconds: u64,
+    pub address: Option<String>,
+    pub user_agent: Option<String>,
 }
 
 /// Who performs a use case.
@@ -29,6 +51,7 @@ pub enum Principal {
     /// `cli` or `bootstrap`.
     Operator(&'static str),
     Client(ClientPrincipal),
+    User(UserPrincipal),
 }
 
 /// The kind of principal, as the audit log records it.
@@ -36,6 +59,7 @@ pub enum Principal {
 pub enum PrincipalKind {
     Operator,
     Client,
+    User,
 }
 
 impl PrincipalKind {
@@ -43,6 +67,7 @@ impl PrincipalKind {
         match self {
             Self::Operator => "operator",
             Self::Client => "client",
+            Self::User => "user",
         }
     }
 }
@@ -52,6 +77,7 @@ impl Principal {
         match self {
             Self::Operator(_) => PrincipalKind::Operator,
             Self::Client(_) => PrincipalKind::Client,
+            Self::User(_) => PrincipalKind::User,
         }
     }
 
@@ -60,6 +86,7 @@ impl Principal {
         match self {
             Self::Operator(name) => name,
             Self::Client(c) => &c.client_id,
+            Self::User(u) => &u.user_id,
         }
     }
 
@@ -68,6 +95,10 @@ impl Principal {
         match self {
             Self::Operator(_) => true,
             Self::Client(c) => c.org_id == org && c.roles.iter().any(|r| r == role),
+            Self::User(u) => u
+                .memberships
+                .iter()
+                .any(|(o, r)| o == org && r.as_str() == role),
         }
     }
 
@@ -75,12 +106,30 @@ impl Principal {
         match self {
             Self::Operator(_) => true,
             Self::Client(c) => c.roles.iter().any(|r| r == PLATFORM_ADMIN),
+            Self::User(u) => u
+                .memberships
+                .iter()
+                .any(|(_, r)| *r == MembershipRole::PlatformAdmin),
         }
     }
 
     /// The tenant check: platform admins manage every organization; org admins their own.
     pub fn can_manage_org(&self, org_id: &OrgId) -> bool {
         self.is_platform_admin() || self.holds_in(org_id.as_str(), ORG_ADMIN)
+    }
+
+    /// Whether the principal may read the organization: its managers and its viewers.
+    pub fn can_view_org(&self, org_id: &OrgId) -> bool {
+        self.can_manage_org(org_id) || self.holds_in(org_id.as_str(), MembershipRole::Viewer.as_str())
+    }
+
+    /// Step-up: a person's change to a credential, a role or a membership needs a sign-in
+    /// within the re-authentication window. Clients and the operator pass.
+    pub fn require_recent_sign_in(&self) -> Result<(), ServiceError> {
+        match self {
+            Self::User(u) if !u.fresh => Err(ServiceError::StepUpRequired(u.reauth_seconds)),
+            _ => Ok(()),
+        }
     }
 
     /// Whether the principal may hand out `role` in `org_id`: platform admins (and the
@@ -110,18 +159,42 @@ impl Principal {
         match self {
             Self::Operator(_) => None,
             Self::Client(c) => Some(&c.org_id),
+            Self::User(u) => u
+                .memberships
+                .iter()
+                .find(|(_, r)| *r == MembershipRole::PlatformAdmin)
+                .or(u.memberships.first())
+                .map(|(o, _)| o.as_str()),
         }
     }
 }
 
-/// The organization, if `principal` may manage it; `NotFound` otherwise, so that another
-/// organization's existence is not revealed.
+/// The organization, if `principal` may change it; `Forbidden` for its viewers, `NotFound`
+/// for everyone else, so that another organization's existence is not revealed.
 pub fn find_managed(
     conn: &mut DbConnection,
     principal: &Principal,
     org_id: &OrgId,
 ) -> Result<Organization, ServiceError> {
     if !principal.can_manage_org(org_id) {
+        if principal.can_view_org(org_id) {
+            return Err(ServiceError::Forbidden(
+                "org:viewer is read-only: this change needs org:admin".into(),
+            ));
+        }
+        return Err(ServiceError::NotFound("organization"));
+    }
+    organizations::find(conn, org_id.as_str())?.ok_or(ServiceError::NotFound("organization"))
+}
+
+/// The organization, if `principal` may read it (its viewers included); `NotFound`
+/// otherwise.
+pub fn find_visible(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    org_id: &OrgId,
+) -> Result<Organization, ServiceError> {
+    if !principal.can_view_org(org_id) {
         return Err(ServiceError::NotFound("organization"));
     }
     organizations::find(conn, org_id.as_str())?.ok_or(ServiceError::NotFound("organization"))
@@ -136,6 +209,7 @@ mod tests {
             client_id: "c".into(),
             org_id: org.into(),
             roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+            address: None,
         })
     }
 

@@ -19,6 +19,18 @@ pub const ROLE_DELETED: &str = "role.deleted";
 pub const ORGANIZATION_CREATED: &str = "organization.created";
 pub const ORGANIZATION_RENAMED: &str = "organization.renamed";
 pub const ORGANIZATION_UPDATED: &str = "organization.updated";
+pub const USER_SIGNED_IN: &str = "user.signed_in";
+pub const USER_SIGN_IN_FAILED: &str = "user.sign_in_failed";
+pub const USER_SIGNED_OUT: &str = "user.signed_out";
+pub const SESSION_ENDED: &str = "session.ended";
+pub const INVITATION_CREATED: &str = "invitation.created";
+pub const INVITATION_ACCEPTED: &str = "invitation.accepted";
+pub const INVITATION_REVOKED: &str = "invitation.revoked";
+pub const MEMBER_ROLE_CHANGED: &str = "member.role_changed";
+pub const MEMBER_REMOVED: &str = "member.removed";
+pub const MEMBER_SESSIONS_ENDED: &str = "member.sessions_ended";
+pub const PASSKEY_ADDED: &str = "passkey.added";
+pub const PASSKEY_REMOVED: &str = "passkey.removed";
 
 /// Appends an event; call it inside the transaction of the change it records. `details` must
 /// never hold a secret.
@@ -34,6 +46,18 @@ pub fn record(
     let actor_name = match actor {
         Principal::Operator(_) => None,
         Principal::Client(caller) => store::clients::name_of(conn, &caller.client_id)?,
+        Principal::User(user) => Some(user.name.clone()),
+    };
+    let (email, session_id, method, address, user_agent) = match actor {
+        Principal::Operator(_) => (None, None, None, None, None),
+        Principal::Client(c) => (None, None, None, c.address.clone(), None),
+        Principal::User(u) => (
+            Some(u.email.clone()),
+            Some(u.session_id.clone()),
+            Some(u.method.clone()),
+            u.address.clone(),
+            u.user_agent.clone(),
+        ),
     };
     audit::insert(
         conn,
@@ -48,8 +72,29 @@ pub fn record(
             created_at: store::now(),
             actor_name,
             target_name: target_name.map(str::to_owned),
+            actor_email: email,
+            actor_session_id: session_id,
+            actor_method: method,
+            actor_address: address,
+            actor_user_agent: user_agent,
         },
     )?;
+    Ok(())
+}
+
+/// Records an event about a person (sign-in, sign-out, passkeys, sessions) in every
+/// organization they are a member of: each organization's log shows what its people did.
+pub fn record_for_user(
+    conn: &mut DbConnection,
+    user_id: &str,
+    actor: &Principal,
+    action: &str,
+    target_name: Option<&str>,
+    details: Value,
+) -> Result<(), ServiceError> {
+    for (org_id, _) in store::people::memberships::roles_of(conn, user_id)? {
+        record(conn, &org_id, actor, action, user_id, target_name, details.clone())?;
+    }
     Ok(())
 }
 
@@ -62,6 +107,6 @@ pub fn page(
     before: Option<(chrono::NaiveDateTime, String)>,
     limit: i64,
 ) -> Result<Vec<AuditEvent>, ServiceError> {
-    access::find_managed(conn, actor, org_id)?;
+    access::find_visible(conn, actor, org_id)?;
     Ok(audit::page(conn, org_id.as_str(), filter, before, limit)?)
 }

@@ -52,6 +52,8 @@ pub fn rotate_secret(
     // Fail fast (and without hashing) for an unknown or untouchable client.
     let client = get(conn, actor, org_id, client_id)?;
     actor.may_act_on(org_id, &client.roles)?;
+    super::access::find_managed(conn, actor, org_id)?;
+    actor.require_recent_sign_in()?;
     if client.row.token_endpoint_auth_method == AuthMethod::PRIVATE_KEY_JWT {
         return Err(ServiceError::invalid(
             "token_endpoint_auth_method",

@@ -145,6 +145,7 @@ mod tests {
             name: "Acme".into(),
             created_at: NaiveDateTime::default(),
             max_secret_lifetime_seconds: max,
+            platform: false,
         }
     }
 

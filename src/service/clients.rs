@@ -61,6 +61,7 @@ pub fn create(
         secret_expires_at,
     } = new;
     let org = super::access::find_managed(conn, actor, &org_id)?;
+    actor.require_recent_sign_in()?;
     check_assignable(conn, actor, &org_id, &roles)?;
     let mut settings = settings.validated()?;
     let secret = secret.unwrap_or_else(NewClientSecret::generate);
@@ -144,7 +145,7 @@ pub fn get(
     org_id: &OrgId,
     client_id: &ClientId,
 ) -> Result<ClientRecord, ServiceError> {
-    super::access::find_managed(conn, actor, org_id)?;
+    super::access::find_visible(conn, actor, org_id)?;
     load(conn, org_id, client_id)
 }
 
@@ -159,7 +160,7 @@ pub fn list(
     after: Option<(ClientKey, String)>,
     limit: i64,
 ) -> Result<(Vec<ClientRecord>, i64), ServiceError> {
-    super::access::find_managed(conn, actor, org_id)?;
+    super::access::find_visible(conn, actor, org_id)?;
     let filter = ClientFilter {
         org_id: org_id.as_str(),
         search,
@@ -206,6 +207,10 @@ pub fn update(
     let settings = settings.validated()?;
     store::write_transaction(conn, |conn| {
         let before = lock_for_change(conn, actor, org_id, client_id)?;
+        // Roles and credentials need a recent sign-in; a rename or a description does not.
+        if roles.is_some() || settings.auth.is_some() {
+            actor.require_recent_sign_in()?;
+        }
         let now = store::now();
         if let Some(roles) = &roles {
             check_assignable(conn, actor, org_id, roles)?;
@@ -314,6 +319,7 @@ pub fn delete(
 ) -> Result<(), ServiceError> {
     store::write_transaction(conn, |conn| {
         let before = lock_for_change(conn, actor, org_id, client_id)?;
+        actor.require_recent_sign_in()?;
         clients::delete(conn, client_id.as_str())?;
         changes::record_change(conn, client_id.as_str())?;
         audit::record(

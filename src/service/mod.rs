@@ -11,11 +11,12 @@ pub mod client_settings;
 pub mod clients;
 pub mod introspection;
 pub mod organizations;
+pub mod people;
 pub mod roles;
 pub mod signing_keys;
 pub mod trust_policies;
 
-pub use self::access::{ClientPrincipal, Principal};
+pub use self::access::{ClientPrincipal, Principal, UserPrincipal};
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -31,10 +32,16 @@ pub enum ServiceError {
     NotFound(&'static str),
     #[error("{0}")]
     Conflict(String),
+    /// A person's sign-in is older than the re-authentication window (seconds) allows.
+    #[error("this change needs a recent sign-in; sign in again and retry")]
+    StepUpRequired(u64),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
     Keys(#[from] crate::token::KeyError),
+    /// A bug or a corrupt record: logged, answered 500.
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 impl From<diesel::result::Error> for ServiceError {

@@ -30,6 +30,7 @@ pub fn create_with_id(
         name: name.into_inner(),
         created_at: store::now(),
         max_secret_lifetime_seconds: None,
+        platform: false,
     };
     store::write_transaction(conn, |conn| {
         organizations::insert(conn, &org)?;

@@ -17,6 +17,7 @@ pub fn create(
     description: &str,
 ) -> Result<Role, ServiceError> {
     require_platform_admin(actor)?;
+    actor.require_recent_sign_in()?;
     let name = RoleName::parse(name).map_err(|e| ServiceError::invalid("name", e.0))?;
     let description = description.trim();
     if description.chars().count() > 500 {
@@ -59,6 +60,7 @@ pub fn create(
 /// built-in admin roles.
 pub fn delete(conn: &mut DbConnection, actor: &Principal, name: &str) -> Result<(), ServiceError> {
     require_platform_admin(actor)?;
+    actor.require_recent_sign_in()?;
     let name = RoleName::parse(name).map_err(|_| ServiceError::NotFound("role"))?;
     let name = name.as_str();
     if name == ORG_ADMIN || name == PLATFORM_ADMIN {

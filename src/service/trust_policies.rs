@@ -32,6 +32,7 @@ pub fn create(
 ) -> Result<TrustPolicyRow, ServiceError> {
     store::write_transaction(conn, |conn| {
         let client = clients::lock_for_change(conn, actor, org_id, client_id)?;
+        actor.require_recent_sign_in()?;
         if trust_policies::count_of_client(conn, client_id.as_str())? >= MAX_PER_CLIENT {
             return Err(ServiceError::Conflict(format!(
                 "a client has at most {MAX_PER_CLIENT} trust policies"
@@ -78,6 +79,7 @@ pub fn delete(
 ) -> Result<(), ServiceError> {
     store::write_transaction(conn, |conn| {
         let client = clients::lock_for_change(conn, actor, org_id, client_id)?;
+        actor.require_recent_sign_in()?;
         let policy = trust_policies::of_client(conn, client_id.as_str())?
             .into_iter()
             .find(|p| p.id == policy_id)

@@ -20,8 +20,15 @@ pub struct AuditEvent {
     pub actor_name: Option<String>,
     /// The name the target had (client, organization or role).
     pub target_name: Option<String>,
-    /// `operator` or `client` (`service::access::PrincipalKind`).
+    /// `operator`, `client` or `user` (`service::access::PrincipalKind`).
     pub actor_type: String,
+    /// A person's e-mail, session id and sign-in method (`passkey`, `invitation`, `sso`).
+    pub actor_email: Option<String>,
+    pub actor_session_id: Option<String>,
+    pub actor_method: Option<String>,
+    /// Where the request came from (clients and people).
+    pub actor_address: Option<String>,
+    pub actor_user_agent: Option<String>,
 }
 
 /// Which events a page holds; every field narrows it.

@@ -13,6 +13,7 @@ pub mod client_assertions;
 pub mod clients;
 mod connection;
 pub mod organizations;
+pub mod people;
 pub mod revocations;
 pub mod roles;
 pub mod schema;

@@ -12,6 +12,8 @@ pub struct Organization {
     pub created_at: NaiveDateTime,
     /// The longest a client secret of this organization may live; `None`: no limit.
     pub max_secret_lifetime_seconds: Option<i64>,
+    /// The bootstrap organization: the only one whose members may hold `platform:admin`.
+    pub platform: bool,
 }
 
 pub fn insert(conn: &mut DbConnection, org: &Organization) -> QueryResult<()> {
@@ -19,6 +21,15 @@ pub fn insert(conn: &mut DbConnection, org: &Organization) -> QueryResult<()> {
         .values(org)
         .execute(conn)
         .map(drop)
+}
+
+/// The platform organization (the bootstrap organization), if there is one.
+pub fn platform(conn: &mut DbConnection) -> QueryResult<Option<Organization>> {
+    organizations::table
+        .filter(organizations::platform.eq(true))
+        .select(Organization::as_select())
+        .first(conn)
+        .optional()
 }
 
 pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Organization>> {
@@ -76,4 +87,20 @@ pub fn list(conn: &mut DbConnection) -> QueryResult<Vec<Organization>> {
         .select(Organization::as_select())
         .order((organizations::created_at, organizations::id))
         .load(conn)
+}
+
+/// Locks the organization's row until the transaction ends (a no-op update): changes to its
+/// members that check a count (the last admin) run one at a time.
+pub fn lock(conn: &mut DbConnection, id: &str) -> QueryResult<bool> {
+    diesel::update(organizations::table.find(id))
+        .set(organizations::id.eq(organizations::id))
+        .execute(conn)
+        .map(|n| n == 1)
+}
+
+pub fn mark_platform(conn: &mut DbConnection, id: &str) -> QueryResult<()> {
+    diesel::update(organizations::table.find(id))
+        .set(organizations::platform.eq(true))
+        .execute(conn)
+        .map(drop)
 }

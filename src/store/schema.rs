@@ -12,6 +12,11 @@ diesel::table! {
         actor_name -> Nullable<Text>,
         target_name -> Nullable<Text>,
         actor_type -> Text,
+        actor_email -> Nullable<Text>,
+        actor_session_id -> Nullable<Text>,
+        actor_method -> Nullable<Text>,
+        actor_address -> Nullable<Text>,
+        actor_user_agent -> Nullable<Text>,
     }
 }
 
@@ -75,6 +80,7 @@ diesel::table! {
         name -> Text,
         created_at -> Timestamp,
         max_secret_lifetime_seconds -> Nullable<BigInt>,
+        platform -> Bool,
     }
 }
 
@@ -109,6 +115,84 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    users (id) {
+        id -> Text,
+        email -> Text,
+        name -> Text,
+        disabled -> Bool,
+        webauthn_id -> Text,
+        created_at -> Timestamp,
+        last_sign_in_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    memberships (user_id, org_id) {
+        user_id -> Text,
+        org_id -> Text,
+        role -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    passkeys (id) {
+        id -> Text,
+        user_id -> Text,
+        credential_id -> Text,
+        passkey -> Text,
+        name -> Text,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    invitations (id) {
+        id -> Text,
+        org_id -> Text,
+        email -> Text,
+        role -> Text,
+        token_hash -> Text,
+        invited_by -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Text,
+        token_hash -> Text,
+        user_id -> Text,
+        csrf_token -> Text,
+        method -> Text,
+        created_at -> Timestamp,
+        authenticated_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        expires_at -> Timestamp,
+        address -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    passkey_ceremonies (challenge_hash) {
+        challenge_hash -> Text,
+        purpose -> Text,
+        user_id -> Nullable<Text>,
+        invitation_id -> Nullable<Text>,
+        state -> Text,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(memberships -> users (user_id));
+diesel::joinable!(memberships -> organizations (org_id));
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(passkeys -> users (user_id));
+diesel::joinable!(invitations -> organizations (org_id));
 diesel::joinable!(audit_events -> organizations (org_id));
 diesel::joinable!(client_roles -> clients (client_id));
 diesel::joinable!(client_roles -> roles (role_name));
@@ -133,5 +217,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     organizations,
     revoked_tokens,
     roles,
-    signing_keys
+    signing_keys,
+    users,
+    memberships,
+    passkeys,
+    invitations,
+    sessions,
+    passkey_ceremonies
 );

@@ -1,4 +1,12 @@
-//! The bearer-token check of every `/admin/v1` request: our own, unrevoked access token
+//! Who calls `/admin/v1`: an admin client with a Bearer token, or a person with the session
+//! cookie. Both become a `Principal`, and every route applies the same rules to both.
+//!
+//! A session is read from the database at each request (`service::people::sessions`). A
+//! cookie-authenticated request that changes anything must carry `X-CSRF-Token` equal to the
+//! session's token and, when the browser sends `Sec-Fetch-Site`, come from the same origin:
+//! a cross-site page can make the browser send the cookie, never read the token.
+//!
+//! The bearer-token check: our own, unrevoked access token
 //! (`KeySet::verify`: kid-selected key, that key's algorithm, our issuer, `exp`/`nbf` with a
 //! small leeway, `typ: at+jwt`) whose `aud` is the issuer itself; then the calling client must
 //! still exist and must not have had its tokens revoked, so a deleted admin loses access at
@@ -14,22 +22,90 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 
 use super::problem::ApiError;
 use crate::domain::{ORG_ADMIN, PLATFORM_ADMIN};
-use crate::http::{AppState, LoggedClient};
+use crate::http::{AppState, LoggedClient, session_cookie};
 use crate::service::introspection::{self, Standing};
-use crate::service::{ClientPrincipal, Principal};
+use crate::service::people::RequestOrigin;
+use crate::service::people::sessions;
+use crate::service::{ClientPrincipal, Principal, UserPrincipal};
 use crate::store;
 use crate::token::Expiry;
 
 /// Seconds of clock skew tolerated on `exp` and `nbf`.
 const LEEWAY_SECONDS: u64 = 30;
 
-/// An authenticated caller holding `org:admin` or `platform:admin`.
-pub struct AdminPrincipal(pub ClientPrincipal);
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// An authenticated caller: a client holding `org:admin` or `platform:admin`, or a person
+/// signed in (whose memberships decide what each route allows).
+pub struct AdminPrincipal(pub Principal);
 
 impl AdminPrincipal {
     pub fn actor(&self) -> Principal {
-        Principal::Client(self.0.clone())
+        self.0.clone()
     }
+
+    /// The person, for the routes about oneself (`/me/...`).
+    pub fn person(&self) -> Result<UserPrincipal, ApiError> {
+        match &self.0 {
+            Principal::User(u) => Ok(u.clone()),
+            _ => Err(ApiError::Forbidden(
+                "this route is for people signed in with a session, not clients".into(),
+            )),
+        }
+    }
+}
+
+/// The request's origin, for sessions and the audit log.
+pub fn request_origin(state: &AppState, req: &HttpRequest) -> RequestOrigin {
+    RequestOrigin::new(
+        state.source_address(req).map(|a| a.to_string()),
+        req.headers()
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok()),
+    )
+}
+
+/// The session's person, with the CSRF rules for changes.
+async fn person(state: &AppState, req: &HttpRequest) -> Result<UserPrincipal, ApiError> {
+    let cookie = session_cookie::read(req)
+        .ok_or_else(|| ApiError::Unauthorized("an Authorization: Bearer token or a session is required".into()))?;
+    let origin = request_origin(state, req);
+    let settings = state.people.clone();
+    let found = store::run(&state.pool, move |conn| {
+        sessions::authenticate(conn, &settings, &cookie, &origin)
+    })
+    .await?;
+    let Some((user, session)) = found else {
+        return Err(ApiError::Unauthorized(
+            "the session has ended or expired: sign in again".into(),
+        ));
+    };
+    if !req.method().is_safe() {
+        let site = req.headers().get("sec-fetch-site").map(|v| v.as_bytes());
+        if site.is_some_and(|s| s != b"same-origin") {
+            return Err(ApiError::Forbidden(
+                "a change with a session must come from the console's own origin".into(),
+            ));
+        }
+        let presented = req
+            .headers()
+            .get(CSRF_HEADER)
+            .map(|v| v.as_bytes())
+            .unwrap_or_default();
+        if !constant_time_eq(presented, session.csrf_token.as_bytes()) {
+            return Err(ApiError::Forbidden(
+                "a change with a session needs the X-CSRF-Token header (csrf_token of GET \
+                 /admin/v1/me)"
+                    .into(),
+            ));
+        }
+    }
+    req.extensions_mut().insert(LoggedClient(user.user_id.clone()));
+    Ok(user)
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && aws_lc_rs::constant_time::verify_slices_are_equal(a, b).is_ok()
 }
 
 impl FromRequest for AdminPrincipal {
@@ -43,6 +119,11 @@ impl FromRequest for AdminPrincipal {
                 .app_data::<web::Data<AppState>>()
                 .ok_or(ApiError::Internal)?
                 .clone();
+            if req.headers().get(header::AUTHORIZATION).is_none()
+                && session_cookie::read(&req).is_some()
+            {
+                return Ok(Self(Principal::User(person(&state, &req).await?)));
+            }
             let invalid =
                 || ApiError::Unauthorized("the access token is invalid or expired".into());
             let claims = state
@@ -89,11 +170,12 @@ impl FromRequest for AdminPrincipal {
                     "the admin API needs a token with org:admin or platform:admin".into(),
                 ));
             }
-            Ok(Self(ClientPrincipal {
+            Ok(Self(Principal::Client(ClientPrincipal {
                 client_id: current.id.clone(),
                 org_id: current.org_id.clone(),
                 roles,
-            }))
+                address: state.source_address(&req).map(|a| a.to_string()),
+            })))
         })
     }
 }
@@ -102,7 +184,11 @@ fn bearer_token(req: &HttpRequest) -> Result<&str, ApiError> {
     let value = req
         .headers()
         .get(header::AUTHORIZATION)
-        .ok_or_else(|| ApiError::Unauthorized("an Authorization: Bearer token is required".into()))?
+        .ok_or_else(|| {
+            ApiError::Unauthorized(
+                "an Authorization: Bearer token or a session is required".into(),
+            )
+        })?
         .to_str()
         .map_err(|_| ApiError::Unauthorized("malformed Authorization header".into()))?;
     match value.split_once(' ') {

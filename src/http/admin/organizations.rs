@@ -65,7 +65,7 @@ pub async fn get_organization(
     let actor = caller.actor();
     let org_id = path.into_inner().parse()?;
     let org = run(&state, move |conn| {
-        service::access::find_managed(conn, &actor, &org_id)
+        service::access::find_visible(conn, &actor, &org_id)
     })
     .await?;
     Ok(HttpResponse::Ok().json(OrganizationView::from(org)))

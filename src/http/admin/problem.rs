@@ -62,6 +62,9 @@ pub enum ApiError {
     Unavailable,
     #[error("internal error")]
     Internal,
+    /// A person's change needs a sign-in within this many seconds (RFC 9470).
+    #[error("this change needs a recent sign-in: sign in again (passkey or SSO) and retry")]
+    StepUp(u64),
 }
 
 impl ApiError {
@@ -103,6 +106,11 @@ impl From<ServiceError> for ApiError {
                 log::error!("admin API: {e}");
                 Self::Internal
             }
+            ServiceError::Internal(e) => {
+                log::error!("admin API: {e}");
+                Self::Internal
+            }
+            ServiceError::StepUpRequired(max_age) => Self::StepUp(max_age),
         }
     }
 }
@@ -122,7 +130,7 @@ impl From<StoreError> for ApiError {
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
-            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Unauthorized(_) | Self::StepUp(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
@@ -144,6 +152,13 @@ impl ResponseError for ApiError {
                     header::WWW_AUTHENTICATE,
                     HeaderValue::from_static(r#"Bearer realm="orgauth", error="invalid_token""#),
                 );
+            }
+            Self::StepUp(max_age) => {
+                if let Ok(value) = HeaderValue::from_str(&format!(
+                    r#"Session error="insufficient_user_authentication", max_age={max_age}"#
+                )) {
+                    res.headers_mut().insert(header::WWW_AUTHENTICATE, value);
+                }
             }
             Self::Unavailable => {
                 res.headers_mut()

@@ -1,0 +1,12 @@
+ALTER TABLE audit_events DROP COLUMN actor_user_agent;
+ALTER TABLE audit_events DROP COLUMN actor_address;
+ALTER TABLE audit_events DROP COLUMN actor_method;
+ALTER TABLE audit_events DROP COLUMN actor_session_id;
+ALTER TABLE audit_events DROP COLUMN actor_email;
+DROP TABLE passkey_ceremonies;
+DROP TABLE sessions;
+DROP TABLE invitations;
+DROP TABLE passkeys;
+DROP TABLE memberships;
+DROP TABLE users;
+ALTER TABLE organizations DROP COLUMN platform;

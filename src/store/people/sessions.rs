@@ -1,0 +1,110 @@
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::store::DbConnection;
+use crate::store::schema::{sessions, users};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = sessions)]
+pub struct Session {
+    /// The public id (`ses_…`), shown in session lists and the audit log.
+    pub id: String,
+    /// `domain::hash_text` of the cookie's value.
+    pub token_hash: String,
+    pub user_id: String,
+    pub csrf_token: String,
+    /// `passkey`, `invitation` (a passkey registered from an invitation) or `sso`.
+    pub method: String,
+    pub created_at: NaiveDateTime,
+    /// The last sign-in or step-up.
+    pub authenticated_at: NaiveDateTime,
+    pub last_seen_at: NaiveDateTime,
+    /// The absolute limit.
+    pub expires_at: NaiveDateTime,
+    pub address: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+pub fn insert(conn: &mut DbConnection, session: &Session) -> QueryResult<()> {
+    diesel::insert_into(sessions::table)
+        .values(session)
+        .execute(conn)
+        .map(drop)
+}
+
+/// The live session behind a cookie and its user, in one query: unexpired, seen within
+/// `idle_since`, its user not disabled.
+pub fn find_live(
+    conn: &mut DbConnection,
+    token_hash: &str,
+    now: NaiveDateTime,
+    idle_since: NaiveDateTime,
+) -> QueryResult<Option<(Session, String, String)>> {
+    sessions::table
+        .inner_join(users::table)
+        .filter(sessions::token_hash.eq(token_hash))
+        .filter(sessions::expires_at.gt(now))
+        .filter(sessions::last_seen_at.gt(idle_since))
+        .filter(users::disabled.eq(false))
+        .select((Session::as_select(), users::email, users::name))
+        .first(conn)
+        .optional()
+}
+
+pub fn touch(conn: &mut DbConnection, id: &str, at: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(sessions::table.find(id))
+        .set(sessions::last_seen_at.eq(at))
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn of_user(conn: &mut DbConnection, user_id: &str) -> QueryResult<Vec<Session>> {
+    sessions::table
+        .filter(sessions::user_id.eq(user_id))
+        .select(Session::as_select())
+        .order((sessions::created_at.desc(), sessions::id))
+        .load(conn)
+}
+
+pub fn delete(conn: &mut DbConnection, user_id: &str, id: &str) -> QueryResult<bool> {
+    diesel::delete(
+        sessions::table
+            .filter(sessions::id.eq(id))
+            .filter(sessions::user_id.eq(user_id)),
+    )
+    .execute(conn)
+    .map(|n| n == 1)
+}
+
+/// Every session of the user but `keep`; how many ended.
+pub fn delete_others(conn: &mut DbConnection, user_id: &str, keep: &str) -> QueryResult<usize> {
+    diesel::delete(
+        sessions::table
+            .filter(sessions::user_id.eq(user_id))
+            .filter(sessions::id.ne(keep)),
+    )
+    .execute(conn)
+}
+
+pub fn delete_all(conn: &mut DbConnection, user_id: &str) -> QueryResult<usize> {
+    diesel::delete(sessions::table.filter(sessions::user_id.eq(user_id))).execute(conn)
+}
+
+pub fn prune(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    idle_since: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::delete(
+        sessions::table.filter(
+            sessions::expires_at
+                .le(now)
+                .or(sessions::last_seen_at.le(idle_since)),
+        ),
+    )
+    .execute(conn)
+}
+
+pub fn delete_by_hash(conn: &mut DbConnection, token_hash: &str) -> QueryResult<usize> {
+    diesel::delete(sessions::table.filter(sessions::token_hash.eq(token_hash))).execute(conn)
+}
