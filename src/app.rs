@@ -16,12 +16,12 @@ use crate::config::Config;
 use crate::domain::SecretHasher;
 use crate::http::KeySchedule;
 use crate::http::client_address::ClientAddressResolver;
-use crate::service::people::passkeys::RelyingParty;
 use crate::http::{self, AppState};
 use crate::jobs;
 use crate::last_used::{Flush, LastUsedRecorder};
 use crate::revoked_tokens::RevokedTokens;
 use crate::service::bootstrap::{self, Bootstrapped};
+use crate::service::people::passkeys::RelyingParty;
 use crate::service::signing_keys;
 use crate::store::changes::{ChangeListener, Fanout};
 use crate::store::{self, PoolSettings};
@@ -108,6 +108,7 @@ impl Application {
                 .configure(http::oauth::routes)
                 .configure(http::ops::routes)
                 .configure(http::console::routes)
+                .configure(http::people::routes)
                 .into_utoipa_app()
                 .configure(http::admin::routes)
                 .into_app()
@@ -137,6 +138,11 @@ impl Application {
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// Where people use the console (the passkey origin): invitation links point there.
+    pub fn console_origin(&self) -> &str {
+        self.state.relying_party.console_origin()
     }
 
     /// Stops the server from elsewhere (tests; `main` relies on SIGTERM/SIGINT).
@@ -184,6 +190,9 @@ pub fn build_state(
             &hasher,
             config.bootstrap_client_id.clone(),
             config.bootstrap_client_secret.clone(),
+            crate::domain::Email::parse(&config.people.bootstrap_admin_email).map_err(|e| {
+                StartupError::Config(format!("ORGAUTH_BOOTSTRAP_ADMIN_EMAIL {}", e.0))
+            })?,
         )?;
         (keys, bootstrapped)
     };
@@ -261,6 +270,12 @@ pub fn build_state(
             config.trusted_proxies.clone(),
         ),
         people: config.people.clone(),
+        people_limiter: crate::client_auth::FailureLimiter::new(config.limiter.clone()),
+        mailer: crate::mail::Mailer::new(
+            config.people.smtp_url.as_deref(),
+            config.people.smtp_from.as_deref(),
+        )
+        .map_err(StartupError::Config)?,
         relying_party: Arc::new(RelyingParty::for_issuer(&config.issuer)),
         pool,
     });

@@ -146,14 +146,18 @@ async fn gauge_secret_expiry(state: &web::Data<AppState>) {
 }
 
 /// Revocations of tokens that have expired anyway, client-assertion records past their time,
-/// and change records an hour old (a watcher that far behind starts over).
+/// people's ended sessions, lapsed passkey ceremonies and expired invitations, and change
+/// records an hour old (a watcher that far behind starts over).
 async fn prune(state: &web::Data<AppState>) {
     let now = store::now();
     // Tokens are judged with at most a minute of leeway: older revocations can go.
     state.revoked_tokens.prune(now.and_utc().timestamp() - 60);
+    let people = state.people.clone();
     let pruned = store::run(&state.pool, move |conn| {
         store::revocations::prune(conn, now)?;
         store::client_assertions::prune(conn, now)?;
+        // Ended sessions, lapsed passkey ceremonies and expired invitations.
+        crate::service::people::sessions::prune(conn, &people)?;
         store::changes::prune(conn, now - chrono::TimeDelta::hours(1))
             .map(drop)
             .map_err(StoreError::Query)

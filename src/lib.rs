@@ -9,6 +9,7 @@ pub mod http;
 pub mod jobs;
 pub mod last_used;
 pub mod logging;
+pub mod mail;
 pub mod metrics;
 pub mod revoked_tokens;
 pub mod service;

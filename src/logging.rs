@@ -100,6 +100,9 @@ pub fn init(format: LogFormat) {
             }
         }
     });
+    // webauthn-rs traces ceremony state (challenges) at trace level: never below warn.
+    builder.filter_module("webauthn_rs_core", log::LevelFilter::Warn);
+    builder.filter_module("webauthn_rs", log::LevelFilter::Warn);
     builder.init();
     for target in unknown_targets(&filter) {
         log::warn!(

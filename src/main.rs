@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use orgauth::app::{self, Application};
 use orgauth::config::Config;
-use orgauth::domain::{DisplayName, NewClientSecret, OrgId, RoleSet};
+use orgauth::domain::{DisplayName, Email, MembershipRole, NewClientSecret, OrgId, RoleSet};
 use orgauth::service::{self, client_secrets::Rotation, clients::NewClient, signing_keys};
 use orgauth::token::{self, SigningAlg};
 
@@ -53,6 +53,19 @@ enum Command {
     /// The audit log.
     #[command(subcommand)]
     Audit(admin_cli::AuditCommand),
+    /// Print an invitation URL for a person (recovery, or the first platform admin): it
+    /// works once, for the given days (default 7).
+    Invite {
+        #[arg(long)]
+        org: String,
+        /// org:admin, org:viewer, or platform:admin (platform organization only).
+        #[arg(long)]
+        role: String,
+        /// 1–30.
+        #[arg(long, default_value_t = 7)]
+        days: u32,
+        email: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -202,6 +215,34 @@ fn run(command: Command, config: Config, json: bool) -> Result<(), Error> {
             orgauth::healthcheck::probe(&config, std::time::Duration::from_secs(3))?;
             Ok(())
         }
+        Command::Invite {
+            org,
+            role,
+            days,
+            email,
+        } => {
+            let mut conn = connection(&config)?;
+            let org = OrgId::parse(&org).map_err(|e| format!("--org: {e}"))?;
+            let new = service::people::invitations::NewInvitation {
+                email: Email::parse(&email).map_err(|e| format!("EMAIL: {e}"))?,
+                role: MembershipRole::parse(&role).map_err(|e| format!("--role: {e}"))?,
+                expires_in_days: days,
+            };
+            let created = service::people::invitations::create(&mut conn, &OPERATOR, &org, new)?;
+            let origin = service::people::passkeys::relying_party_of(&config.issuer).1;
+            let url =
+                orgauth::http::admin::people_views::invitation_url(&origin, created.token.expose());
+            if json {
+                let mut view = serde_json::to_value(
+                    orgauth::http::admin::people_views::InvitationView::from(created.invitation),
+                )?;
+                view["invitation_url"] = serde_json::Value::String(url);
+                println!("{view}");
+            } else {
+                println!("{url}");
+            }
+            Ok(())
+        }
         Command::Migrate => {
             app::migrated_connection(&config)?;
             println!("migrations are up to date");
@@ -334,6 +375,19 @@ fn serve(config: Config) -> Result<(), Error> {
                 }
                 None => println!("  client_secret: (from ORGAUTH_BOOTSTRAP_CLIENT_SECRET)"),
             }
+            println!(
+                "The first platform admin ({}) signs in to the console by opening, once, before {} UTC:",
+                b.invitation.invitation.email,
+                b.invitation.invitation.expires_at.format("%Y-%m-%d %H:%M"),
+            );
+            println!(
+                "  {}",
+                orgauth::http::admin::people_views::invitation_url(
+                    application.console_origin(),
+                    b.invitation.token.expose()
+                )
+            );
+            println!("(Lost it? `orgauth invite --org {} --role platform:admin EMAIL` prints another.)", b.org_id);
         }
         log::info!(
             "orgauth listening on {} (issuer {})",

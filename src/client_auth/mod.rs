@@ -34,7 +34,7 @@ mod secret;
 mod verified_secrets;
 mod workload;
 
-pub use limiter::counted_address;
+pub use limiter::{Attempt, FailureLimiter, counted_address};
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -43,7 +43,6 @@ use std::time::Duration;
 
 use self::argon2_pool::Argon2Pool;
 use self::client_records::ClientRecords;
-use self::limiter::FailureLimiter;
 use self::remote_keys::{RemoteKeys, RemotePolicy};
 use self::verified_secrets::VerifiedSecrets;
 use crate::config::LimiterSettings;

@@ -17,6 +17,9 @@ pub struct PeopleSettings {
     pub reauth: Duration,
     /// Who the first start's invitation (platform:admin) is for.
     pub bootstrap_admin_email: String,
+    /// Where invitations are mailed from; `None`: not mailed.
+    pub smtp_url: Option<String>,
+    pub smtp_from: Option<String>,
 }
 
 impl Default for PeopleSettings {
@@ -26,13 +29,25 @@ impl Default for PeopleSettings {
             session_max: Duration::from_secs(43200),
             reauth: Duration::from_secs(600),
             bootstrap_admin_email: "admin@localhost".into(),
+            smtp_url: None,
+            smtp_from: None,
         }
     }
 }
 
 pub const SETTINGS: &[Setting] = &[
-    seconds!("ORGAUTH_SESSION_IDLE_SECONDS", people.session_idle, 60, 30 * DAY),
-    seconds!("ORGAUTH_SESSION_MAX_SECONDS", people.session_max, 300, 30 * DAY),
+    seconds!(
+        "ORGAUTH_SESSION_IDLE_SECONDS",
+        people.session_idle,
+        300,
+        30 * DAY
+    ),
+    seconds!(
+        "ORGAUTH_SESSION_MAX_SECONDS",
+        people.session_max,
+        300,
+        30 * DAY
+    ),
     seconds!("ORGAUTH_REAUTH_SECONDS", people.reauth, 30, DAY),
     Setting {
         name: "ORGAUTH_BOOTSTRAP_ADMIN_EMAIL",
@@ -46,5 +61,33 @@ pub const SETTINGS: &[Setting] = &[
             Ok(())
         },
         show: |config| config.people.bootstrap_admin_email.clone(),
+    },
+    Setting {
+        name: "ORGAUTH_SMTP_URL",
+        // It may hold the SMTP password.
+        secret: true,
+        read: |config, value| {
+            config.people.smtp_url = value.filter(|v| !v.trim().is_empty());
+            Ok(())
+        },
+        show: |config| match config.people.smtp_url {
+            Some(_) => "(set)".into(),
+            None => String::new(),
+        },
+    },
+    Setting {
+        name: "ORGAUTH_SMTP_FROM",
+        secret: false,
+        read: |config, value| {
+            config.people.smtp_from = value.filter(|v| !v.trim().is_empty());
+            // Checked here so that `config check` refuses what `serve` would.
+            crate::mail::Mailer::new(
+                config.people.smtp_url.as_deref(),
+                config.people.smtp_from.as_deref(),
+            )
+            .map(drop)
+            .map_err(ConfigError)
+        },
+        show: |config| config.people.smtp_from.clone().unwrap_or_default(),
     },
 ];

@@ -137,7 +137,15 @@ mod tests {
             "ada@example.com"
         );
         assert!(Email::parse("admin@localhost").is_ok());
-        for bad in ["", "ada", "@example.com", "ada@", "a b@example.com", "ada@exa..mple", "ada@-x.com"] {
+        for bad in [
+            "",
+            "ada",
+            "@example.com",
+            "ada@",
+            "a b@example.com",
+            "ada@exa..mple",
+            "ada@-x.com",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }
     }
@@ -156,7 +164,10 @@ mod tests {
         let secret = BearerSecret::generate();
         assert_eq!(secret.expose().len(), 43);
         assert_ne!(secret.hash(), secret.expose());
-        assert_eq!(secret.hash(), BearerSecret::presented(secret.expose()).hash());
+        assert_eq!(
+            secret.hash(),
+            BearerSecret::presented(secret.expose()).hash()
+        );
         assert!(!format!("{secret:?}").contains(secret.expose()));
     }
 }

@@ -7,6 +7,7 @@ pub mod client_address;
 pub mod console;
 pub mod oauth;
 pub mod ops;
+pub mod people;
 pub mod request_log;
 pub mod session_cookie;
 pub mod tls;
@@ -51,6 +52,10 @@ pub struct AppState {
     pub client_address: client_address::ClientAddressResolver,
     /// Session lifetimes and the step-up window.
     pub people: crate::config::PeopleSettings,
+    /// Failed sign-ins and invitation lookups, per address.
+    pub people_limiter: crate::client_auth::FailureLimiter,
+    /// Sends invitations when SMTP is configured.
+    pub mailer: crate::mail::Mailer,
     /// Passkeys: this server as the browsers' relying party.
     pub relying_party: Arc<crate::service::people::passkeys::RelyingParty>,
 }

@@ -120,7 +120,8 @@ impl Principal {
 
     /// Whether the principal may read the organization: its managers and its viewers.
     pub fn can_view_org(&self, org_id: &OrgId) -> bool {
-        self.can_manage_org(org_id) || self.holds_in(org_id.as_str(), MembershipRole::Viewer.as_str())
+        self.can_manage_org(org_id)
+            || self.holds_in(org_id.as_str(), MembershipRole::Viewer.as_str())
     }
 
     /// Step-up: a person's change to a credential, a role or a membership needs a sign-in

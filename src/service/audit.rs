@@ -93,7 +93,15 @@ pub fn record_for_user(
     details: Value,
 ) -> Result<(), ServiceError> {
     for (org_id, _) in store::people::memberships::roles_of(conn, user_id)? {
-        record(conn, &org_id, actor, action, user_id, target_name, details.clone())?;
+        record(
+            conn,
+            &org_id,
+            actor,
+            action,
+            user_id,
+            target_name,
+            details.clone(),
+        )?;
     }
     Ok(())
 }

@@ -320,6 +320,11 @@ pub fn delete(
     store::write_transaction(conn, |conn| {
         let before = lock_for_change(conn, actor, org_id, client_id)?;
         actor.require_recent_sign_in()?;
+        crate::store::people::invitations::delete_by_inviter(
+            conn,
+            org_id.as_str(),
+            client_id.as_str(),
+        )?;
         clients::delete(conn, client_id.as_str())?;
         changes::record_change(conn, client_id.as_str())?;
         audit::record(

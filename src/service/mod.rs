@@ -39,6 +39,9 @@ pub enum ServiceError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Keys(#[from] crate::token::KeyError),
+    /// Out of room for now (a bounded table is full): `503`, retry later.
+    #[error("{0}")]
+    Busy(String),
     /// A bug or a corrupt record: logged, answered 500.
     #[error("internal error: {0}")]
     Internal(String),

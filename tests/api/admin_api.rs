@@ -294,7 +294,32 @@ on_both_backends!(
 
 /// The operations of the SPEC's admin table, and revoke-tokens (issue: cut off a client's
 /// tokens).
-const OPERATIONS: [(&str, &str); 19] = [
+const OPERATIONS: [(&str, &str); 32] = [
+    ("get", "/admin/v1/me"),
+    ("get", "/admin/v1/me/sessions"),
+    ("delete", "/admin/v1/me/sessions"),
+    ("delete", "/admin/v1/me/sessions/{id}"),
+    ("get", "/admin/v1/me/passkeys"),
+    ("delete", "/admin/v1/me/passkeys/{id}"),
+    ("get", "/admin/v1/organizations/{org_id}/members"),
+    (
+        "patch",
+        "/admin/v1/organizations/{org_id}/members/{user_id}",
+    ),
+    (
+        "delete",
+        "/admin/v1/organizations/{org_id}/members/{user_id}",
+    ),
+    (
+        "delete",
+        "/admin/v1/organizations/{org_id}/members/{user_id}/sessions",
+    ),
+    ("get", "/admin/v1/organizations/{org_id}/invitations"),
+    ("post", "/admin/v1/organizations/{org_id}/invitations"),
+    (
+        "delete",
+        "/admin/v1/organizations/{org_id}/invitations/{invitation_id}",
+    ),
     ("get", "/admin/v1/roles"),
     ("post", "/admin/v1/roles"),
     ("delete", "/admin/v1/roles/{name}"),

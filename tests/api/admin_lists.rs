@@ -202,7 +202,11 @@ on_both_backends!(
             assert_eq!(event["actor_client_id"], operator_id.as_str());
             assert_eq!(
                 event["actor"],
-                serde_json::json!({"type": "client", "id": operator_id, "name": "console operator"}),
+                serde_json::json!({
+                    "type": "client", "id": operator_id, "name": "console operator",
+                    "email": null, "session_id": null, "method": null,
+                    "address": "127.0.0.1", "user_agent": null,
+                }),
                 "{event}"
             );
         }

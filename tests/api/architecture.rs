@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 /// and the layers below it only.
 const LAYERS: &[(&str, &[&str])] = &[
     ("foundation", &["domain", "metrics", "logging"]),
-    ("storage and tokens", &["store", "token"]),
+    ("storage and tokens", &["store", "token", "mail"]),
     ("configuration", &["config"]),
     (
         "authentication and use cases",

@@ -46,21 +46,23 @@ fn prerequisites_present(dir: &Path) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_console_manages_clients_in_a_real_browser() {
-    run_browser_test(&[], "").await;
+    run_browser_test(&[], "", None).await;
 }
 
-/// The same walk with resource-server audiences configured: the console still signs in with
-/// the admin audience, and the quick start names the default audience.
+/// The same walk with resource-server audiences configured (the quick start names the default
+/// audience), and a step-up window short enough that a change in the middle asks for the
+/// passkey again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_console_works_with_configured_audiences() {
+async fn the_console_works_with_configured_audiences_and_steps_up() {
     run_browser_test(
         &["https://api.example.com", "https://reports.example.com"],
         "audiences",
+        Some(30),
     )
     .await;
 }
 
-async fn run_browser_test(audiences: &[&str], screenshot_subdir: &str) {
+async fn run_browser_test(audiences: &[&str], screenshot_subdir: &str, reauth: Option<u64>) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/console");
     if !prerequisites_present(&dir) {
         return;
@@ -70,6 +72,9 @@ async fn run_browser_test(audiences: &[&str], screenshot_subdir: &str) {
     let s = spawn_at_own_address(Backend::Sqlite, |c| {
         c.audiences = audiences.iter().map(|a| a.to_string()).collect();
         c.allow_loopback_issuers = true;
+        if let Some(seconds) = reauth {
+            c.people.reauth = std::time::Duration::from_secs(seconds);
+        }
     })
     .await;
     let app = &s;
@@ -77,14 +82,6 @@ async fn run_browser_test(audiences: &[&str], screenshot_subdir: &str) {
     admin.create_role("billing:read").await;
     admin.create_role("billing:write").await;
     let org = admin.create_org("Acme Payments").await;
-    let (console_id, console_secret) = admin
-        .create_client(
-            &app.org_id,
-            "console operator",
-            &["platform:admin", "org:admin"],
-        )
-        .await;
-
     let screenshots = std::env::var_os("ORGAUTH_SCREENSHOT_DIR").map_or_else(
         || Path::new(env!("CARGO_MANIFEST_DIR")).join("target/console-screenshots"),
         PathBuf::from,
@@ -96,12 +93,13 @@ async fn run_browser_test(audiences: &[&str], screenshot_subdir: &str) {
         .env("BASE_URL", &app.base_url)
         .env("ADMIN_ID", &app.admin_id)
         .env("ADMIN_SECRET", app.admin_secret())
-        .env("CONSOLE_ID", &console_id)
-        .env("CONSOLE_SECRET", &console_secret)
         .env("CONSOLE_ORG_ID", &app.org_id)
         .env("ORG_ID", &org)
         .env("CHROMIUM", chromium())
         .env("SCREENSHOT_DIR", screenshots.join(screenshot_subdir));
+    if let Some(seconds) = reauth {
+        command.env("STEP_UP_WAIT", (seconds + 2).to_string());
+    }
     let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/client-libs/bin/python");
     if venv.exists() {
         command.env("PYTHON", venv);

@@ -29,6 +29,7 @@ mod key_checks;
 mod lifecycle;
 mod logging;
 mod operations;
+mod people;
 mod private_key_jwt;
 mod readme;
 mod token;

@@ -1,10 +1,15 @@
 // End-to-end test of the orgauth console in headless Chromium. Started by tests/api/console.rs
 // against a real server; every step is also checked through the HTTP API.
 //
-// env: BASE_URL, ADMIN_ID/ADMIN_SECRET (API checks and test data), CONSOLE_ID/CONSOLE_SECRET
-// (who signs in to the console: platform:admin + org:admin, named "console operator"),
-// CONSOLE_ORG_ID (its organization), ORG_ID (an organization without clients, "Acme
-// Payments"), SCREENSHOT_DIR, CHROMIUM (optional). Roles billing:read and billing:write exist.
+// env: BASE_URL, ADMIN_ID/ADMIN_SECRET (API checks, test data and invitations),
+// CONSOLE_ORG_ID (the platform organization, where "console operator" is invited as
+// platform:admin), ORG_ID (an organization without clients, "Acme Payments"), SCREENSHOT_DIR,
+// CHROMIUM (optional), STEP_UP_WAIT (optional: seconds to wait, past ORGAUTH_REAUTH_SECONDS,
+// before a change that then needs the passkey again). Roles billing:read and billing:write exist.
+//
+// People sign in with passkeys: Chromium's virtual authenticator (DevTools protocol, WebAuthn
+// domain) stands in for the device, and the server is the real one. The console runs at
+// http://localhost:PORT (browsers refuse passkeys on an IP address).
 //
 // The client lifecycle too: description and token lifetime, disable and enable (the token
 // endpoint refuses a disabled client), secret expiry (warnings in the list and on the page, an
@@ -42,7 +47,9 @@ const shots = env("SCREENSHOT_DIR");
 // there is one (PYTHON, set by tests/api/console.rs), else the system's.
 const python = process.env.PYTHON || "python3";
 const org = env("ORG_ID");
-const consoleId = env("CONSOLE_ID");
+const consoleOrg = env("CONSOLE_ORG_ID");
+// Where people use the console: the passkey origin (localhost for a loopback issuer).
+const consoleBase = base.replace("//127.0.0.1:", "//localhost:");
 mkdirSync(shots, { recursive: true });
 const started = Date.now();
 const axeSource = readFileSync(new URL("./node_modules/axe-core/axe.min.js", import.meta.url), "utf8");
@@ -169,8 +176,28 @@ const browser = await chromium.launch({
     "--no-first-run", "--disable-component-update", "--disable-sync"],
 });
 const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: base });
+await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: consoleBase });
 const page = await context.newPage();
+/** A virtual passkey authenticator (a platform authenticator with user verification) for a
+ * page: the device a person would touch. */
+async function authenticatorFor(/** @type {import("playwright-core").Page} */ target) {
+  const cdp = await target.context().newCDPSession(target);
+  await cdp.send("WebAuthn.enable");
+  const { authenticatorId } = await cdp.send("WebAuthn.addVirtualAuthenticator", {
+    options: {
+      protocol: "ctap2", transport: "internal", hasResidentKey: true, hasUserVerification: true,
+      isUserVerified: true, automaticPresenceSimulation: true,
+    },
+  });
+  return { cdp, authenticatorId, credentials: async () => (await cdp.send("WebAuthn.getCredentials", { authenticatorId })).credentials };
+}
+let device = await authenticatorFor(page);
+async function invite(orgId, email, role) {
+  const res = await api("POST", `/organizations/${orgId}/invitations`, { email, role });
+  assert.equal(res.status, 201, JSON.stringify(res.body));
+  assert.ok(res.body.invitation_url.startsWith(`${consoleBase}/console/#/invitation/`), res.body.invitation_url);
+  return res.body.invitation_url;
+}
 const consoleErrors = [];
 let provoking = null; // while set, network errors are the ones this test causes on purpose
 page.on("console", (m) => {
@@ -253,26 +280,39 @@ async function closeSecretDialog() {
 }
 
 try {
-  // ---------- sign in ----------
-  await page.goto(`${base}/console`);
+  // ---------- a person joins with an invitation and a passkey, signs out, signs in ----------
+  await page.goto(`${consoleBase}/console`);
+  await page.getByRole("heading", { name: "Sign in" }).waitFor();
   await screen("sign-in");
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.getByText("Enter the client ID.").waitFor();
-  assert.equal(await page.locator("#sign-in-id").getAttribute("aria-invalid"), "true");
-  await screen("sign-in-validation");
-  await page.locator("#sign-in-id").fill(consoleId);
-  assert.equal(await page.locator("#sign-in-id").getAttribute("aria-invalid"), null, "the message clears as you type");
-  assert.ok(await page.locator("#sign-in-id-error").isHidden());
-  await page.locator("#sign-in-secret").fill("oas_wrong");
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.getByRole("alert").filter({ hasText: "do not match" }).waitFor();
-  await page.locator("#sign-in-secret").fill(env("CONSOLE_SECRET"));
-  await page.getByRole("button", { name: "Sign in" }).click();
-
-  // Platform admin: the organization picker; the top bar names the client and its organization.
+  const invitationUrl = await invite(consoleOrg, "console@example.com", "platform:admin");
+  await page.goto(invitationUrl);
+  await page.getByText(`You are invited to join ${orgNames[consoleOrg]} as platform admin (console@example.com).`).waitFor();
+  await page.getByRole("button", { name: "Create passkey and join" }).click();
+  await page.getByText("Enter your name, as your colleagues will see it.").waitFor();
+  await screen("invitation-validation");
+  await page.getByRole("textbox", { name: "Your name" }).fill("console operator");
+  await screen("invitation");
+  await page.getByRole("button", { name: "Create passkey and join" }).click();
+  // A platform admin lands on the organization picker; the user menu names the person.
   await page.getByRole("heading", { name: "Choose an organization" }).waitFor();
-  await page.locator("#whoami").filter({ hasText: `Signed in as console operator (${orgNames[env("CONSOLE_ORG_ID")]})` }).waitFor();
+  await page.locator("#whoami").filter({ hasText: "console operator" }).waitFor();
+  const created = await device.credentials();
+  assert.equal(created.length, 1, "one passkey on the device");
+  assert.ok(created[0].isResidentCredential, "a discoverable credential");
+  const invitationToken = invitationUrl.split("/").pop();
+  assert.equal((await fetch(`${base}/auth/invitations/${invitationToken}`)).status, 404, "the link worked once");
+  await page.locator("#user-menu summary").click();
+  await page.locator("#user-menu-orgs").getByRole("link", { name: /Bootstrap organization/ }).waitFor();
+  await screen("user-menu");
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.getByRole("heading", { name: "Sign in" }).waitFor();
+  await page.getByRole("button", { name: "Sign in with a passkey" }).click();
+  await page.getByRole("heading", { name: "Choose an organization" }).waitFor();
   await screen("organizations");
+  // A reload keeps the session (a cookie), and the page still knows who is signed in.
+  await page.reload();
+  await page.getByRole("heading", { name: "Choose an organization" }).waitFor();
+  await page.locator("#whoami").filter({ hasText: "console operator" }).waitFor();
   await page.getByRole("link", { name: /Acme Payments/ }).click();
 
   // ---------- Acme Payments: empty state, create, the secret once, the client page ----------
@@ -1122,32 +1162,100 @@ try {
   await screen("375-org-settings");
 
   // ---------- the session ends elsewhere: back to sign-in, told why ----------
-  const consoleOrg = env("CONSOLE_ORG_ID");
-  assert.equal((await api("GET", `/organizations/${consoleOrg}/clients/${consoleId}`)).status, 200);
-  assert.equal((await api("DELETE", `/organizations/${consoleOrg}/clients/${consoleId}`)).status, 204);
+  const members = (await api("GET", `/organizations/${consoleOrg}/members`)).body;
+  const operator = members.find((m) => m.email === "console@example.com");
+  assert.equal((await api("DELETE", `/organizations/${consoleOrg}/members/${operator.user_id}/sessions`)).status, 204);
   await page.getByRole("link", { name: "Change organization" }).click();
   await page.getByRole("heading", { name: "Sign in" }).waitFor();
   await page.getByRole("alert").filter({ hasText: "Sign in again" }).waitFor();
   await screen("375-session-ended");
 
+  // ---------- an org:admin of Globex, on a device of their own ----------
+  await device.cdp.send("WebAuthn.removeVirtualAuthenticator", { authenticatorId: device.authenticatorId });
+  device = await authenticatorFor(page);
+  await page.goto(await invite(globex, "gina@example.com", "org:admin"));
+  await page.getByRole("textbox", { name: "Your name" }).fill("globex admin");
+  await page.getByRole("button", { name: "Create passkey and join" }).click();
   // An org:admin lands on its own organization's clients, with no organization picker.
-  const globexAdmin = (await api("POST", `/organizations/${globex}/clients`, { name: "globex admin", roles: ["org:admin"] })).body;
-  await page.locator("#sign-in-id").fill(globexAdmin.client_id);
-  await page.locator("#sign-in-secret").fill(globexAdmin.client_secret);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.locator("#whoami").filter({ hasText: "Signed in as globex admin (Globex Logistics)" }).waitFor();
   await page.waitForFunction((id) => location.hash === `#/orgs/${id}/clients`, globex);
-  await expectCount("50 of 64 clients");
+  await page.locator("#whoami").filter({ hasText: "globex admin" }).waitFor();
+  await expectCount("50 of 63 clients");
   assert.ok(await page.getByRole("link", { name: "Change organization" }).isHidden());
+
+  // Members: Gina invites a viewer; the link is shown once, with a copy button.
+  await page.getByRole("link", { name: "Members" }).click();
+  await page.locator("#members-body tr").filter({ hasText: "gina@example.com" }).waitFor();
+  await screen("375-members");
+  if (process.env.STEP_UP_WAIT) {
+    // Past the step-up window: the change asks for the passkey again (the virtual device
+    // answers) and goes through without another click.
+    await page.waitForTimeout(Number(process.env.STEP_UP_WAIT) * 1000);
+  }
+  await page.getByRole("button", { name: "Invite someone" }).click();
+  const inviteDialog = dialog("Invite someone");
+  await inviteDialog.getByRole("textbox", { name: "E-mail" }).fill("vic@example.com");
+  await inviteDialog.getByRole("combobox", { name: "Role" }).selectOption("org:viewer");
+  await screen("375-invite");
+  await inviteDialog.getByRole("button", { name: "Create invitation" }).click();
+  const linkDialog = dialog("Invitation created");
+  await linkDialog.waitFor();
+  const vicLink = await page.locator("#invite-link").inputValue();
+  assert.ok(vicLink.startsWith(`${consoleBase}/console/#/invitation/`), vicLink);
+  await screen("375-invitation-link");
+  await linkDialog.getByRole("button", { name: "Done" }).click();
+  await page.locator("#invitation-list li").filter({ hasText: "vic@example.com" }).waitFor();
+  if (process.env.STEP_UP_WAIT) {
+    const signIns = (await api("GET", `/organizations/${globex}/audit-events?action=user.signed_in`)).body;
+    assert.ok(signIns.filter((e) => e.actor.email === "gina@example.com").length >= 2, "signed in again for the change");
+  }
+  const inviteEvent = (await api("GET", `/organizations/${globex}/audit-events?action=invitation.created`)).body[0];
+  assert.equal(inviteEvent.actor.type, "user");
+  assert.equal(inviteEvent.actor.email, "gina@example.com");
+
+  // Vic, on another browser with their own passkey, sees Globex read-only.
+  const vicContext = await browser.newContext({ viewport: { width: 375, height: 800 } });
+  const vicPage = await vicContext.newPage();
+  vicPage.on("pageerror", (e) => consoleErrors.push(String(e)));
+  await authenticatorFor(vicPage);
+  await vicPage.goto(vicLink);
+  await vicPage.getByRole("textbox", { name: "Your name" }).fill("Vic Viewer");
+  await vicPage.getByRole("button", { name: "Create passkey and join" }).click();
+  await vicPage.waitForFunction((id) => location.hash === `#/orgs/${id}/clients`, globex);
+  await vicPage.locator("#clients-body tr").first().waitFor();
+  assert.ok(await vicPage.getByRole("button", { name: "Create client" }).isHidden(), "a viewer creates nothing");
+  await vicPage.locator("#clients-body tr a").first().click();
+  await vicPage.locator("#client-title").waitFor();
+  for (const name of ["Rotate secret", "Edit details", "Delete client"]) {
+    assert.ok(await vicPage.getByRole("button", { name }).isHidden(), `a viewer has no ${name}`);
+  }
+  await vicPage.screenshot({ path: join(shots, "viewer-client.png"), fullPage: true });
+  await vicContext.close();
+  // Gina changes Vic's role, and sees her sessions and passkeys.
+  await page.reload();
+  await page.locator("#members-body tr").filter({ hasText: "vic@example.com" }).waitFor();
+  await page.getByRole("combobox", { name: "Role of Vic Viewer" }).selectOption("org:admin");
+  await status.filter({ hasText: "Vic Viewer is now admin." }).waitFor({ state: "attached" });
+  await page.locator("#user-menu summary").click();
+  await page.getByRole("link", { name: "Sessions and passkeys" }).click();
+  await page.getByRole("heading", { name: "Sessions and passkeys" }).waitFor();
+  await page.locator("#passkey-list li").filter({ hasText: "Your only passkey" }).waitFor();
+  await page.locator("#session-list li").filter({ hasText: "This browser" }).waitFor();
+  await screen("375-account");
+  await page.goBack();
+  await page.getByRole("link", { name: "Clients" }).click();
+
   // It reads its organization's maximum secret lifetime; only a platform admin changes it.
   await page.getByRole("link", { name: "Settings" }).click();
   await page.locator("#org-max-current").filter({ hasText: "No maximum" }).waitFor();
   await page.getByText("Only a platform administrator can change it.").waitFor();
   assert.equal(await page.getByRole("combobox", { name: "New maximum" }).count(), 0);
   await screen("375-org-settings-read-only");
+  await page.locator("#user-menu summary").click();
   await page.getByRole("button", { name: "Sign out" }).click();
   await page.getByRole("heading", { name: "Sign in" }).waitFor();
   assert.equal(await page.locator("#clients-body tr").count(), 0, "nothing of the session stays on the page");
+  await page.reload();
+  await page.getByRole("heading", { name: "Sign in" }).waitFor();
 
   assert.deepEqual(consoleErrors.filter((e) => !e.includes("401")), [], "no script errors or CSP violations");
   console.log(`console e2e: ok (${((Date.now() - started) / 1000).toFixed(1)} s)`);

@@ -80,6 +80,7 @@ CREATE TABLE passkey_ceremonies (
     state           TEXT NOT NULL,
     expires_at      TIMESTAMP NOT NULL
 );
+CREATE INDEX passkey_ceremonies_expiry_idx ON passkey_ceremonies (expires_at);
 
 ALTER TABLE audit_events ADD COLUMN actor_email TEXT;
 ALTER TABLE audit_events ADD COLUMN actor_session_id TEXT;

@@ -67,8 +67,9 @@ pub fn request_origin(state: &AppState, req: &HttpRequest) -> RequestOrigin {
 
 /// The session's person, with the CSRF rules for changes.
 async fn person(state: &AppState, req: &HttpRequest) -> Result<UserPrincipal, ApiError> {
-    let cookie = session_cookie::read(req)
-        .ok_or_else(|| ApiError::Unauthorized("an Authorization: Bearer token or a session is required".into()))?;
+    let cookie = session_cookie::read(req).ok_or_else(|| {
+        ApiError::Unauthorized("an Authorization: Bearer token or a session is required".into())
+    })?;
     let origin = request_origin(state, req);
     let settings = state.people.clone();
     let found = store::run(&state.pool, move |conn| {
@@ -100,7 +101,8 @@ async fn person(state: &AppState, req: &HttpRequest) -> Result<UserPrincipal, Ap
             ));
         }
     }
-    req.extensions_mut().insert(LoggedClient(user.user_id.clone()));
+    req.extensions_mut()
+        .insert(LoggedClient(user.user_id.clone()));
     Ok(user)
 }
 
@@ -185,9 +187,7 @@ fn bearer_token(req: &HttpRequest) -> Result<&str, ApiError> {
         .headers()
         .get(header::AUTHORIZATION)
         .ok_or_else(|| {
-            ApiError::Unauthorized(
-                "an Authorization: Bearer token or a session is required".into(),
-            )
+            ApiError::Unauthorized("an Authorization: Bearer token or a session is required".into())
         })?
         .to_str()
         .map_err(|_| ApiError::Unauthorized("malformed Authorization header".into()))?;

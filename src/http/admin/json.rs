@@ -93,3 +93,18 @@ fn missing_field(e: &serde_json::Error) -> Option<String> {
     let rest = message.strip_prefix("missing field `")?;
     Some(rest.split('`').next()?.to_owned())
 }
+
+/// A WebAuthn credential (or another nested document) from a parsed body: `422` naming the
+/// `credential` field when it does not have the expected shape.
+pub fn credential<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        ApiError::unprocessable(
+            "credential",
+            format!(
+                "credential: not a WebAuthn credential ({} at {})",
+                e.inner(),
+                e.path()
+            ),
+        )
+    })
+}

@@ -4,13 +4,17 @@
 //! (utoipa-actix-web collects each `service`), so a route cannot be served undocumented.
 
 mod audit;
-mod auth;
+pub mod auth;
 mod client_list;
 mod clients;
+mod invitations;
 pub mod json;
+mod me;
+mod members;
 mod organizations;
 mod pagination;
 mod paths;
+pub mod people_views;
 pub mod problem;
 mod responses;
 mod roles;
@@ -46,6 +50,7 @@ use crate::store::DbConnection;
         (name = "organizations", description = "Organizations"),
         (name = "audit", description = "Audit log"),
         (name = "settings", description = "What applications need to get tokens"),
+        (name = "people", description = "People: who is calling, members, invitations, sessions and passkeys"),
     )
 )]
 struct AdminApiDoc;
@@ -92,6 +97,19 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(clients::delete_client)
             .service(clients::revoke_tokens)
             .service(audit::list_audit_events)
+            .service(me::me)
+            .service(me::list_sessions)
+            .service(me::end_session)
+            .service(me::end_other_sessions)
+            .service(me::list_passkeys)
+            .service(me::remove_passkey)
+            .service(members::list_members)
+            .service(members::update_member)
+            .service(members::remove_member)
+            .service(members::end_member_sessions)
+            .service(invitations::create_invitation)
+            .service(invitations::list_invitations)
+            .service(invitations::revoke_invitation)
             .default_service(web::to(not_found)),
     );
 }

@@ -78,3 +78,59 @@ fn not_found(what: &str) -> ApiError {
 pub fn invalid(field: &'static str) -> impl FnOnce(ParseError) -> ApiError {
     move |e| ApiError::unprocessable(field, format!("{field}: {}", e.0))
 }
+
+/// `/organizations/{org_id}/members/{user_id}`
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct MemberPath {
+    /// Organization ID
+    org_id: String,
+    /// User ID
+    user_id: String,
+}
+
+impl MemberPath {
+    pub fn parse(self) -> Result<(OrgId, String), ApiError> {
+        let org_id = OrgId::parse(&self.org_id).map_err(|_| not_found("organization"))?;
+        Ok((org_id, plain_id(self.user_id, "member")?))
+    }
+}
+
+/// `/organizations/{org_id}/invitations/{invitation_id}`
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct InvitationPath {
+    /// Organization ID
+    org_id: String,
+    /// Invitation ID
+    invitation_id: String,
+}
+
+impl InvitationPath {
+    pub fn parse(self) -> Result<(OrgId, String), ApiError> {
+        let org_id = OrgId::parse(&self.org_id).map_err(|_| not_found("organization"))?;
+        Ok((org_id, plain_id(self.invitation_id, "invitation")?))
+    }
+}
+
+/// `/me/sessions/{id}`, `/me/passkeys/{id}`
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct OwnPath {
+    /// Session or passkey ID
+    id: String,
+}
+
+impl OwnPath {
+    pub fn parse(self, what: &str) -> Result<String, ApiError> {
+        plain_id(self.id, what)
+    }
+}
+
+/// An ID of ours (`usr_…`, `inv_…`, `ses_…`, `pk_…`): letters, digits and `_`.
+fn plain_id(id: String, what: &str) -> Result<String, ApiError> {
+    let valid = !id.is_empty()
+        && id.len() <= 64
+        && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if valid { Ok(id) } else { Err(not_found(what)) }
+}

@@ -62,6 +62,9 @@ pub enum ApiError {
     Unavailable,
     #[error("internal error")]
     Internal,
+    /// Too many failures from this address: retry after this many seconds.
+    #[error("too many failed attempts from this address; retry in {0} seconds")]
+    TooManyRequests(u64),
     /// A person's change needs a sign-in within this many seconds (RFC 9470).
     #[error("this change needs a recent sign-in: sign in again (passkey or SSO) and retry")]
     StepUp(u64),
@@ -111,6 +114,10 @@ impl From<ServiceError> for ApiError {
                 Self::Internal
             }
             ServiceError::StepUpRequired(max_age) => Self::StepUp(max_age),
+            ServiceError::Busy(m) => {
+                log::warn!("admin API: {m}");
+                Self::Unavailable
+            }
         }
     }
 }
@@ -139,6 +146,7 @@ impl ResponseError for ApiError {
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::BodyTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -163,6 +171,10 @@ impl ResponseError for ApiError {
             Self::Unavailable => {
                 res.headers_mut()
                     .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            Self::TooManyRequests(seconds) => {
+                res.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(*seconds));
             }
             Self::BodyTimeout(_) => {
                 res.headers_mut()

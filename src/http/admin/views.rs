@@ -202,19 +202,35 @@ pub struct AuditEventView {
 
 /// Who acted: the principal that made the change.
 #[derive(Serialize, ToSchema)]
-#[schema(example = json!({"type": "client", "id": "SL1sZQeZj9wt0qgJIquRpvRz", "name": "console operator"}))]
+#[schema(example = json!({"type": "user", "id": "usr_Q2kd8Rm1Zp0aXw4TnB7cVe", "name": "Ada Lovelace", "email": "ada@example.com", "session_id": "ses_9fLm2Qx7RkT4bN8cVw1ZpA", "method": "passkey", "address": "203.0.113.7", "user_agent": "Mozilla/5.0"}))]
 pub struct AuditActorView {
-    /// `client` (an admin client) or `operator` (the command line or the first start).
+    /// `user` (a person), `client` (an admin client) or `operator` (the command line or the
+    /// first start).
     #[serde(rename = "type")]
-    #[schema(example = "client")]
+    #[schema(example = "user")]
     pub kind: String,
-    /// A client ID, or `cli` / `bootstrap` for the operator.
-    #[schema(example = "SL1sZQeZj9wt0qgJIquRpvRz")]
+    /// A user ID, a client ID, or `cli` / `bootstrap` for the operator.
+    #[schema(example = "usr_Q2kd8Rm1Zp0aXw4TnB7cVe")]
     pub id: String,
     /// Its name when it acted; null for the operator and for events recorded before orgauth
     /// kept names.
-    #[schema(example = "console operator")]
+    #[schema(example = "Ada Lovelace")]
     pub name: Option<String>,
+    /// A person's e-mail address.
+    #[schema(example = "ada@example.com")]
+    pub email: Option<String>,
+    /// The person's session.
+    #[schema(example = "ses_9fLm2Qx7RkT4bN8cVw1ZpA")]
+    pub session_id: Option<String>,
+    /// How the person's session signed in: `passkey` or `sso`.
+    #[schema(example = "passkey")]
+    pub method: Option<String>,
+    /// Where the request came from (clients and people); null for the operator.
+    #[schema(example = "203.0.113.7")]
+    pub address: Option<String>,
+    /// The person's browser.
+    #[schema(example = "Mozilla/5.0")]
+    pub user_agent: Option<String>,
 }
 
 impl From<AuditEvent> for AuditEventView {
@@ -224,6 +240,11 @@ impl From<AuditEvent> for AuditEventView {
                 kind: e.actor_type,
                 id: e.actor_id.clone(),
                 name: e.actor_name.clone(),
+                email: e.actor_email,
+                session_id: e.actor_session_id,
+                method: e.actor_method,
+                address: e.actor_address,
+                user_agent: e.actor_user_agent,
             },
             details: serde_json::from_str(&e.details).unwrap_or_default(),
             id: e.id,

@@ -1,6 +1,6 @@
 //! The web console at `/console`: one HTML page, its ES modules (`js/`, `main.js` imports the
 //! rest) and a stylesheet, embedded in the binary (no CDN, no build step), talking to the admin
-//! API with an in-memory token. Served with a strict Content-Security-Policy: no inline script
+//! API as a person (a session cookie, the CSRF token in memory). Served with a strict Content-Security-Policy: no inline script
 //! or style, no framing, no referrer.
 
 use actix_web::http::header;
@@ -11,6 +11,7 @@ const STYLE: &str = include_str!("console.css");
 
 /// Every module of the console, by the name it is served under at `/console/js/<name>`.
 pub const MODULES: &[(&str, &str)] = &[
+    ("account.js", include_str!("js/account.js")),
     ("api.js", include_str!("js/api.js")),
     ("audit-log.js", include_str!("js/audit-log.js")),
     ("audit-sentences.js", include_str!("js/audit-sentences.js")),
@@ -22,9 +23,11 @@ pub const MODULES: &[(&str, &str)] = &[
     ("dom.js", include_str!("js/dom.js")),
     ("feedback.js", include_str!("js/feedback.js")),
     ("format.js", include_str!("js/format.js")),
+    ("invitation.js", include_str!("js/invitation.js")),
     ("jwk.js", include_str!("js/jwk.js")),
     ("key-dialogs.js", include_str!("js/key-dialogs.js")),
     ("main.js", include_str!("js/main.js")),
+    ("members.js", include_str!("js/members.js")),
     ("org-settings.js", include_str!("js/org-settings.js")),
     ("organizations.js", include_str!("js/organizations.js")),
     ("presets.js", include_str!("js/presets.js")),
@@ -36,6 +39,7 @@ pub const MODULES: &[(&str, &str)] = &[
     ("trust-dialog.js", include_str!("js/trust-dialog.js")),
     ("trust-platforms.js", include_str!("js/trust-platforms.js")),
     ("trust-policies.js", include_str!("js/trust-policies.js")),
+    ("webauthn.js", include_str!("js/webauthn.js")),
     (
         "workload-quick-start.js",
         include_str!("js/workload-quick-start.js"),

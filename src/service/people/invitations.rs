@@ -151,6 +151,25 @@ pub fn revoke(
     })
 }
 
+/// The invitation's e-mail: subject and plain-text body.
+pub fn mail(created: &CreatedInvitation, url: &str) -> (String, String) {
+    let invitation = &created.invitation;
+    let subject = format!(
+        "You are invited to administer {} in orgauth",
+        created.organization_name
+    );
+    let body = format!(
+        "You have been invited to join {org} as {role}.\n\n\
+         Open this link to accept (it works once, until {expires} UTC):\n\n{url}\n\n\
+         You will create a passkey on this device; there is no password.\n\
+         If you did not expect this invitation, ignore this message.\n",
+        org = created.organization_name,
+        role = invitation.role,
+        expires = invitation.expires_at.format("%Y-%m-%d %H:%M"),
+    );
+    (subject, body)
+}
+
 /// What the invitation page shows before the person accepts.
 pub struct InvitationOffer {
     pub organization_name: String,
@@ -159,7 +178,10 @@ pub struct InvitationOffer {
     pub expires_at: chrono::NaiveDateTime,
 }
 
-pub fn offer(conn: &mut DbConnection, token: &BearerSecret) -> Result<InvitationOffer, ServiceError> {
+pub fn offer(
+    conn: &mut DbConnection,
+    token: &BearerSecret,
+) -> Result<InvitationOffer, ServiceError> {
     let invitation = super::passkeys::pending(conn, token)?;
     let org = organizations::find(conn, &invitation.org_id)?
         .ok_or(ServiceError::NotFound("invitation"))?;

@@ -9,7 +9,7 @@ use crate::domain::{MembershipRole, OrgId, PLATFORM_ADMIN};
 use crate::service::{Principal, ServiceError, access, audit};
 use crate::store::organizations::{self, Organization};
 use crate::store::people::memberships::{self, Member, Membership};
-use crate::store::people::{sessions, users};
+use crate::store::people::{invitations, sessions, users};
 use crate::store::{self, DbConnection};
 
 pub fn list(
@@ -33,9 +33,19 @@ fn lock_member(
     let org = access::find_managed(conn, actor, org_id)?;
     actor.require_recent_sign_in()?;
     organizations::lock(conn, &org.id)?;
-    let membership = memberships::find(conn, &org.id, user_id)?
-        .ok_or(ServiceError::NotFound("member"))?;
+    let membership =
+        memberships::find(conn, &org.id, user_id)?.ok_or(ServiceError::NotFound("member"))?;
     let role = MembershipRole::from_stored(&membership.role);
+    let elsewhere = memberships::roles_of(conn, user_id)?;
+    let platform_anywhere = elsewhere
+        .iter()
+        .any(|(_, r)| r == MembershipRole::PlatformAdmin.as_str());
+    if platform_anywhere && !actor.is_platform_admin() {
+        return Err(ServiceError::Forbidden(format!(
+            "this person holds {PLATFORM_ADMIN}, which the caller cannot grant, so the caller \
+             cannot change them"
+        )));
+    }
     check_grantable(actor, &org, role).map_err(|_| {
         ServiceError::Forbidden(format!(
             "this member holds {PLATFORM_ADMIN}, which the caller cannot grant, so the caller \
@@ -47,7 +57,11 @@ fn lock_member(
 }
 
 /// Refuses a change that would leave the organization without an admin member.
-fn keep_an_admin(conn: &mut DbConnection, org_id: &str, leaving: MembershipRole) -> Result<(), ServiceError> {
+fn keep_an_admin(
+    conn: &mut DbConnection,
+    org_id: &str,
+    leaving: MembershipRole,
+) -> Result<(), ServiceError> {
     if !leaving.manages() {
         return Ok(());
     }
@@ -55,8 +69,7 @@ fn keep_an_admin(conn: &mut DbConnection, org_id: &str, leaving: MembershipRole)
         + memberships::count_with_role(conn, org_id, MembershipRole::PlatformAdmin.as_str())?;
     if admins <= 1 {
         return Err(ServiceError::Conflict(
-            "this is the organization's last admin member: make someone else an admin first"
-                .into(),
+            "this is the organization's last admin member: make someone else an admin first".into(),
         ));
     }
     Ok(())
@@ -78,6 +91,10 @@ pub fn change_role(
                 keep_an_admin(conn, &org.id, before)?;
             }
             memberships::set_role(conn, &org.id, user_id, role.as_str())?;
+            // A viewer invites nobody: their pending invitations go with the power.
+            if !role.manages() {
+                invitations::delete_by_inviter(conn, &org.id, user_id)?;
+            }
             audit::record(
                 conn,
                 &org.id,
@@ -111,6 +128,7 @@ pub fn remove(
         let role = MembershipRole::from_stored(&membership.role);
         keep_an_admin(conn, &org.id, role)?;
         memberships::delete(conn, &org.id, user_id)?;
+        invitations::delete_by_inviter(conn, &org.id, user_id)?;
         audit::record(
             conn,
             &org.id,
@@ -132,6 +150,19 @@ pub fn end_sessions(
 ) -> Result<usize, ServiceError> {
     store::write_transaction(conn, |conn| {
         let (org, _, user) = lock_member(conn, actor, org_id, user_id)?;
+        // Sessions are the person's, not the organization's: only a platform admin ends
+        // those of someone who is also a member elsewhere (removing the membership is how an
+        // organization cuts its own access).
+        let elsewhere = memberships::roles_of(conn, user_id)?
+            .iter()
+            .any(|(o, _)| *o != org.id);
+        if elsewhere && !actor.is_platform_admin() {
+            return Err(ServiceError::Forbidden(
+                "this person is also a member of other organizations: remove their membership \
+                 here instead, or ask a platform admin to sign them out everywhere"
+                    .into(),
+            ));
+        }
         let ended = sessions::delete_all(conn, user_id)?;
         audit::record(
             conn,

@@ -13,8 +13,8 @@ use chrono::TimeDelta;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use webauthn_rs::prelude::{
-    DiscoverableAuthentication, DiscoverableKey, Passkey, PasskeyRegistration,
-    PublicKeyCredential, RegisterPublicKeyCredential, Url, Uuid, Webauthn, WebauthnBuilder,
+    DiscoverableAuthentication, DiscoverableKey, Passkey, PasskeyRegistration, PublicKeyCredential,
+    RegisterPublicKeyCredential, Url, Uuid, Webauthn, WebauthnBuilder,
 };
 use webauthn_rs_proto::ResidentKeyRequirement;
 
@@ -33,6 +33,10 @@ use crate::store::{self, DbConnection};
 const CEREMONY_LIFETIME: TimeDelta = TimeDelta::minutes(5);
 /// The most passkeys one person may hold.
 pub const MAX_PER_USER: i64 = 20;
+
+/// The most ceremonies in flight at once (options asked, not yet answered or lapsed): beyond
+/// it, new options wait (`503`) rather than the database filling up.
+const MAX_LIVE_CEREMONIES: i64 = 10_000;
 
 const SIGN_IN: &str = "sign_in";
 const REGISTER: &str = "register";
@@ -90,9 +94,9 @@ impl RelyingParty {
     }
 
     fn webauthn(&self) -> Result<&Webauthn, ServiceError> {
-        self.webauthn.as_ref().ok_or_else(|| {
-            ServiceError::Conflict(self.unavailable.clone().unwrap_or_default())
-        })
+        self.webauthn
+            .as_ref()
+            .ok_or_else(|| ServiceError::Conflict(self.unavailable.clone().unwrap_or_default()))
     }
 
     // ---- sign-in (discoverable: the credential names its user)
@@ -125,8 +129,9 @@ impl RelyingParty {
             .identify_discoverable_authentication(credential)
             .map_err(|_| SignInError::Refused("the passkey's answer is malformed", None))?;
         let credential_id = URL_SAFE_NO_PAD.encode(credential_id);
-        let user = users::find_by_webauthn_id(conn, &handle.to_string())?
-            .ok_or(SignInError::Refused("this passkey is not registered here", None))?;
+        let user = users::find_by_webauthn_id(conn, &handle.to_string())?.ok_or(
+            SignInError::Refused("this passkey is not registered here", None),
+        )?;
         let row = passkeys::of_user(conn, &user.id)?
             .into_iter()
             .find(|p| p.credential_id == credential_id)
@@ -206,6 +211,7 @@ impl RelyingParty {
             return Err(challenge_unknown());
         }
         let state: PasskeyRegistration = ceremony.webauthn()?;
+        refuse_non_discoverable(credential)?;
         let passkey = self
             .webauthn()?
             .finish_passkey_registration(credential, &state)
@@ -276,6 +282,7 @@ impl RelyingParty {
         }
         let person = ceremony.person.clone().ok_or_else(challenge_unknown)?;
         let state: PasskeyRegistration = ceremony.webauthn()?;
+        refuse_non_discoverable(credential)?;
         let passkey = self
             .webauthn()?
             .finish_passkey_registration(credential, &state)
@@ -347,8 +354,7 @@ pub fn accept_invitation_as(
         let invitation = pending(conn, token)?;
         if invitation.email != user.email {
             return Err(ServiceError::Forbidden(
-                "this invitation is for another e-mail address than the signed-in person's"
-                    .into(),
+                "this invitation is for another e-mail address than the signed-in person's".into(),
             ));
         }
         if !invitations::delete(conn, &invitation.id)? {
@@ -394,7 +400,10 @@ fn join(
 }
 
 /// The person's passkeys.
-pub fn list(conn: &mut DbConnection, user: &UserPrincipal) -> Result<Vec<PasskeyRow>, ServiceError> {
+pub fn list(
+    conn: &mut DbConnection,
+    user: &UserPrincipal,
+) -> Result<Vec<PasskeyRow>, ServiceError> {
     Ok(passkeys::of_user(conn, &user.user_id)?)
 }
 
@@ -526,6 +535,11 @@ fn store_ceremony(
     state: &impl Serialize,
     person: Option<NewPerson>,
 ) -> Result<(), ServiceError> {
+    if ceremonies::count_live(conn, store::now())? >= MAX_LIVE_CEREMONIES {
+        return Err(ServiceError::Busy(
+            "too many passkey ceremonies are in flight; retry in a minute".into(),
+        ));
+    }
     let challenge = options["publicKey"]["challenge"]
         .as_str()
         .and_then(challenge_key)
@@ -638,8 +652,30 @@ fn already_a_user() -> ServiceError {
     )
 }
 
+/// A credential the browser says is not discoverable could never sign in (sign-in names no
+/// user first): refused rather than registered. (`credProps` is the browser's word, unsigned;
+/// absent, the credential is taken as asked for.)
+fn refuse_non_discoverable(credential: &RegisterPublicKeyCredential) -> Result<(), ServiceError> {
+    let rk = credential
+        .extensions
+        .cred_props
+        .as_ref()
+        .and_then(|props| props.rk);
+    if rk == Some(false) {
+        return Err(ServiceError::invalid(
+            "credential",
+            "this authenticator did not store a discoverable passkey (resident key), so it \
+             could not sign in: use a device or security key that supports passkeys",
+        ));
+    }
+    Ok(())
+}
+
 fn refused_registration(e: webauthn_rs::prelude::WebauthnError) -> ServiceError {
-    ServiceError::invalid("credential", format!("the passkey could not be registered: {e}"))
+    ServiceError::invalid(
+        "credential",
+        format!("the passkey could not be registered: {e}"),
+    )
 }
 
 fn internal(e: impl std::fmt::Display) -> ServiceError {
@@ -652,10 +688,7 @@ pub fn relying_party_of(issuer: &str) -> (String, String) {
         return ("localhost".into(), "http://localhost".into());
     };
     let scheme = url.scheme().to_owned();
-    let port = url
-        .port()
-        .map(|p| format!(":{p}"))
-        .unwrap_or_default();
+    let port = url.port().map(|p| format!(":{p}")).unwrap_or_default();
     let loopback = match url.host() {
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
@@ -691,14 +724,25 @@ mod tests {
         );
         assert_eq!(
             relying_party_of("https://auth.example.com:8443/base"),
-            ("auth.example.com".into(), "https://auth.example.com:8443".into())
+            (
+                "auth.example.com".into(),
+                "https://auth.example.com:8443".into()
+            )
         );
     }
 
     #[test]
     fn passkeys_are_off_for_an_issuer_on_an_ip_address() {
-        assert!(RelyingParty::for_issuer("https://10.0.0.5").unavailable().is_some());
-        assert!(RelyingParty::for_issuer("http://127.0.0.1:8080").unavailable().is_none());
+        assert!(
+            RelyingParty::for_issuer("https://10.0.0.5")
+                .unavailable()
+                .is_some()
+        );
+        assert!(
+            RelyingParty::for_issuer("http://127.0.0.1:8080")
+                .unavailable()
+                .is_none()
+        );
     }
 
     #[test]

@@ -120,8 +120,7 @@ pub fn authenticate(
 ) -> Result<Option<(UserPrincipal, Session)>, ServiceError> {
     let now = store::now();
     let idle_since = now - delta(settings.session_idle);
-    let Some((session, email, name)) =
-        sessions::find_live(conn, &cookie.hash(), now, idle_since)?
+    let Some((session, email, name)) = sessions::find_live(conn, &cookie.hash(), now, idle_since)?
     else {
         return Ok(None);
     };
@@ -198,7 +197,7 @@ pub fn end_others(conn: &mut DbConnection, user: &UserPrincipal) -> Result<usize
 }
 
 /// Removes sessions and ceremonies past their limits, and expired invitations (a job).
-pub fn prune(conn: &mut DbConnection, settings: &PeopleSettings) -> Result<usize, ServiceError> {
+pub fn prune(conn: &mut DbConnection, settings: &PeopleSettings) -> diesel::QueryResult<usize> {
     let now = store::now();
     let idle_since = now - delta(settings.session_idle);
     Ok(sessions::prune(conn, now, idle_since)?

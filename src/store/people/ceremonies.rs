@@ -36,17 +36,24 @@ pub fn take(
     challenge_hash: &str,
     now: NaiveDateTime,
 ) -> QueryResult<Option<Ceremony>> {
-    conn.transaction(|conn| {
+    crate::store::write_transaction(conn, |conn| {
         let found = passkey_ceremonies::table
             .find(challenge_hash)
             .select(Ceremony::as_select())
             .first(conn)
             .optional()?;
         let Some(found) = found else { return Ok(None) };
-        let deleted = diesel::delete(passkey_ceremonies::table.find(challenge_hash))
-            .execute(conn)?;
+        let deleted =
+            diesel::delete(passkey_ceremonies::table.find(challenge_hash)).execute(conn)?;
         Ok((deleted == 1 && found.expires_at > now).then_some(found))
     })
+}
+
+pub fn count_live(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<i64> {
+    passkey_ceremonies::table
+        .filter(passkey_ceremonies::expires_at.gt(now))
+        .count()
+        .get_result(conn)
 }
 
 pub fn prune(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<usize> {

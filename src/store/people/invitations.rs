@@ -81,6 +81,21 @@ pub fn delete(conn: &mut DbConnection, id: &str) -> QueryResult<bool> {
         .map(|n| n == 1)
 }
 
+/// Every pending invitation `invited_by` created in the organization (they lost the power to
+/// hand it out); how many.
+pub fn delete_by_inviter(
+    conn: &mut DbConnection,
+    org_id: &str,
+    invited_by: &str,
+) -> QueryResult<usize> {
+    diesel::delete(
+        invitations::table
+            .filter(invitations::org_id.eq(org_id))
+            .filter(invitations::invited_by.eq(invited_by)),
+    )
+    .execute(conn)
+}
+
 pub fn prune(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<usize> {
     diesel::delete(invitations::table.filter(invitations::expires_at.le(now))).execute(conn)
 }

@@ -100,13 +100,19 @@ pub fn page(
         .into_boxed();
     if let Some((at, id)) = after {
         query = query.filter(
-            memberships::created_at
-                .gt(at)
-                .or(memberships::created_at.eq(at).and(memberships::user_id.gt(id))),
+            memberships::created_at.gt(at).or(memberships::created_at
+                .eq(at)
+                .and(memberships::user_id.gt(id))),
         );
     }
-    let rows: Vec<(String, String, String, String, NaiveDateTime, Option<NaiveDateTime>)> =
-        query.load(conn)?;
+    let rows: Vec<(
+        String,
+        String,
+        String,
+        String,
+        NaiveDateTime,
+        Option<NaiveDateTime>,
+    )> = query.load(conn)?;
     Ok(rows
         .into_iter()
         .map(

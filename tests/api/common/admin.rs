@@ -19,6 +19,8 @@ pub struct AdminApi<'a> {
     pub app: &'a TestApp,
     pub token: String,
     pub seen: std::sync::Mutex<Vec<String>>,
+    /// A person's session instead of the token: (cookie value, CSRF token).
+    pub session: Option<(String, String)>,
 }
 
 impl TestApp {
@@ -47,6 +49,7 @@ impl TestApp {
             app: self,
             token: self.admin_token(id, secret).await,
             seen: Default::default(),
+            session: None,
         }
     }
 
@@ -66,8 +69,14 @@ impl AdminApi<'_> {
         let mut req = self
             .app
             .http
-            .request(method, self.app.url(&format!("/admin/v1{path}")))
-            .bearer_auth(&self.token);
+            .request(method, self.app.url(&format!("/admin/v1{path}")));
+        req = match &self.session {
+            None => req.bearer_auth(&self.token),
+            Some((cookie, csrf)) => req
+                .header("cookie", format!("__Host-orgauth-session={cookie}"))
+                .header("x-csrf-token", csrf)
+                .header("sec-fetch-site", "same-origin"),
+        };
         if let Some(body) = body {
             req = req.json(&body);
         }

@@ -9,6 +9,7 @@ pub mod app;
 pub mod database;
 pub mod issuer;
 pub mod jws;
+pub mod people;
 pub mod process;
 pub mod proxy;
 pub mod tokens;

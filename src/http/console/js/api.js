@@ -1,17 +1,24 @@
 // @ts-check
-// Talking to the admin API. The access token lives in this module only: never in storage, a
-// cookie or the URL. Errors become ApiError with a sentence a person can act on.
+// Talking to the admin API as a person: the session is the `__Host-orgauth-session` cookie
+// (HttpOnly: this page never sees it), and every change carries the session's CSRF token,
+// which lives in this module only. A change the server wants a fresh sign-in for (RFC 9470's
+// insufficient_user_authentication) asks for the passkey again and is retried once. Errors
+// become ApiError with a sentence a person can act on.
 
 /** @template T @typedef {import("./types").ApiResult<T>} ApiResult */
 
 /** @type {string | null} */
-let token = null;
+let csrf = null;
 let sessionEnded = () => {};
+/** @type {() => Promise<boolean>} */
+let stepUp = async () => false;
 
-export function setToken(/** @type {string | null} */ value) { token = value; }
-export const signedIn = () => token !== null;
-/** What to do when the server refuses the token (it expired, or the admin client is gone). */
+export function setCsrf(/** @type {string | null} */ value) { csrf = value; }
+export const signedIn = () => csrf !== null;
+/** What to do when the server says the session is over (expired, ended elsewhere). */
 export function onSessionEnd(/** @type {() => void} */ handler) { sessionEnded = handler; }
+/** How to sign in again when a change needs a recent sign-in; resolves whether it did. */
+export function onStepUp(/** @type {() => Promise<boolean>} */ handler) { stepUp = handler; }
 
 export class ApiError extends Error {
   /**
@@ -60,20 +67,40 @@ export const friendly = {
  * @returns {Promise<ApiResult<T>>}
  */
 export async function api(method, path, { body, signal } = {}) {
+  return request(method, `/admin/v1${path}`, { body, signal }, true);
+}
+
+/**
+ * `api()` for any path of this server (`/auth/…`).
+ * @template [T=unknown]
+ * @param {string} method
+ * @param {string} url
+ * @param {{ body?: unknown, signal?: AbortSignal }} [options]
+ * @param {boolean} [retry] whether a step-up may retry it
+ * @returns {Promise<ApiResult<T>>}
+ */
+export async function request(method, url, { body, signal } = {}, retry = true) {
   /** @type {Record<string, string>} */
-  const headers = { Authorization: `Bearer ${token}` };
+  const headers = {};
+  if (csrf && method !== "GET") headers["X-CSRF-Token"] = csrf;
   if (body !== undefined) headers["Content-Type"] = "application/json";
   let res;
   let text;
   try {
-    res = await fetch(`/admin/v1${path}`, { method, headers, signal, body: body === undefined ? undefined : JSON.stringify(body) });
+    res = await fetch(url, { method, headers, signal, credentials: "same-origin", body: body === undefined ? undefined : JSON.stringify(body) });
     text = await res.text();
   } catch {
     if (signal && signal.aborted) throw new Superseded();
     throw new ApiError(friendly[0], 0);
   }
   if (signal && signal.aborted) throw new Superseded();
-  if (res.status === 401 && token) {
+  const challenge = res.headers.get("WWW-Authenticate") || "";
+  if (res.status === 401 && csrf && challenge.includes("insufficient_user_authentication")) {
+    if (retry && (await stepUp())) return request(method, url, { body, signal }, false);
+    const stale = new ApiError("This change needs a fresh sign-in with your passkey. Try again.", 401);
+    throw stale;
+  }
+  if (res.status === 401 && csrf) {
     sessionEnded();
     const ended = new ApiError(friendly[401], 401);
     ended.handled = true; // already back at sign-in, with the message shown there

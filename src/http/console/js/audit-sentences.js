@@ -24,7 +24,7 @@ export function eventItem(/** @type {AuditEvent} */ event) {
 }
 
 function actorNode(/** @type {AuditEvent} */ event) {
-  const name = event.actor_name || OPERATORS[event.actor_client_id] || event.actor_client_id;
+  const name = event.actor.name || OPERATORS[event.actor.id] || event.actor.id;
   return h("strong", { class: "actor" }, name);
 }
 /** The target by name (its name at the time), linking to the client's page where it may exist. */
@@ -78,10 +78,37 @@ function sentence(/** @type {AuditEvent} */ event) {
     }
     case "organization.updated":
       return [actor, " ", ...organizationParts(d)];
+    case "user.signed_in":
+      return [actor, ` signed in${d.method === "sso" ? " with single sign-on" : " with a passkey"}`];
+    case "user.sign_in_failed":
+      return [actor, ` failed to sign in (${d.reason || "refused"})`];
+    case "user.signed_out":
+      return [actor, " signed out"];
+    case "session.ended":
+      return [actor, typeof d.others === "number" ? ` signed out everywhere else (${plural(d.others, "session", "sessions")})` : " ended one of their sessions"];
+    case "invitation.created":
+      return [actor, " invited ", h("strong", {}, String(d.email || event.target_name)), ` as ${roleText(d.role)}`];
+    case "invitation.accepted":
+      return [actor, ` joined as ${roleText(d.role)} (invitation)`];
+    case "invitation.revoked":
+      return [actor, " revoked the invitation of ", h("strong", {}, String(d.email || event.target_name))];
+    case "member.role_changed":
+      return [actor, " made ", h("strong", {}, event.target_name || event.target), ` ${roleText(d.role)} (was ${roleText(d.previous_role)})`];
+    case "member.removed":
+      return [actor, " removed ", h("strong", {}, event.target_name || event.target), " from the organization"];
+    case "member.sessions_ended":
+      return [actor, " signed out ", h("strong", {}, event.target_name || event.target), " everywhere"];
+    case "passkey.added":
+      return [actor, ` added a passkey${d.name ? ` (${d.name})` : ""}`];
+    case "passkey.removed":
+      return [actor, ` removed a passkey${d.name ? ` (${d.name})` : ""}`];
     default:
       return [actor, ` ${event.action} `, target()];
   }
 }
+
+const ROLE_TEXT = { "org:admin": "an admin", "org:viewer": "a viewer", "platform:admin": "a platform admin" };
+const roleText = (/** @type {unknown} */ role) => /** @type {Record<string, string>} */ (ROLE_TEXT)[String(role)] || String(role);
 
 function withRoles(/** @type {unknown} */ roles) {
   return Array.isArray(roles) && roles.length ? [" with roles ", roles.join(", ")] : [" with no roles"];

@@ -5,7 +5,7 @@
 import { $, h, hiddenText, badge } from "./dom.js";
 import { state, orgPath, usesKeys, onOrgReset } from "./state.js";
 import { api, channel, ignorable } from "./api.js";
-import { show, focusHeading, hashFor, savedScroll, forgetScroll, renderWhoami } from "./router.js";
+import { show, focusHeading, hashFor, savedScroll, forgetScroll } from "./router.js";
 import { status, showProblem, clearProblem, copyButton } from "./feedback.js";
 import { plural, timeNode, roleTags, secretHint, expiryBadge } from "./format.js";
 
@@ -188,10 +188,6 @@ export function clientCreated(/** @type {Client} */ client) {
 }
 /** An edited, rotated, disabled or switched client is updated where it is. */
 export function clientChanged(/** @type {Client} */ client) {
-  if (state.me && client.client_id === state.me.clientId) {
-    state.me.name = client.name;
-    renderWhoami();
-  }
   const row = rowOf(client.client_id);
   if (!row) return;
   const next = clientRow(client);

@@ -3,12 +3,15 @@
 // behind each address, the forms and buttons, and what happens when the session ends.
 
 import { $ } from "./dom.js";
-import { onSessionEnd } from "./api.js";
-import { show, route, registerViews } from "./router.js";
+import { onSessionEnd, onStepUp } from "./api.js";
+import { route, registerViews } from "./router.js";
 import { copy, clearFieldErrorsOnEdit } from "./feedback.js";
 import { refreshTimes } from "./format.js";
 import { wireDialogs } from "./dialogs.js";
-import { submitSignIn, signOut, endSession } from "./session.js";
+import { submitSignIn, signOut, endSession, stepUp, loadMe, afterSignIn } from "./session.js";
+import { showInvitation, wireInvitation } from "./invitation.js";
+import { showAccount, wireAccount } from "./account.js";
+import { showMembers, wireMembers } from "./members.js";
 import { showOrganizations, enterOrg } from "./organizations.js";
 import { showSettings, wireOrgSettings } from "./org-settings.js";
 import { showClients, wireClientsList } from "./clients-list.js";
@@ -22,6 +25,9 @@ import { wireTrustDialog } from "./trust-dialog.js";
 import { showAudit, wireAuditLog } from "./audit-log.js";
 
 registerViews({
+  invitation: showInvitation,
+  account: showAccount,
+  members: showMembers,
   orgs: showOrganizations,
   enterOrg,
   clients: showClients,
@@ -30,6 +36,7 @@ registerViews({
   settings: showSettings,
 });
 onSessionEnd(endSession);
+onStepUp(stepUp);
 
 $("sign-in-form").addEventListener("submit", submitSignIn);
 $("sign-out").addEventListener("click", signOut);
@@ -47,14 +54,21 @@ wireTrustPolicies();
 wireTrustDialog();
 wireAuditLog();
 wireOrgSettings();
+wireInvitation();
+wireAccount();
+wireMembers();
 clearFieldErrorsOnEdit();
 
 for (const button of /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll("[data-copy]"))) {
-  const what = button.dataset.copy === "secret-value" ? "Client secret" : "Client ID";
+  const what = { "secret-value": "Client secret", "invite-link": "Invitation link" }[button.dataset.copy] || "Client ID";
   button.addEventListener("click", () => copy($(button.dataset.copy).value, what));
 }
 
 // "5 minutes ago" stays true while the page stays open.
 setInterval(refreshTimes, 60000);
 
-show("sign-in");
+// A session survives a reload (it is a cookie): ask the server who is signed in.
+loadMe()
+  .then((signedIn) => (signedIn ? afterSignIn() : undefined))
+  .catch(() => {})
+  .finally(route);

@@ -56,10 +56,12 @@ export function enterOrg(/** @type {string} */ orgId) {
   $("change-org").hidden = !isPlatformAdmin();
   $("nav-clients").href = hashFor.clients();
   $("nav-audit").href = hashFor.audit();
+  $("nav-members").href = hashFor.members();
   $("nav-settings").href = hashFor.settings();
   $("back-to-clients").href = hashFor.clients();
   const known = (state.orgs || []).find((org) => org.id === orgId);
-  const mine = orgId === state.me.orgId ? state.me.orgName : null;
+  const membership = state.me.memberships.find((m) => m.organization_id === orgId);
+  const mine = membership ? membership.organization_name : null;
   $("org-name").textContent = (known && known.name) || mine || orgId;
   if (known) state.org = known;
   loadOrg().catch(() => {}); // without it the name stays an ID and limits are the server's to apply

@@ -1,79 +1,85 @@
 // @ts-check
-// Signing in with an admin client's ID and secret, and out again: the token, who is signed in,
-// the server's settings and the role catalog; everything of a session is dropped when it ends.
+// People's sessions in the console: signing in with a passkey, who is signed in (GET /me: the
+// person, their organizations, the CSRF token), signing in again when a change needs a recent
+// sign-in (step-up), and signing out. The session itself is an HttpOnly cookie the page never
+// sees; everything the page knew of it is dropped when it ends.
 
 import { $ } from "./dom.js";
-import { state, enc, resetOrgViews } from "./state.js";
-import { api, fetchJson, setToken, ApiError, friendly } from "./api.js";
+import { state, resetOrgViews } from "./state.js";
+import { api, request, fetchJson, setCsrf, ApiError, friendly } from "./api.js";
 import { show, route, renderWhoami } from "./router.js";
-import { status, fieldError, busy } from "./feedback.js";
+import { status, busy } from "./feedback.js";
 import { abandonSecret } from "./secret-dialog.js";
+import { getCredential, passkeyProblem, passkeysSupported } from "./webauthn.js";
 
 /** @template T @typedef {import("./types").ApiResult<T>} ApiResult */
-/** @typedef {import("./types").Client} Client */
-/** @typedef {import("./types").Organization} Organization */
 
-async function signIn(/** @type {string} */ clientId, /** @type {string} */ secret) {
-  /** @type {{ res: Response, data: import("./types").ServerMetadata }} */
-  const { res: metaRes, data: meta } = await fetchJson("/.well-known/oauth-authorization-server");
-  if (!metaRes.ok) throw new ApiError(friendly[metaRes.status] || "Sign-in failed.", metaRes.status);
-  // The admin API accepts only tokens whose audience is this server's issuer; ask for it even
-  // when ORGAUTH_AUDIENCES makes another audience the default.
-  /** @type {{ res: Response, data: import("./types").TokenResponse }} */
-  const { res, data } = await fetchJson("/oauth/token", {
-    method: "POST",
-    headers: { "Content-Type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({ grant_type: "client_credentials", client_id: clientId, client_secret: secret, audience: meta.issuer }),
-  });
-  if (!res.ok) {
-    if (res.status === 401) throw new ApiError("That client ID and secret do not match.", 401);
-    throw new ApiError(friendly[res.status] || data.error_description || "Sign-in failed.", res.status);
+/** Who is signed in, from the server; false when nobody is. */
+export async function loadMe() {
+  try {
+    /** @type {ApiResult<import("./types").Me>} */
+    const { data } = await request("GET", "/admin/v1/me");
+    if (data.type !== "user") return false;
+    state.me = data;
+    setCsrf(data.csrf_token);
+    renderWhoami();
+    return true;
+  } catch (e) {
+    if (e.status === 401) return false;
+    throw e;
   }
-  const payload = data.access_token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
-  /** @type {import("./types").AccessTokenClaims} */
-  const claims = JSON.parse(atob(payload + "=".repeat((4 - (payload.length % 4)) % 4)));
-  const roles = claims.roles || [];
-  if (!roles.includes("org:admin") && !roles.includes("platform:admin")) {
-    throw new ApiError("This client is not an administrator (it needs org:admin or platform:admin).", 403);
-  }
-  setToken(data.access_token);
-  state.me = { clientId: claims.client_id, orgId: claims.org_id, roles, name: null, orgName: null };
-  state.settings = { issuer: meta.issuer, token_endpoint: meta.token_endpoint, audiences: null, default_audience: null };
 }
 
-async function afterSignIn() {
+/** After a sign-in: who, the role catalog and the server's settings. */
+export async function afterSignIn() {
+  if (!(await loadMe())) throw new ApiError(friendly[401], 401);
   const [roles] = await Promise.all([
-    /** @type {Promise<ApiResult<import("./types").Role[]>>} */ (api("GET", "/roles")), loadIdentity(), loadSettings(),
+    /** @type {Promise<ApiResult<import("./types").Role[]>>} */ (api("GET", "/roles")), loadSettings(),
   ]);
   state.catalog = roles.data;
 }
 
-/** The names of the signed-in client and its organization, where it may read them. */
-async function loadIdentity() {
-  const me = state.me;
-  const [client, org] = await Promise.allSettled([
-    /** @type {Promise<ApiResult<Client>>} */ (api("GET", `/organizations/${enc(me.orgId)}/clients/${enc(me.clientId)}`)),
-    /** @type {Promise<ApiResult<Organization>>} */ (api("GET", `/organizations/${enc(me.orgId)}`)),
-  ]);
-  if (state.me !== me) return;
-  if (client.status === "fulfilled") me.name = client.value.data.name;
-  if (org.status === "fulfilled") me.orgName = org.value.data.name;
-  renderWhoami();
-}
-
-/** The token endpoint, audiences and token lifetime (the discovery document as fallback). */
+/** The token endpoint, audiences and token lifetime. */
 async function loadSettings() {
   try {
     /** @type {ApiResult<import("./types").Settings>} */
     const { data } = await api("GET", "/settings");
-    state.settings = { ...state.settings, ...data };
+    state.settings = data;
   } catch (e) {
     if (e.handled) throw e;
   }
 }
 
+/** The passkey ceremony of a sign-in: a new session cookie when it succeeds. */
+export async function passkeySignIn() {
+  const { res, data } = await fetchJson("/auth/passkeys/sign-in/options", { method: "POST" });
+  if (!res.ok) throw new ApiError(friendly[res.status] || "Sign-in is not available.", res.status);
+  let credential;
+  try {
+    credential = await getCredential(/** @type {Record<string, any>} */ (data));
+  } catch (e) {
+    throw new ApiError(passkeyProblem(e), 0);
+  }
+  /** @type {Response} */
+  let answer;
+  try {
+    answer = await fetch("/auth/passkeys/sign-in", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      credentials: "same-origin",
+      body: JSON.stringify(credential),
+    });
+  } catch {
+    throw new ApiError(friendly[0], 0);
+  }
+  if (answer.status === 401 || answer.status === 422) {
+    throw new ApiError("That passkey is not registered here. Use the passkey you created for this console, or ask an admin for a new invitation.", answer.status);
+  }
+  if (!answer.ok) throw new ApiError(friendly[answer.status] || "Sign-in failed.", answer.status);
+}
+
 function resetSession() {
-  setToken(null);
+  setCsrf(null);
   state.me = null;
   state.orgs = null;
   state.orgId = null;
@@ -82,24 +88,24 @@ function resetSession() {
   resetOrgViews();
   abandonSecret();
   for (const dialog of /** @type {NodeListOf<HTMLDialogElement>} */ (document.querySelectorAll("dialog[open]"))) dialog.close();
-  $("sign-in-secret").value = "";
 }
 
-export function signOut() {
+export async function signOut() {
+  await request("POST", "/auth/sign-out", {}, false).catch(() => {});
   resetSession();
   history.replaceState(null, "", location.pathname + location.search);
   show("sign-in");
   showSignInError("");
   status("Signed out.");
-  $("sign-in-id").focus();
+  $("sign-in-passkey").focus();
 }
 
-/** The server refused the token: back to sign-in, where a new sign-in returns to this page. */
+/** The server ended the session: back to sign-in, where a new sign-in returns to this page. */
 export function endSession() {
   resetSession();
   show("sign-in");
   showSignInError(friendly[401]);
-  $("sign-in-secret").focus();
+  $("sign-in-passkey").focus();
 }
 
 function showSignInError(/** @type {string} */ message) {
@@ -108,31 +114,64 @@ function showSignInError(/** @type {string} */ message) {
 }
 
 let signingIn = false;
-export async function submitSignIn(/** @type {SubmitEvent} */ event) {
+export async function submitSignIn(/** @type {Event} */ event) {
   event.preventDefault();
   if (signingIn) return;
-  const idInput = $("sign-in-id");
-  const secretInput = $("sign-in-secret");
-  const id = idInput.value.trim();
-  const secretValue = secretInput.value.trim();
-  if (!id) fieldError(idInput, "Enter the client ID.");
-  if (!secretValue) fieldError(secretInput, "Enter the client secret.");
-  if (!id || !secretValue) { (id ? secretInput : idInput).focus(); return; }
   showSignInError("");
+  if (!passkeysSupported()) {
+    showSignInError("This browser cannot use passkeys.");
+    return;
+  }
   signingIn = true;
   try {
-    await busy(/** @type {HTMLButtonElement} */ (event.submitter || $("sign-in-form").querySelector("button")), "Signing in…", async () => {
-      await signIn(id, secretValue);
-      secretInput.value = "";
+    await busy($("sign-in-passkey"), "Waiting for your passkey…", async () => {
+      await passkeySignIn();
       await afterSignIn();
     });
     route();
   } catch (e) {
-    if (!e.handled) {
-      setToken(null);
-      showSignInError(e.message);
-    }
+    if (!e.handled) showSignInError(e.message);
   } finally {
     signingIn = false;
   }
+}
+
+/**
+ * Step-up: a change needs a recent sign-in. The dialog asks for the passkey at once (the
+ * person just clicked), and again on "Use passkey" if that failed; the change is retried
+ * after a new sign-in. Resolves whether the person signed in again.
+ * @returns {Promise<boolean>}
+ */
+export function stepUp() {
+  const dialog = $("step-up-dialog");
+  const error = $("step-up-error");
+  return new Promise((resolve) => {
+    let done = false;
+    const finish = (/** @type {boolean} */ ok) => {
+      if (done) return;
+      done = true;
+      dialog.removeEventListener("close", onClose);
+      if (dialog.open) dialog.close();
+      resolve(ok);
+    };
+    const onClose = () => finish(false);
+    const attempt = async () => {
+      error.hidden = true;
+      try {
+        await busy($("step-up-go"), "Waiting for your passkey…", async () => {
+          await passkeySignIn();
+          if (!(await loadMe())) throw new ApiError(friendly[401], 401);
+        });
+        status("Signed in again.");
+        finish(true);
+      } catch (e) {
+        error.textContent = e.message;
+        error.hidden = false;
+      }
+    };
+    $("step-up-go").onclick = attempt;
+    dialog.addEventListener("close", onClose);
+    if (!dialog.open) dialog.showModal();
+    attempt();
+  });
 }

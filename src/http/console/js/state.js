@@ -1,6 +1,6 @@
 // @ts-check
-// What the console knows about the session and the organization on screen. The access token is
-// not here: api.js keeps it.
+// What the console knows about the person signed in and the organization on screen. The CSRF
+// token is not here: api.js keeps it.
 
 /** @typedef {import("./types").Client} Client */
 /** @typedef {import("./types").Organization} Organization */
@@ -17,8 +17,8 @@
  * }}
  */
 export const state = {
-  me: null, // { clientId, orgId, roles, name, orgName }
-  settings: null, // { issuer, token_endpoint, audiences (null: unknown), default_audience, token_ttl_seconds }
+  me: null, // GET /admin/v1/me: { id, name, email, memberships: [{ organization_id, organization_name, role }], session }
+  settings: null, // GET /admin/v1/settings: { issuer, token_endpoint, audiences, default_audience, token_ttl_seconds }
   catalog: [], // the role catalog
   orgs: null, // platform admins: the organizations as last listed
   orgId: null, // the organization on screen
@@ -27,7 +27,17 @@ export const state = {
 };
 
 export const enc = encodeURIComponent;
-export const isPlatformAdmin = () => Boolean(state.me) && state.me.roles.includes("platform:admin");
+export const isPlatformAdmin = () => Boolean(state.me) && state.me.memberships.some((m) => m.role === "platform:admin");
+/** The person's role in an organization: their membership's, or platform:admin everywhere. */
+export function roleIn(/** @type {string} */ orgId) {
+  if (!state.me) return null;
+  const membership = state.me.memberships.find((m) => m.organization_id === orgId);
+  if (membership && membership.role !== "org:viewer") return membership.role;
+  if (isPlatformAdmin()) return "platform:admin";
+  return membership ? membership.role : null;
+}
+/** Whether the person may change the organization on screen (not a viewer there). */
+export const canManage = () => Boolean(state.orgId) && roleIn(state.orgId) !== "org:viewer";
 export const orgPath = () => `/organizations/${enc(state.orgId)}`;
 export const usesKeys = (/** @type {Pick<Client, "token_endpoint_auth_method">} */ client) => client.token_endpoint_auth_method === "private_key_jwt";
 

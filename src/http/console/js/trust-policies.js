@@ -121,7 +121,7 @@ function policyItem(/** @type {TrustPolicy} */ policy) {
     h("div", { class: "card-actions" },
       h("button", { type: "button", class: "secondary small", onclick: (event) => showWorkloadQuickStart(policy, false, /** @type {Element} */ (event.currentTarget)) },
         "Quick start", hiddenText(which)),
-      h("button", { type: "button", class: "danger-outline small", onclick: () => confirmDelete(policy) },
+      h("button", { type: "button", class: "admin-only danger-outline small", onclick: () => confirmDelete(policy) },
         "Delete", hiddenText(` trust policy${which}`))));
 }
 

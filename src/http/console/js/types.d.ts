@@ -17,6 +17,10 @@ export type Role = Schemas["RoleView"];
 export type AuditEvent = Schemas["AuditEventView"];
 export type TrustPolicy = Schemas["TrustPolicyView"];
 export type Settings = Schemas["SettingsView"];
+export type Member = Schemas["MemberView"];
+export type Invitation = Schemas["InvitationView"];
+export type SessionInfo = Schemas["SessionView"];
+export type PasskeyInfo = Schemas["PasskeyView"];
 export type Problem = Schemas["Problem"];
 
 export type CreateClientRequest = Schemas["CreateClientRequest"];
@@ -58,6 +62,13 @@ export interface AuditDetails {
   claims?: Record<string, string>;
   max_secret_lifetime_seconds?: number | null;
   previous_max_secret_lifetime_seconds?: number | null;
+  // people's events
+  method?: string;
+  reason?: string;
+  others?: number;
+  email?: string;
+  role?: string;
+  previous_role?: string;
 }
 /** organization.renamed records both names. */
 export interface NameChange {
@@ -102,21 +113,13 @@ export type JwkSet = { keys: Jwk[] };
 
 // ---------- the console's own ----------
 
-/** Who is signed in (from the access token; the names once the API has told them). */
-export interface Me {
-  clientId: string;
-  orgId: string;
-  roles: string[];
-  name: string | null;
-  orgName: string | null;
-}
+/** Who is signed in: GET /admin/v1/me. */
+export type Me = Schemas["MeView"];
 
-/** The server's settings: the discovery document's at sign-in, the API's once loaded. */
-export type SessionSettings = Pick<Settings, "issuer" | "token_endpoint">
-  & Partial<Pick<Settings, "token_ttl_seconds">>
-  & { audiences: Settings["audiences"] | null; default_audience: Settings["default_audience"] | null };
+/** The server's settings. */
+export type SessionSettings = Settings;
 
-export type View = "sign-in" | "orgs" | "clients" | "client" | "audit" | "settings";
+export type View = "sign-in" | "invitation" | "account" | "orgs" | "clients" | "client" | "audit" | "members" | "settings";
 
 /** An element of the page by its ID (dom.js `$`). Which kind an ID names is index.html's
  * business, not the type check's: this admits the members the console uses of its inputs,
