@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use crate::common::{Backend, spawn_at_own_address};
 
-fn python() -> Option<PathBuf> {
+pub fn python() -> Option<PathBuf> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/client-libs/bin/python");
     if path.exists() {
         return Some(path);

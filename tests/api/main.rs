@@ -25,6 +25,7 @@ mod discovery;
 mod failover;
 mod federation;
 mod federation_availability;
+mod invitation_mail;
 mod key_checks;
 mod lifecycle;
 mod logging;

@@ -37,7 +37,7 @@ pub struct MeView {
     // The current session, for a person (no doc comment: utoipa would wrap the inline object
     // and drop its example).
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(inline, example = json!({"id": "ses_9fLm2Qx7RkT4bN8cVw1ZpA", "method": "passkey", "authenticated_at": "2026-12-06T09:30:00Z", "expires_at": "2026-12-06T21:30:00Z"}))]
+    #[schema(inline, nullable = false, example = json!({"id": "ses_9fLm2Qx7RkT4bN8cVw1ZpA", "method": "passkey", "authenticated_at": "2026-12-06T09:30:00Z", "expires_at": "2026-12-06T21:30:00Z"}))]
     pub session: Option<SessionSummaryView>,
     /// Send it as `X-CSRF-Token` with every change made with the session cookie.
     #[serde(skip_serializing_if = "Option::is_none")]
