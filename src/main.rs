@@ -53,6 +53,9 @@ enum Command {
     /// The audit log.
     #[command(subcommand)]
     Audit(admin_cli::AuditCommand),
+    /// Disable a person (every session ends, sign-ins are refused) or enable them again.
+    #[command(subcommand)]
+    User(UserCommand),
     /// Print an invitation URL for a person (recovery, or the first platform admin): it
     /// works once, for the given days (default 7).
     Invite {
@@ -66,6 +69,14 @@ enum Command {
         days: u32,
         email: String,
     },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Ends every session of the person with this e-mail and refuses their sign-ins.
+    Disable { email: String },
+    /// Lets the person sign in again.
+    Enable { email: String },
 }
 
 #[derive(Subcommand)]
@@ -213,6 +224,30 @@ fn run(command: Command, config: Config, json: bool) -> Result<(), Error> {
         }
         Command::Healthcheck => {
             orgauth::healthcheck::probe(&config, std::time::Duration::from_secs(3))?;
+            Ok(())
+        }
+        Command::User(command) => {
+            let (email, disabled) = match &command {
+                UserCommand::Disable { email } => (email, true),
+                UserCommand::Enable { email } => (email, false),
+            };
+            let email = Email::parse(email).map_err(|e| format!("EMAIL: {e}"))?;
+            let ended = service::people::users::set_disabled(
+                &mut connection(&config)?,
+                &OPERATOR,
+                &email,
+                disabled,
+            )?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({"email": email.as_str(), "disabled": disabled, "sessions_ended": ended})
+                );
+            } else if disabled {
+                println!("{} is disabled; {ended} sessions ended", email.as_str());
+            } else {
+                println!("{} may sign in again", email.as_str());
+            }
             Ok(())
         }
         Command::Invite {

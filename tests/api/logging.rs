@@ -252,3 +252,153 @@ async fn json_logs_are_one_object_per_line_with_the_request_id_echoed() {
     );
     assert!(!output.contains(&admin_secret) && !output.contains(&wrong));
 }
+
+/// People's secrets never reach a log line either: invitation tokens, session ids (cookies),
+/// CSRF tokens and WebAuthn challenges, at debug level.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn people_s_sessions_invitations_and_challenges_are_never_logged() {
+    use crate::common::people::{SoftPasskey, session_cookie};
+
+    let db = TestDatabase::create(Backend::Sqlite);
+    let keys = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let admin_secret = NewClientSecret::generate().into_plaintext();
+    let issuer = format!("http://127.0.0.1:{port}");
+    let mut child = server_command(&db, keys.path(), port, &admin_secret)
+        .env("ORGAUTH_ISSUER", &issuer)
+        .env("RUST_LOG", "debug")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let base = issuer.clone();
+    let http = reqwest::Client::new();
+    wait_until_up(&base).await;
+    let origin = format!("http://localhost:{port}");
+    let mut secrets: Vec<String> = Vec::new();
+
+    let token: Value = http
+        .post(format!("{base}/oauth/token"))
+        .basic_auth("ops-admin", Some(&admin_secret))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("audience", issuer.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let admin_token = token["access_token"].as_str().unwrap().to_owned();
+    let orgs: Value = http
+        .get(format!("{base}/admin/v1/organizations"))
+        .bearer_auth(&admin_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let org = orgs[0]["id"].as_str().unwrap().to_owned();
+    let invitation: Value = http
+        .post(format!("{base}/admin/v1/organizations/{org}/invitations"))
+        .bearer_auth(&admin_token)
+        .json(&json!({"email": "log@example.com", "role": "org:viewer"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let invitation_token = invitation["invitation_url"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    secrets.push(invitation_token.clone());
+    let post = |path: String, body: Value, cookie: Option<String>| {
+        let (http, base) = (http.clone(), base.clone());
+        async move {
+            let mut req = http.post(format!("{base}{path}")).json(&body);
+            if let Some(cookie) = cookie {
+                req = req.header("cookie", format!("__Host-orgauth-session={cookie}"));
+            }
+            req.send().await.unwrap()
+        }
+    };
+    let options: Value = post(
+        format!("/auth/invitations/{invitation_token}/passkey/options"),
+        json!({"name": "Log"}),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    secrets.push(options["challenge"].as_str().unwrap().to_owned());
+    let (mut passkey, answer) = SoftPasskey::register(&options, &origin);
+    let res = post(
+        format!("/auth/invitations/{invitation_token}/passkey"),
+        answer,
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), 204);
+    let first = session_cookie(&res).unwrap();
+    secrets.push(first.clone());
+    let options: Value = post("/auth/passkeys/sign-in/options".into(), json!({}), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    secrets.push(options["challenge"].as_str().unwrap().to_owned());
+    let res = post(
+        "/auth/passkeys/sign-in".into(),
+        passkey.sign(&options),
+        Some(first.clone()),
+    )
+    .await;
+    assert_eq!(res.status(), 204);
+    let second = session_cookie(&res).unwrap();
+    secrets.push(second.clone());
+    let me: Value = http
+        .get(format!("{base}/admin/v1/me"))
+        .header("cookie", format!("__Host-orgauth-session={second}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    secrets.push(me["csrf_token"].as_str().unwrap().to_owned());
+    // A refused sign-in (the old session, a replayed answer) is logged without them too.
+    let replay = post(
+        "/auth/passkeys/sign-in".into(),
+        passkey.sign(&options),
+        None,
+    )
+    .await;
+    assert_ne!(replay.status(), 204);
+    assert_eq!(
+        post("/auth/sign-out".into(), json!({}), Some(second.clone()))
+            .await
+            .status(),
+        204
+    );
+
+    let output = stop_and_read_output(&mut child);
+    assert!(output.contains("/auth/passkeys/sign-in"), "{output}");
+    for secret in &secrets {
+        assert!(
+            !output.contains(secret.as_str()),
+            "a people secret reached the log: {output}"
+        );
+    }
+    for session in [&first, &second] {
+        let hash = orgauth::domain::hash_text(session);
+        assert!(!output.contains(&hash), "a session hash reached the log");
+    }
+}

@@ -855,3 +855,120 @@ on_both_backends!(
         );
     }
 );
+
+on_both_backends!(
+    a_disabled_person_is_signed_out_everywhere_and_cannot_sign_in,
+    |backend| async move {
+        let db = crate::common::TestDatabase::create(backend);
+        let keys = tempfile::tempdir().unwrap();
+        let config = test_config(&db, keys.path().to_owned());
+        let a = spawn_with(config.clone()).await;
+        let b = spawn_with(config).await;
+        let (lee, mut passkey) = a
+            .accept_invitation(
+                &invite(&a, &a.org_id, "lee@example.com", "org:viewer").await,
+                "Lee",
+            )
+            .await;
+        let lee_on_b = b.person(&lee.cookie).await;
+        let operator = orgauth::service::Principal::Operator("cli");
+        let email = orgauth::domain::Email::parse("lee@example.com").unwrap();
+        let ended =
+            orgauth::service::people::users::set_disabled(&mut a.store(), &operator, &email, true)
+                .unwrap();
+        assert_eq!(ended, 1);
+        assert_problem(&lee_on_b.api.get("/me").await, 401);
+        assert_eq!(b.try_sign_in(&mut passkey, None).await.status(), 401);
+        orgauth::service::people::users::set_disabled(&mut a.store(), &operator, &email, false)
+            .unwrap();
+        b.sign_in(&mut passkey).await;
+    }
+);
+
+on_both_backends!(
+    ceremonies_and_sessions_keep_their_limits_across_instances,
+    |backend| async move {
+        use diesel::prelude::*;
+        use orgauth::store::schema::{passkey_ceremonies, sessions};
+        let db = crate::common::TestDatabase::create(backend);
+        let keys = tempfile::tempdir().unwrap();
+        let config = test_config(&db, keys.path().to_owned());
+        let a = spawn_with(config.clone()).await;
+        let b = spawn_with(config).await;
+        let (_, mut passkey) = a
+            .accept_invitation(
+                &invite(&a, &a.org_id, "sam@example.com", "org:viewer").await,
+                "Sam",
+            )
+            .await;
+
+        // Options from one instance, the answer to the other.
+        let options: Value = a
+            .post_json("/auth/passkeys/sign-in/options", json!({}), None)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let res = b
+            .post_json("/auth/passkeys/sign-in", passkey.sign(&options), None)
+            .await;
+        assert_eq!(res.status(), 204);
+
+        // A challenge older than 5 minutes is refused.
+        let options: Value = a
+            .post_json("/auth/passkeys/sign-in/options", json!({}), None)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let past = orgauth::store::now() - chrono::TimeDelta::seconds(1);
+        diesel::update(passkey_ceremonies::table)
+            .set(passkey_ceremonies::expires_at.eq(past))
+            .execute(&mut **a.store())
+            .unwrap();
+        let res = b
+            .post_json("/auth/passkeys/sign-in", passkey.sign(&options), None)
+            .await;
+        assert!(
+            session_cookie(&res).is_none(),
+            "an expired challenge signs nobody in"
+        );
+        assert_ne!(res.status(), 204);
+
+        // Idle and absolute limits.
+        let idle = a.sign_in(&mut passkey).await;
+        let long = a.sign_in(&mut passkey).await;
+        let now = orgauth::store::now();
+        let session_id = |p: &Person<'_>| p.me["session"]["id"].as_str().unwrap().to_owned();
+        diesel::update(sessions::table.filter(sessions::id.eq(session_id(&idle))))
+            .set(sessions::last_seen_at.eq(now - chrono::TimeDelta::seconds(1801)))
+            .execute(&mut **a.store())
+            .unwrap();
+        diesel::update(sessions::table.filter(sessions::id.eq(session_id(&long))))
+            .set(sessions::expires_at.eq(now - chrono::TimeDelta::seconds(1)))
+            .execute(&mut **a.store())
+            .unwrap();
+        assert_problem(&idle.api.get("/me").await, 401);
+        assert_problem(&long.api.get("/me").await, 401);
+    }
+);
+
+on_both_backends!(
+    failed_sign_ins_are_limited_per_address,
+    |backend| async move {
+        let app = spawn_app(backend).await;
+        let (_, mut passkey) = app
+            .accept_invitation(
+                &invite(&app, &app.org_id, "tess@example.com", "org:viewer").await,
+                "Tess",
+            )
+            .await;
+        passkey.origin = "https://elsewhere.example".into();
+        let mut statuses = Vec::new();
+        for _ in 0..12 {
+            statuses.push(app.try_sign_in(&mut passkey, None).await.status().as_u16());
+        }
+        assert_eq!(&statuses[..10], &[401; 10], "{statuses:?}");
+        assert_eq!(statuses[11], 429, "{statuses:?}");
+    }
+);

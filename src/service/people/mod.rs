@@ -7,6 +7,7 @@ pub mod invitations;
 pub mod members;
 pub mod passkeys;
 pub mod sessions;
+pub mod users;
 
 /// Where a request came from, as recorded with a session and in the audit log.
 #[derive(Debug, Clone, Default)]

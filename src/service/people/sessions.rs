@@ -120,15 +120,22 @@ pub fn authenticate(
 ) -> Result<Option<(UserPrincipal, Session)>, ServiceError> {
     let now = store::now();
     let idle_since = now - delta(settings.session_idle);
-    let Some((session, email, name)) = sessions::find_live(conn, &cookie.hash(), now, idle_since)?
-    else {
+    let Some(live) = sessions::find_live(conn, &cookie.hash(), now, idle_since)? else {
         return Ok(None);
     };
+    let session = live.session;
     if session.last_seen_at + TOUCH_EVERY <= now {
         sessions::touch(conn, &session.id, now)?;
     }
-    let memberships = memberships::roles_of(conn, &session.user_id)?;
-    let principal = principal(settings, &session, email, name, memberships, origin, now);
+    let principal = principal(
+        settings,
+        &session,
+        live.email,
+        live.name,
+        live.memberships,
+        origin,
+        now,
+    );
     Ok(Some((principal, session)))
 }
 

@@ -2,7 +2,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::store::DbConnection;
-use crate::store::schema::{sessions, users};
+use crate::store::schema::{memberships, sessions, users};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = sessions)]
@@ -32,23 +32,55 @@ pub fn insert(conn: &mut DbConnection, session: &Session) -> QueryResult<()> {
         .map(drop)
 }
 
-/// The live session behind a cookie and its user, in one query: unexpired, seen within
-/// `idle_since`, its user not disabled.
+/// One row of `find_live`: the session, the user's e-mail and name, one membership (if any).
+type SessionRow = (Session, String, String, Option<String>, Option<String>);
+
+/// A live session, its user's e-mail and name, and their (organization, role) memberships.
+pub struct LiveSession {
+    pub session: Session,
+    pub email: String,
+    pub name: String,
+    pub memberships: Vec<(String, String)>,
+}
+
+/// The live session behind a cookie, its user and their memberships, in one query:
+/// unexpired, seen within `idle_since`, its user not disabled. (Every admin request made with
+/// a cookie runs it.)
 pub fn find_live(
     conn: &mut DbConnection,
     token_hash: &str,
     now: NaiveDateTime,
     idle_since: NaiveDateTime,
-) -> QueryResult<Option<(Session, String, String)>> {
-    sessions::table
-        .inner_join(users::table)
+) -> QueryResult<Option<LiveSession>> {
+    let rows: Vec<SessionRow> = sessions::table
+        .inner_join(users::table.left_join(memberships::table))
         .filter(sessions::token_hash.eq(token_hash))
         .filter(sessions::expires_at.gt(now))
         .filter(sessions::last_seen_at.gt(idle_since))
         .filter(users::disabled.eq(false))
-        .select((Session::as_select(), users::email, users::name))
-        .first(conn)
-        .optional()
+        .select((
+            Session::as_select(),
+            users::email,
+            users::name,
+            memberships::org_id.nullable(),
+            memberships::role.nullable(),
+        ))
+        .order(memberships::org_id.nullable())
+        .load(conn)?;
+    let mut rows = rows.into_iter();
+    let Some((session, email, name, org, role)) = rows.next() else {
+        return Ok(None);
+    };
+    let memberships = std::iter::once((org, role))
+        .chain(rows.map(|(_, _, _, org, role)| (org, role)))
+        .filter_map(|(org, role)| Some((org?, role?)))
+        .collect();
+    Ok(Some(LiveSession {
+        session,
+        email,
+        name,
+        memberships,
+    }))
 }
 
 pub fn touch(conn: &mut DbConnection, id: &str, at: NaiveDateTime) -> QueryResult<()> {

@@ -54,3 +54,10 @@ pub fn signed_in(conn: &mut DbConnection, id: &str, at: NaiveDateTime) -> QueryR
         .execute(conn)
         .map(drop)
 }
+
+pub fn set_disabled(conn: &mut DbConnection, id: &str, disabled: bool) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set(users::disabled.eq(disabled))
+        .execute(conn)
+        .map(drop)
+}

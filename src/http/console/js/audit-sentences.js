@@ -98,6 +98,10 @@ function sentence(/** @type {AuditEvent} */ event) {
       return [actor, " removed ", h("strong", {}, event.target_name || event.target), " from the organization"];
     case "member.sessions_ended":
       return [actor, " signed out ", h("strong", {}, event.target_name || event.target), " everywhere"];
+    case "user.disabled":
+      return [actor, " disabled the account of ", h("strong", {}, String(d.email || event.target_name))];
+    case "user.enabled":
+      return [actor, " enabled the account of ", h("strong", {}, String(d.email || event.target_name))];
     case "passkey.added":
       return [actor, ` added a passkey${d.name ? ` (${d.name})` : ""}`];
     case "passkey.removed":
