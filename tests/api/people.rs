@@ -24,6 +24,18 @@ async fn invite(app: &TestApp, org: &str, email: &str, role: &str) -> String {
     res.body["invitation_url"].as_str().unwrap().to_owned()
 }
 
+/// A person invited to `org` with `role` who accepted with a new passkey: signed in.
+async fn join<'a>(
+    app: &'a TestApp,
+    org: &str,
+    email: &str,
+    role: &str,
+    name: &str,
+) -> (Person<'a>, SoftPasskey) {
+    app.accept_invitation(&invite(app, org, email, role).await, name)
+        .await
+}
+
 /// Makes the person's sign-in older than the step-up window (as time passing would).
 fn age_sign_in(app: &TestApp, person: &Person<'_>) {
     use diesel::prelude::*;
@@ -256,14 +268,9 @@ on_both_backends!(
         // Invited to Acme too: accepted while signed in, with the same person.
         let second = invite(&app, &acme, "max@example.com", "org:admin").await;
         let token = second.rsplit('/').next().unwrap();
-        let res = app
-            .http
-            .post(app.url(&format!("/auth/invitations/{token}/accept")))
-            .header("cookie", format!("__Host-orgauth-session={}", max.cookie))
-            .header("x-csrf-token", max.me["csrf_token"].as_str().unwrap())
-            .send()
-            .await
-            .unwrap();
+        let res = max
+            .auth_post(&format!("/auth/invitations/{token}/accept"), None)
+            .await;
         assert_eq!(res.status(), 204);
         let me = max.api.get("/me").await.body;
         let orgs: Vec<(&str, &str)> = me["memberships"]
@@ -345,12 +352,7 @@ on_both_backends!(
         let app = spawn_app(backend).await;
         let admin = app.platform_admin().await;
         let acme = admin.create_org("Acme").await;
-        let (ann, _) = app
-            .accept_invitation(
-                &invite(&app, &acme, "ann@example.com", "org:admin").await,
-                "Ann",
-            )
-            .await;
+        let (ann, _) = join(&app, &acme, "ann@example.com", "org:admin", "Ann").await;
         let members = format!("/organizations/{acme}/members");
 
         // The only admin cannot be demoted or removed.
@@ -519,12 +521,8 @@ on_both_backends!(
     passkeys_and_sessions_belong_to_their_person,
     |backend| async move {
         let app = spawn_app(backend).await;
-        let (kim, mut first) = app
-            .accept_invitation(
-                &invite(&app, &app.org_id, "kim@example.com", "org:viewer").await,
-                "Kim",
-            )
-            .await;
+        let (kim, mut first) =
+            join(&app, &app.org_id, "kim@example.com", "org:viewer", "Kim").await;
         let listed = kim.api.get("/me/passkeys").await;
         assert_eq!(listed.body.as_array().unwrap().len(), 1);
         let only = listed.body[0]["id"].as_str().unwrap().to_owned();
@@ -540,14 +538,9 @@ on_both_backends!(
             )
             .await;
         assert_eq!(res.status(), 403, "without the CSRF token");
-        let options: Value = app
-            .http
-            .post(app.url("/auth/passkeys/register/options"))
-            .header("cookie", format!("__Host-orgauth-session={}", kim.cookie))
-            .header("x-csrf-token", kim.me["csrf_token"].as_str().unwrap())
-            .send()
+        let options: Value = kim
+            .auth_post("/auth/passkeys/register/options", None)
             .await
-            .unwrap()
             .json()
             .await
             .unwrap();
@@ -563,15 +556,9 @@ on_both_backends!(
         );
         let (mut second, mut answer) = SoftPasskey::register(&options, &app.passkey_origin());
         answer["name"] = json!("Backup key");
-        let res = app
-            .http
-            .post(app.url("/auth/passkeys/register"))
-            .header("cookie", format!("__Host-orgauth-session={}", kim.cookie))
-            .header("x-csrf-token", kim.me["csrf_token"].as_str().unwrap())
-            .json(&answer)
-            .send()
-            .await
-            .unwrap();
+        let res = kim
+            .auth_post("/auth/passkeys/register", Some(&answer))
+            .await;
         assert_eq!(res.status(), 201);
         let added: Value = res.json().await.unwrap();
         assert_eq!(added["name"], "Backup key");
@@ -628,12 +615,7 @@ on_both_backends!(
     a_sign_in_answer_works_once_and_only_for_its_challenge,
     |backend| async move {
         let app = spawn_app(backend).await;
-        let (_, mut passkey) = app
-            .accept_invitation(
-                &invite(&app, &app.org_id, "ray@example.com", "org:admin").await,
-                "Ray",
-            )
-            .await;
+        let (_, mut passkey) = join(&app, &app.org_id, "ray@example.com", "org:admin", "Ray").await;
         let options: Value = app
             .post_json("/auth/passkeys/sign-in/options", json!({}), None)
             .await
@@ -764,18 +746,8 @@ on_both_backends!(
         let app = spawn_app(backend).await;
         let admin = app.platform_admin().await;
         let acme = admin.create_org("Acme").await;
-        let (mallory, _) = app
-            .accept_invitation(
-                &invite(&app, &acme, "mallory@example.com", "org:admin").await,
-                "Mallory",
-            )
-            .await;
-        let (_keeper, _) = app
-            .accept_invitation(
-                &invite(&app, &acme, "keeper@example.com", "org:admin").await,
-                "Keeper",
-            )
-            .await;
+        let (mallory, _) = join(&app, &acme, "mallory@example.com", "org:admin", "Mallory").await;
+        let (_keeper, _) = join(&app, &acme, "keeper@example.com", "org:admin", "Keeper").await;
         // Mallory keeps a link for later, then is removed.
         let res = mallory
             .api
@@ -816,12 +788,14 @@ on_both_backends!(
         let admin = app.platform_admin().await;
         let acme = admin.create_org("Acme").await;
         // Pat: platform admin, also a viewer of Acme. Nina: Acme's admin.
-        let (pat, _) = app
-            .accept_invitation(
-                &invite(&app, &app.org_id, "pat@example.com", "platform:admin").await,
-                "Pat",
-            )
-            .await;
+        let (pat, _) = join(
+            &app,
+            &app.org_id,
+            "pat@example.com",
+            "platform:admin",
+            "Pat",
+        )
+        .await;
         let token = invite(&app, &acme, "pat@example.com", "org:viewer").await;
         let res = app
             .http
@@ -835,12 +809,7 @@ on_both_backends!(
             .await
             .unwrap();
         assert_eq!(res.status(), 204);
-        let (nina, _) = app
-            .accept_invitation(
-                &invite(&app, &acme, "nina@example.com", "org:admin").await,
-                "Nina",
-            )
-            .await;
+        let (nina, _) = join(&app, &acme, "nina@example.com", "org:admin", "Nina").await;
         let member = format!("/organizations/{acme}/members/{}", pat.id());
         assert_problem(&nina.api.delete(&format!("{member}/sessions")).await, 403);
         assert_problem(&nina.api.delete(&member).await, 403);
@@ -864,12 +833,7 @@ on_both_backends!(
         let config = test_config(&db, keys.path().to_owned());
         let a = spawn_with(config.clone()).await;
         let b = spawn_with(config).await;
-        let (lee, mut passkey) = a
-            .accept_invitation(
-                &invite(&a, &a.org_id, "lee@example.com", "org:viewer").await,
-                "Lee",
-            )
-            .await;
+        let (lee, mut passkey) = join(&a, &a.org_id, "lee@example.com", "org:viewer", "Lee").await;
         let lee_on_b = b.person(&lee.cookie).await;
         let operator = orgauth::service::Principal::Operator("cli");
         let email = orgauth::domain::Email::parse("lee@example.com").unwrap();
@@ -895,12 +859,7 @@ on_both_backends!(
         let config = test_config(&db, keys.path().to_owned());
         let a = spawn_with(config.clone()).await;
         let b = spawn_with(config).await;
-        let (_, mut passkey) = a
-            .accept_invitation(
-                &invite(&a, &a.org_id, "sam@example.com", "org:viewer").await,
-                "Sam",
-            )
-            .await;
+        let (_, mut passkey) = join(&a, &a.org_id, "sam@example.com", "org:viewer", "Sam").await;
 
         // Options from one instance, the answer to the other.
         let options: Value = a
@@ -957,12 +916,8 @@ on_both_backends!(
     failed_sign_ins_are_limited_per_address,
     |backend| async move {
         let app = spawn_app(backend).await;
-        let (_, mut passkey) = app
-            .accept_invitation(
-                &invite(&app, &app.org_id, "tess@example.com", "org:viewer").await,
-                "Tess",
-            )
-            .await;
+        let (_, mut passkey) =
+            join(&app, &app.org_id, "tess@example.com", "org:viewer", "Tess").await;
         passkey.origin = "https://elsewhere.example".into();
         let mut statuses = Vec::new();
         for _ in 0..12 {
