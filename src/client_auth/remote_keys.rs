@@ -368,6 +368,32 @@ impl RemoteKeys {
         }))
     }
 
+    /// An OpenID Provider's metadata (an SSO connection's IdP), under the rules of every fetch:
+    /// the document names this very issuer, and its authorization, token and key endpoints
+    /// are `https://` URLs (`http://` on loopback in tests).
+    pub async fn provider_metadata(&self, issuer: &str) -> Result<Value, FetchError> {
+        let issuer = issuer.trim_end_matches('/');
+        let doc = self
+            .get_json(&format!("{issuer}/.well-known/openid-configuration"))
+            .await?;
+        jwks_uri_of(&doc, issuer)?;
+        for field in ["authorization_endpoint", "token_endpoint"] {
+            let url = doc.get(field).and_then(Value::as_str).ok_or_else(|| {
+                FetchError::Failed(
+                    issuer.to_owned(),
+                    format!("no {field} in its discovery document"),
+                )
+            })?;
+            crate::domain::trust_policy::fetchable_url(url).map_err(|_| {
+                FetchError::Failed(
+                    issuer.to_owned(),
+                    format!("its discovery document's {field} is not an https URL"),
+                )
+            })?;
+        }
+        Ok(doc)
+    }
+
     /// Whether `url` may be registered as an issuer or `jwks_uri`: the rules of a fetch (its
     /// scheme, port and resolved addresses), without fetching it. A name that does not
     /// resolve now is not refused (it is checked again at every fetch).

@@ -14,6 +14,7 @@ pub mod organizations;
 pub mod people;
 pub mod roles;
 pub mod signing_keys;
+pub mod sso;
 pub mod trust_policies;
 
 pub use self::access::{ClientPrincipal, Principal, UserPrincipal};

@@ -18,6 +18,7 @@ pub mod revocations;
 pub mod roles;
 pub mod schema;
 pub mod signing_keys;
+pub mod sso;
 pub mod trust_policies;
 
 use chrono::{NaiveDateTime, Timelike, Utc};

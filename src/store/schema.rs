@@ -188,6 +188,27 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    sso_connections (org_id) {
+        org_id -> Text,
+        issuer -> Text,
+        client_id -> Text,
+        sealed_client_secret -> Binary,
+        require_sso -> Bool,
+        jit_role -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sso_domains (domain) {
+        domain -> Text,
+        org_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(memberships -> organizations (org_id));
 diesel::joinable!(sessions -> users (user_id));
@@ -223,5 +244,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     passkeys,
     invitations,
     sessions,
-    passkey_ceremonies
+    passkey_ceremonies,
+    sso_connections,
+    sso_domains
 );

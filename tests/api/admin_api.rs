@@ -294,7 +294,11 @@ on_both_backends!(
 
 /// The operations of the SPEC's admin table, and revoke-tokens (issue: cut off a client's
 /// tokens).
-const OPERATIONS: [(&str, &str); 32] = [
+const OPERATIONS: [(&str, &str); 36] = [
+    ("get", "/admin/v1/organizations/{org_id}/sso"),
+    ("put", "/admin/v1/organizations/{org_id}/sso"),
+    ("delete", "/admin/v1/organizations/{org_id}/sso"),
+    ("put", "/admin/v1/organizations/{org_id}/sso/domains"),
     ("get", "/admin/v1/me"),
     ("get", "/admin/v1/me/sessions"),
     ("delete", "/admin/v1/me/sessions"),

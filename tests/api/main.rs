@@ -33,5 +33,6 @@ mod operations;
 mod people;
 mod private_key_jwt;
 mod readme;
+mod sso;
 mod token;
 mod topology;

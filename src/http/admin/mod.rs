@@ -19,6 +19,7 @@ pub mod problem;
 mod responses;
 mod roles;
 mod settings;
+mod sso;
 pub mod trust_policies;
 pub mod views;
 
@@ -50,6 +51,7 @@ use crate::store::DbConnection;
         (name = "organizations", description = "Organizations"),
         (name = "audit", description = "Audit log"),
         (name = "settings", description = "What applications need to get tokens"),
+        (name = "sso", description = "An organization's single sign-on (OpenID Connect IdP) and e-mail domains"),
         (name = "people", description = "People: who is calling, members, invitations, sessions and passkeys"),
     )
 )]
@@ -110,6 +112,10 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(invitations::create_invitation)
             .service(invitations::list_invitations)
             .service(invitations::revoke_invitation)
+            .service(sso::put_sso)
+            .service(sso::get_sso)
+            .service(sso::delete_sso)
+            .service(sso::put_domains)
             .default_service(web::to(not_found)),
     );
 }

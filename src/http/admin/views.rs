@@ -322,7 +322,7 @@ settings_request!(CreateClientRequest);
 settings_request!(UpdateClientRequest);
 
 /// A field that is present (even as null) is `Some`: null clears, absent leaves as is.
-fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+pub(super) fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
 where
     D: serde::Deserializer<'de>,
     T: Deserialize<'de>,

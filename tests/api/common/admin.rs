@@ -110,6 +110,10 @@ impl AdminApi<'_> {
         self.send(reqwest::Method::POST, path, Some(body)).await
     }
 
+    pub async fn put(&self, path: &str, body: Value) -> ApiResponse {
+        self.send(reqwest::Method::PUT, path, Some(body)).await
+    }
+
     pub async fn patch(&self, path: &str, body: Value) -> ApiResponse {
         self.send(reqwest::Method::PATCH, path, Some(body)).await
     }

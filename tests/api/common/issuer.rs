@@ -56,8 +56,12 @@ pub async fn start_issuer(keys: Value) -> Issuer {
                     counted.fetch_add(1, Ordering::SeqCst);
                     async move {
                         tokio::time::sleep(delay).await;
-                        HttpResponse::Ok()
-                            .json(json!({"issuer": named, "jwks_uri": format!("{issuer}/keys")}))
+                        HttpResponse::Ok().json(json!({
+                            "issuer": named,
+                            "jwks_uri": format!("{issuer}/keys"),
+                            "authorization_endpoint": format!("{issuer}/authorize"),
+                            "token_endpoint": format!("{issuer}/token"),
+                        }))
                     }
                 }),
             )

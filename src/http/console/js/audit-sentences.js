@@ -102,6 +102,14 @@ function sentence(/** @type {AuditEvent} */ event) {
       return [actor, " disabled the account of ", h("strong", {}, String(d.email || event.target_name))];
     case "user.enabled":
       return [actor, " enabled the account of ", h("strong", {}, String(d.email || event.target_name))];
+    case "sso.connected":
+      return [actor, " connected the organization's single sign-on to ", h("code", {}, String(d.issuer || "?"))];
+    case "sso.updated":
+      return [actor, " changed the single sign-on settings (", h("code", {}, String(d.issuer || "?")), d.require_sso ? ", SSO required" : "", ")"];
+    case "sso.disconnected":
+      return [actor, " disconnected the single sign-on from ", h("code", {}, String(d.issuer || "?"))];
+    case "sso.domains_set":
+      return [actor, ` set the organization's e-mail domains to ${Array.isArray(d.domains) && d.domains.length ? d.domains.join(", ") : "none"}`];
     case "passkey.added":
       return [actor, ` added a passkey${d.name ? ` (${d.name})` : ""}`];
     case "passkey.removed":

@@ -69,6 +69,8 @@ export interface AuditDetails {
   email?: string;
   role?: string;
   previous_role?: string;
+  require_sso?: boolean;
+  domains?: string[];
 }
 /** organization.renamed records both names. */
 export interface NameChange {
