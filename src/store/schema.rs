@@ -174,6 +174,7 @@ diesel::table! {
         expires_at -> Timestamp,
         address -> Nullable<Text>,
         user_agent -> Nullable<Text>,
+        passkey_id -> Nullable<Text>,
     }
 }
 

@@ -562,19 +562,26 @@ on_both_backends!(
         assert_eq!(res.status(), 201);
         let added: Value = res.json().await.unwrap();
         assert_eq!(added["name"], "Backup key");
-        // Both sign in; now the first can go.
-        app.sign_in(&mut second).await;
-        app.sign_in(&mut first).await;
+        // Both sign in; now the first can go, and the sessions it signed in (a lost or
+        // stolen passkey) end with it.
+        let kim2 = app.sign_in(&mut second).await;
+        let with_first = app.sign_in(&mut first).await;
         assert_eq!(
-            kim.api.delete(&format!("/me/passkeys/{only}")).await.status,
+            kim2.api
+                .delete(&format!("/me/passkeys/{only}"))
+                .await
+                .status,
             204
         );
         let res = app.try_sign_in(&mut first, None).await;
         assert_eq!(res.status(), 401, "a removed passkey signs in nobody");
+        assert_problem(&kim.api.get("/me").await, 401);
+        assert_problem(&with_first.api.get("/me").await, 401);
 
         // Sign out everywhere else, then sign out.
-        let sessions = kim.api.get("/me/sessions").await.body;
-        assert_eq!(sessions.as_array().unwrap().len(), 3);
+        let third = app.sign_in(&mut second).await;
+        let sessions = kim2.api.get("/me/sessions").await.body;
+        assert_eq!(sessions.as_array().unwrap().len(), 2, "{sessions}");
         assert_eq!(
             sessions
                 .as_array()
@@ -584,9 +591,10 @@ on_both_backends!(
                 .count(),
             1
         );
-        assert_eq!(kim.api.delete("/me/sessions").await.status, 204);
+        assert_eq!(kim2.api.delete("/me/sessions").await.status, 204);
+        assert_problem(&third.api.get("/me").await, 401);
         assert_eq!(
-            kim.api
+            kim2.api
                 .get("/me/sessions")
                 .await
                 .body
@@ -596,7 +604,7 @@ on_both_backends!(
             1
         );
         let res = app
-            .post_json("/auth/sign-out", json!({}), Some(&kim.cookie))
+            .post_json("/auth/sign-out", json!({}), Some(&kim2.cookie))
             .await;
         assert_eq!(res.status(), 204);
         assert!(
@@ -607,7 +615,7 @@ on_both_backends!(
                 .unwrap()
                 .contains("Max-Age=0")
         );
-        assert_problem(&kim.api.get("/me").await, 401);
+        assert_problem(&kim2.api.get("/me").await, 401);
     }
 );
 

@@ -66,7 +66,9 @@ CREATE TABLE sessions (
     last_seen_at      TIMESTAMP NOT NULL,
     expires_at        TIMESTAMP NOT NULL,
     address           TEXT,
-    user_agent        TEXT
+    user_agent        TEXT,
+    -- The passkey that signed it in (removing the passkey ends the session); NULL for SSO.
+    passkey_id        TEXT
 );
 CREATE INDEX sessions_user_idx ON sessions (user_id, created_at);
 

@@ -19,7 +19,7 @@ use webauthn_rs::prelude::{
 use webauthn_rs_proto::ResidentKeyRequirement;
 
 use super::RequestOrigin;
-use super::sessions::{self, StartedSession};
+use super::sessions::{self, SignedInWith, StartedSession};
 use crate::config::PeopleSettings;
 use crate::domain::{BearerSecret, DisplayName, MembershipRole, random_base62};
 use crate::service::{Principal, ServiceError, UserPrincipal, audit};
@@ -157,7 +157,14 @@ impl RelyingParty {
         let stored = serde_json::to_string(&passkey).map_err(internal)?;
         let started = store::write_transaction(conn, |conn| {
             passkeys::used(conn, &row.id, &stored, store::now())?;
-            sessions::start(conn, settings, &user.id, "passkey", origin, replacing)
+            sessions::start(
+                conn,
+                settings,
+                &user.id,
+                SignedInWith::Passkey(&row.id),
+                origin,
+                replacing,
+            )
         })?;
         Ok(started)
     }
@@ -307,9 +314,16 @@ impl RelyingParty {
             };
             users::insert(conn, &user)?;
             join(conn, &invitation, &user.id, now)?;
-            passkeys::insert(conn, &passkey_row(&user.id, &passkey, None)?)?;
-            let (started, principal) =
-                sessions::start(conn, settings, &user.id, "passkey", origin, replacing)?;
+            let first = passkey_row(&user.id, &passkey, None)?;
+            passkeys::insert(conn, &first)?;
+            let (started, principal) = sessions::start(
+                conn,
+                settings,
+                &user.id,
+                SignedInWith::Passkey(&first.id),
+                origin,
+                replacing,
+            )?;
             audit::record(
                 conn,
                 &invitation.org_id,
@@ -422,13 +436,15 @@ pub fn remove(conn: &mut DbConnection, user: &UserPrincipal, id: &str) -> Result
             ));
         }
         passkeys::delete(conn, &user.user_id, id)?;
+        // A lost or stolen passkey: the sessions it signed in end with it.
+        let ended = crate::store::people::sessions::delete_by_passkey(conn, &user.user_id, id)?;
         audit::record_for_user(
             conn,
             &user.user_id,
             &actor,
             audit::PASSKEY_REMOVED,
             Some(&user.name),
-            json!({"passkey_id": row.id, "name": row.name}),
+            json!({"passkey_id": row.id, "name": row.name, "sessions_ended": ended}),
         )
     })
 }

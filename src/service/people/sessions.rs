@@ -57,17 +57,27 @@ fn principal(
     }
 }
 
-/// Starts a session for `user_id`, signed in by `method`, replacing the browser's current
-/// session (`replacing`, whoever's it was): a new id at every sign-in and step-up. Call it
-/// inside the transaction that established who signed in.
+/// How a session signed in: `passkey` (with which one) or `sso`.
+pub enum SignedInWith<'a> {
+    Passkey(&'a str),
+    Sso,
+}
+
+/// Starts a session for `user_id`, replacing the browser's current session (`replacing`,
+/// whoever's it was): a new id at every sign-in and step-up. Call it inside the transaction
+/// that established who signed in.
 pub fn start(
     conn: &mut DbConnection,
     settings: &PeopleSettings,
     user_id: &str,
-    method: &str,
+    with: SignedInWith<'_>,
     origin: &RequestOrigin,
     replacing: Option<&BearerSecret>,
 ) -> Result<(StartedSession, UserPrincipal), ServiceError> {
+    let (method, passkey_id) = match with {
+        SignedInWith::Passkey(id) => ("passkey", Some(id.to_owned())),
+        SignedInWith::Sso => ("sso", None),
+    };
     let now = store::now();
     if let Some(old) = replacing {
         sessions::delete_by_hash(conn, &old.hash())?;
@@ -85,6 +95,7 @@ pub fn start(
         expires_at: now + delta(settings.session_max),
         address: origin.address.clone(),
         user_agent: origin.user_agent.clone(),
+        passkey_id,
     };
     sessions::insert(conn, &session)?;
     users::signed_in(conn, user_id, now)?;

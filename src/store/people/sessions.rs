@@ -23,6 +23,8 @@ pub struct Session {
     pub expires_at: NaiveDateTime,
     pub address: Option<String>,
     pub user_agent: Option<String>,
+    /// The passkey that signed it in (its removal ends the session).
+    pub passkey_id: Option<String>,
 }
 
 pub fn insert(conn: &mut DbConnection, session: &Session) -> QueryResult<()> {
@@ -114,6 +116,20 @@ pub fn delete_others(conn: &mut DbConnection, user_id: &str, keep: &str) -> Quer
         sessions::table
             .filter(sessions::user_id.eq(user_id))
             .filter(sessions::id.ne(keep)),
+    )
+    .execute(conn)
+}
+
+/// Every session a passkey signed in; how many ended.
+pub fn delete_by_passkey(
+    conn: &mut DbConnection,
+    user_id: &str,
+    passkey_id: &str,
+) -> QueryResult<usize> {
+    diesel::delete(
+        sessions::table
+            .filter(sessions::user_id.eq(user_id))
+            .filter(sessions::passkey_id.eq(passkey_id)),
     )
     .execute(conn)
 }
