@@ -15,6 +15,8 @@ import { markAuditStale } from "./audit-log.js";
 
 const settingsChannel = channel();
 let saving = false;
+/** Whether the person picked a new maximum that is not saved yet. */
+let chosen = false;
 
 export function showSettings() {
   const arriving = state.view !== "settings";
@@ -47,7 +49,8 @@ function render() {
   $("org-max-form").hidden = !admin;
   $("org-max-readonly").hidden = admin;
   const select = $("org-max");
-  if (!saving && document.activeElement !== select) {
+  // A refresh arriving while the person has a choice pending keeps that choice.
+  if (!saving && !chosen && document.activeElement !== select) {
     fillSelect(select, maxLifetimeOptions(current), current ? String(current) : "");
   }
 }
@@ -69,6 +72,7 @@ async function save(/** @type {SubmitEvent} */ event) {
       /** @type {ApiResult<import("./types").Organization>} */
       const { data } = await api("PATCH", orgPath(), { body });
       saving = false;
+      chosen = false;
       orgSaved(data);
       markAuditStale();
       status(`Saved: the maximum secret lifetime is now ${maxLifetimeText(data.max_secret_lifetime_seconds).toLowerCase()}.`);
@@ -82,6 +86,7 @@ async function save(/** @type {SubmitEvent} */ event) {
 
 export function wireOrgSettings() {
   $("org-max-form").addEventListener("submit", save);
+  $("org-max").addEventListener("change", () => { chosen = true; });
   onOrgLoaded(() => { if (state.view === "settings") render(); });
-  onOrgReset(() => settingsChannel.cancel());
+  onOrgReset(() => { settingsChannel.cancel(); chosen = false; });
 }
