@@ -277,6 +277,7 @@ pub fn build_state(
         )
         .map_err(StartupError::Config)?,
         relying_party: Arc::new(RelyingParty::for_issuer(&config.issuer)),
+        sso: Arc::default(),
         pool,
     });
     Ok((state, bootstrapped))

@@ -21,6 +21,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use openidconnect::http;
 use serde_json::Value;
 
 use crate::domain::ClientKeys;
@@ -470,6 +471,53 @@ impl RemoteKeys {
             }
         }
         Ok((parsed, lookup, address))
+    }
+
+    /// One HTTP exchange with an IdP (an SSO connection's discovery, keys and token
+    /// endpoint), under the rules of every fetch: checked and pinned address, no redirect, no
+    /// proxy, 5 s, 64 KiB. Any status is answered (the caller reads OAuth errors), with the
+    /// body and its `Content-Type`; at most 8 run at once in the process.
+    pub async fn send(
+        &self,
+        request: http::Request<Vec<u8>>,
+    ) -> Result<http::Response<Vec<u8>>, FetchError> {
+        let url = request.uri().to_string();
+        let failed = |why: String| FetchError::Failed(url.clone(), why);
+        let deadline = tokio::time::Instant::now() + TIMEOUT;
+        let Ok(Ok(_permit)) = tokio::time::timeout_at(deadline, self.fetches.acquire()).await
+        else {
+            return Err(FetchError::Busy);
+        };
+        let exchange = async {
+            let (_, lookup, address) = self.checked_address(&url).await?;
+            let client = reqwest::Client::builder()
+                .no_proxy()
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(TIMEOUT)
+                .resolve(&lookup, address)
+                .build()
+                .map_err(|e| failed(e.to_string()))?;
+            let request = reqwest::Request::try_from(request).map_err(|e| failed(e.to_string()))?;
+            let mut response = client
+                .execute(request)
+                .await
+                .map_err(|e| failed(e.to_string()))?;
+            let mut answer = http::Response::builder().status(response.status());
+            if let Some(content_type) = response.headers().get(http::header::CONTENT_TYPE) {
+                answer = answer.header(http::header::CONTENT_TYPE, content_type);
+            }
+            let mut body = Vec::new();
+            while let Some(chunk) = response.chunk().await.map_err(|e| failed(e.to_string()))? {
+                if body.len() + chunk.len() > MAX_BODY {
+                    return Err(failed("larger than 64 KiB".into()));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            answer.body(body).map_err(|e| failed(e.to_string()))
+        };
+        tokio::time::timeout_at(deadline, exchange)
+            .await
+            .unwrap_or_else(|_| Err(failed("timed out".into())))
     }
 
     /// A JSON document from `url`, under the rules in the module docs.

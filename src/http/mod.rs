@@ -58,6 +58,8 @@ pub struct AppState {
     pub mailer: crate::mail::Mailer,
     /// Passkeys: this server as the browsers' relying party.
     pub relying_party: Arc<crate::service::people::passkeys::RelyingParty>,
+    /// Single sign-on: this server as the organizations' IdPs' relying party.
+    pub sso: Arc<crate::service::sso::relying_party::SsoRelyingParty>,
 }
 
 impl AppState {

@@ -82,6 +82,38 @@ pub fn record(
     Ok(())
 }
 
+/// Records what someone not signed in attempted (a failed single sign-on) in an
+/// organization's log: the actor is a `visitor`, known by the request's address and browser.
+pub fn record_visitor(
+    conn: &mut DbConnection,
+    org_id: &str,
+    action: &str,
+    origin: &crate::service::people::RequestOrigin,
+    details: Value,
+) -> Result<(), ServiceError> {
+    audit::insert(
+        conn,
+        &AuditEvent {
+            id: format!("evt_{}", random_base62(22)),
+            org_id: org_id.to_owned(),
+            actor_id: "visitor".into(),
+            actor_type: "visitor".into(),
+            action: action.to_owned(),
+            target: org_id.to_owned(),
+            details: details.to_string(),
+            created_at: store::now(),
+            actor_name: None,
+            target_name: None,
+            actor_email: None,
+            actor_session_id: None,
+            actor_method: Some("sso".into()),
+            actor_address: origin.address.clone(),
+            actor_user_agent: origin.user_agent.clone(),
+        },
+    )?;
+    Ok(())
+}
+
 /// Records an event about a person (sign-in, sign-out, passkeys, sessions) in every
 /// organization they are a member of: each organization's log shows what its people did.
 pub fn record_for_user(

@@ -175,6 +175,7 @@ diesel::table! {
         address -> Nullable<Text>,
         user_agent -> Nullable<Text>,
         passkey_id -> Nullable<Text>,
+        sso_org_id -> Nullable<Text>,
     }
 }
 
@@ -210,7 +211,38 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    sso_identities (org_id, issuer, subject) {
+        org_id -> Text,
+        issuer -> Text,
+        subject -> Text,
+        user_id -> Text,
+        email -> Nullable<Text>,
+        created_at -> Timestamp,
+        last_sign_in_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sso_flows (state_hash) {
+        state_hash -> Text,
+        org_id -> Text,
+        issuer -> Text,
+        client_id -> Text,
+        purpose -> Text,
+        nonce -> Text,
+        pkce_verifier -> Text,
+        return_to -> Text,
+        binding_hash -> Text,
+        user_id -> Nullable<Text>,
+        replacing_hash -> Nullable<Text>,
+        started_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(memberships -> users (user_id));
+diesel::joinable!(memberships -> sso_connections (org_id));
 diesel::joinable!(memberships -> organizations (org_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(passkeys -> users (user_id));
@@ -247,5 +279,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     passkey_ceremonies,
     sso_connections,
-    sso_domains
+    sso_domains,
+    sso_identities,
+    sso_flows
 );

@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::DbConnection;
-use super::schema::{sso_connections, sso_domains};
+use super::schema::{sso_connections, sso_domains, sso_flows, sso_identities};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = sso_connections)]
@@ -85,4 +85,118 @@ pub fn set_domains(
             .execute(conn)?;
     }
     Ok(())
+}
+
+/// An identity at an organization's IdP, linked to a person.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = sso_identities)]
+pub struct SsoIdentity {
+    pub org_id: String,
+    pub issuer: String,
+    pub subject: String,
+    pub user_id: String,
+    pub email: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub last_sign_in_at: NaiveDateTime,
+}
+
+pub fn find_identity(
+    conn: &mut DbConnection,
+    org_id: &str,
+    issuer: &str,
+    subject: &str,
+) -> QueryResult<Option<SsoIdentity>> {
+    sso_identities::table
+        .find((org_id, issuer, subject))
+        .select(SsoIdentity::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn insert_identity(conn: &mut DbConnection, identity: &SsoIdentity) -> QueryResult<()> {
+    diesel::insert_into(sso_identities::table)
+        .values(identity)
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn identity_signed_in(
+    conn: &mut DbConnection,
+    identity: &SsoIdentity,
+    email: Option<&str>,
+    at: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(sso_identities::table.find((
+        &identity.org_id,
+        &identity.issuer,
+        &identity.subject,
+    )))
+    .set((
+        sso_identities::last_sign_in_at.eq(at),
+        sso_identities::email.eq(email),
+    ))
+    .execute(conn)
+    .map(drop)
+}
+
+/// A sign-in through an IdP under way, keyed by the SHA-256 of its `state`.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = sso_flows)]
+pub struct SsoFlow {
+    pub state_hash: String,
+    pub org_id: String,
+    pub issuer: String,
+    pub client_id: String,
+    /// `sign_in`, `step_up` or `test`.
+    pub purpose: String,
+    pub nonce: String,
+    pub pkce_verifier: String,
+    /// A path under `/console`.
+    pub return_to: String,
+    /// SHA-256 of the browser's `__Host-orgauth-sso` cookie: the callback must come from the
+    /// browser that started the sign-in.
+    pub binding_hash: String,
+    /// Who was signed in when it started (a step-up, a test, linking an identity).
+    pub user_id: Option<String>,
+    /// The session cookie's hash the sign-in replaces.
+    pub replacing_hash: Option<String>,
+    pub started_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+}
+
+pub fn insert_flow(conn: &mut DbConnection, flow: &SsoFlow) -> QueryResult<()> {
+    diesel::insert_into(sso_flows::table)
+        .values(flow)
+        .execute(conn)
+        .map(drop)
+}
+
+/// The unexpired flow of this state, deleted in the same step: a replayed callback finds
+/// nothing, on any instance.
+pub fn take_flow(
+    conn: &mut DbConnection,
+    state_hash: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Option<SsoFlow>> {
+    super::write_transaction(conn, |conn| {
+        let found = sso_flows::table
+            .find(state_hash)
+            .select(SsoFlow::as_select())
+            .first(conn)
+            .optional()?;
+        let Some(found) = found else { return Ok(None) };
+        let deleted = diesel::delete(sso_flows::table.find(state_hash)).execute(conn)?;
+        Ok((deleted == 1 && found.expires_at > now).then_some(found))
+    })
+}
+
+pub fn count_live_flows(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<i64> {
+    sso_flows::table
+        .filter(sso_flows::expires_at.gt(now))
+        .count()
+        .get_result(conn)
+}
+
+pub fn prune_flows(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::delete(sso_flows::table.filter(sso_flows::expires_at.le(now))).execute(conn)
 }

@@ -34,5 +34,6 @@ mod people;
 mod private_key_jwt;
 mod readme;
 mod sso;
+mod sso_sign_in;
 mod token;
 mod topology;

@@ -78,7 +78,7 @@ on_both_backends!(
         assert_eq!(ada.me["name"], "Ada Lovelace");
         assert_eq!(
             ada.me["memberships"],
-            json!([{"organization_id": app.org_id, "organization_name": "Bootstrap organization", "role": "org:admin"}])
+            json!([{"organization_id": app.org_id, "organization_name": "Bootstrap organization", "role": "org:admin", "sso_required": false}])
         );
         assert_eq!(ada.me["session"]["method"], "passkey");
 

@@ -84,8 +84,9 @@ on_both_backends!(
                 .unwrap();
             assert!(!sealed.windows(secret.len()).any(|w| w == secret.as_bytes()));
         }
-        let events = ann
-            .api
+        // With require_sso, Ann's passkey session no longer reaches Acme.
+        assert_problem(&ann.api.get(&path).await, 404);
+        let events = admin
             .get(&format!(
                 "/organizations/{acme}/audit-events?action=sso.connected"
             ))
@@ -94,8 +95,15 @@ on_both_backends!(
         assert_eq!(events.body[0]["actor"]["email"], "ann@acme.example");
         assert!(!events.body.to_string().contains(secret));
 
-        assert_eq!(ann.api.delete(&path).await.status, 204);
-        assert_problem(&ann.api.get(&path).await, 404);
+        assert_eq!(admin.delete(&path).await.status, 204);
+        assert_problem(&admin.get(&path).await, 404);
+        assert_eq!(
+            ann.api
+                .get(&format!("/organizations/{acme}/clients"))
+                .await
+                .status,
+            200
+        );
     }
 );
 

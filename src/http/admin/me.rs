@@ -46,6 +46,7 @@ pub async fn me(
                 memberships: memberships
                     .into_iter()
                     .map(|m| MembershipView {
+                        sso_required: !user.memberships.iter().any(|(org, _)| *org == m.org_id),
                         organization_id: m.org_id,
                         organization_name: m.org_name,
                         role: m.role,
@@ -74,6 +75,7 @@ pub async fn me(
                     .iter()
                     .filter(|r| *r == ORG_ADMIN || *r == PLATFORM_ADMIN)
                     .map(|role| MembershipView {
+                        sso_required: false,
                         organization_id: client.org_id.clone(),
                         organization_name: org_name.clone(),
                         role: role.clone(),

@@ -32,7 +32,7 @@ pub struct MeView {
     #[schema(example = "ada@example.com")]
     pub email: Option<String>,
     /// The organizations the caller may open, with its role in each.
-    #[schema(example = json!([{"organization_id": "org_Aoonxx5hGGFIh4LSlA3hQZ", "organization_name": "Acme", "role": "org:admin"}]))]
+    #[schema(example = json!([{"organization_id": "org_Aoonxx5hGGFIh4LSlA3hQZ", "organization_name": "Acme", "role": "org:admin", "sso_required": false}]))]
     pub memberships: Vec<MembershipView>,
     // The current session, for a person (no doc comment: utoipa would wrap the inline object
     // and drop its example).
@@ -46,7 +46,7 @@ pub struct MeView {
 }
 
 #[derive(Serialize, ToSchema)]
-#[schema(example = json!({"organization_id": "org_Aoonxx5hGGFIh4LSlA3hQZ", "organization_name": "Acme", "role": "org:admin"}))]
+#[schema(example = json!({"organization_id": "org_Aoonxx5hGGFIh4LSlA3hQZ", "organization_name": "Acme", "role": "org:admin", "sso_required": false}))]
 pub struct MembershipView {
     #[schema(example = "org_Aoonxx5hGGFIh4LSlA3hQZ")]
     pub organization_id: String,
@@ -55,6 +55,10 @@ pub struct MembershipView {
     /// `org:admin`, `org:viewer` or `platform:admin`.
     #[schema(example = "org:admin")]
     pub role: String,
+    /// This session cannot act in the organization: it requires signing in through its own
+    /// IdP (`require_sso`), or the session was signed in through another organization's IdP.
+    #[schema(example = false)]
+    pub sso_required: bool,
 }
 
 /// The current session.

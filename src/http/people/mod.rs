@@ -9,6 +9,7 @@
 
 mod invitations;
 mod passkeys;
+pub mod sso;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -35,6 +36,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             )
             .route("/passkeys/register", web::post().to(passkeys::register))
             .route("/sign-out", web::post().to(passkeys::sign_out))
+            .route("/discover", web::post().to(sso::discover))
+            .route("/sso/{org_id}/start", web::get().to(sso::start))
+            .route("/sso/callback", web::get().to(sso::callback))
             .route("/invitations/{token}", web::get().to(invitations::offer))
             .route(
                 "/invitations/{token}/passkey/options",

@@ -389,7 +389,7 @@ pub fn accept_invitation_as(
 }
 
 /// Adds the membership an invitation offers; refused for someone already a member.
-fn join(
+pub(crate) fn join(
     conn: &mut DbConnection,
     invitation: &Invitation,
     user_id: &str,

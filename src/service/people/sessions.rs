@@ -13,6 +13,7 @@ use super::RequestOrigin;
 use crate::config::PeopleSettings;
 use crate::domain::{BearerSecret, MembershipRole, random_base62};
 use crate::service::{Principal, ServiceError, UserPrincipal, audit};
+use crate::store::people::memberships::MembershipRow;
 use crate::store::people::sessions::{self, Session};
 use crate::store::people::{memberships, users};
 use crate::store::{self, DbConnection};
@@ -36,7 +37,7 @@ fn principal(
     session: &Session,
     email: String,
     name: String,
-    memberships: Vec<(String, String)>,
+    memberships: Vec<MembershipRow>,
     origin: &RequestOrigin,
     now: NaiveDateTime,
 ) -> UserPrincipal {
@@ -46,7 +47,8 @@ fn principal(
         name,
         memberships: memberships
             .into_iter()
-            .map(|(org, role)| (org, MembershipRole::from_stored(&role)))
+            .filter(|m| usable(session, m))
+            .map(|m| (m.org_id, MembershipRole::from_stored(&m.role)))
             .collect(),
         session_id: session.id.clone(),
         method: session.method.clone(),
@@ -57,10 +59,21 @@ fn principal(
     }
 }
 
-/// How a session signed in: `passkey` (with which one) or `sso`.
+/// Whether a session may act on a membership (SPEC §10): a session signed in through an
+/// organization's IdP acts in that organization only; any other session acts everywhere the
+/// person is a member except in organizations that require their own IdP.
+pub fn usable(session: &Session, membership: &MembershipRow) -> bool {
+    match &session.sso_org_id {
+        Some(org) => *org == membership.org_id,
+        None => !membership.requires_sso,
+    }
+}
+
+/// How a session signed in: `passkey` (with which one), or `sso` through the IdP of an
+/// organization.
 pub enum SignedInWith<'a> {
     Passkey(&'a str),
-    Sso,
+    Sso(&'a str),
 }
 
 /// Starts a session for `user_id`, replacing the browser's current session (`replacing`,
@@ -74,9 +87,9 @@ pub fn start(
     origin: &RequestOrigin,
     replacing: Option<&BearerSecret>,
 ) -> Result<(StartedSession, UserPrincipal), ServiceError> {
-    let (method, passkey_id) = match with {
-        SignedInWith::Passkey(id) => ("passkey", Some(id.to_owned())),
-        SignedInWith::Sso => ("sso", None),
+    let (method, passkey_id, sso_org_id) = match with {
+        SignedInWith::Passkey(id) => ("passkey", Some(id.to_owned()), None),
+        SignedInWith::Sso(org) => ("sso", None, Some(org.to_owned())),
     };
     let now = store::now();
     if let Some(old) = replacing {
@@ -96,6 +109,7 @@ pub fn start(
         address: origin.address.clone(),
         user_agent: origin.user_agent.clone(),
         passkey_id,
+        sso_org_id,
     };
     sessions::insert(conn, &session)?;
     users::signed_in(conn, user_id, now)?;
@@ -105,7 +119,7 @@ pub fn start(
         &session,
         user.email,
         user.name,
-        memberships::roles_of(conn, user_id)?,
+        memberships::rows_of(conn, user_id)?,
         origin,
         now,
     );
@@ -220,5 +234,6 @@ pub fn prune(conn: &mut DbConnection, settings: &PeopleSettings) -> diesel::Quer
     let idle_since = now - delta(settings.session_idle);
     Ok(sessions::prune(conn, now, idle_since)?
         + crate::store::people::ceremonies::prune(conn, now)?
-        + crate::store::people::invitations::prune(conn, now)?)
+        + crate::store::people::invitations::prune(conn, now)?
+        + crate::store::sso::prune_flows(conn, now)?)
 }

@@ -40,6 +40,23 @@ pub fn find_pending(
         .optional()
 }
 
+/// A pending invitation of `org_id` for `email` (the newest, if several).
+pub fn find_pending_for(
+    conn: &mut DbConnection,
+    org_id: &str,
+    email: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Option<Invitation>> {
+    invitations::table
+        .filter(invitations::org_id.eq(org_id))
+        .filter(invitations::email.eq(email))
+        .filter(invitations::expires_at.gt(now))
+        .order(invitations::created_at.desc())
+        .select(Invitation::as_select())
+        .first(conn)
+        .optional()
+}
+
 pub fn find(conn: &mut DbConnection, org_id: &str, id: &str) -> QueryResult<Option<Invitation>> {
     invitations::table
         .filter(invitations::id.eq(id))

@@ -2,7 +2,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::store::DbConnection;
-use crate::store::schema::{memberships, organizations, users};
+use crate::store::schema::{memberships, organizations, sso_connections, users};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = memberships)]
@@ -40,6 +40,37 @@ pub fn insert(conn: &mut DbConnection, membership: &Membership) -> QueryResult<(
 }
 
 /// The user's (organization, role) pairs: what a request's authorization needs.
+/// A membership as a session sees it: the organization, the role, and whether the
+/// organization requires its members to sign in through its IdP.
+#[derive(Debug, Clone)]
+pub struct MembershipRow {
+    pub org_id: String,
+    pub role: String,
+    pub requires_sso: bool,
+}
+
+/// The user's memberships, each with its organization's `require_sso`.
+pub fn rows_of(conn: &mut DbConnection, user_id: &str) -> QueryResult<Vec<MembershipRow>> {
+    let rows: Vec<(String, String, Option<bool>)> = memberships::table
+        .left_join(sso_connections::table)
+        .filter(memberships::user_id.eq(user_id))
+        .select((
+            memberships::org_id,
+            memberships::role,
+            sso_connections::require_sso.nullable(),
+        ))
+        .order(memberships::org_id)
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(org_id, role, sso)| MembershipRow {
+            org_id,
+            role,
+            requires_sso: sso.unwrap_or(false),
+        })
+        .collect())
+}
+
 pub fn roles_of(conn: &mut DbConnection, user_id: &str) -> QueryResult<Vec<(String, String)>> {
     memberships::table
         .filter(memberships::user_id.eq(user_id))

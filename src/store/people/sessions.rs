@@ -2,7 +2,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::store::DbConnection;
-use crate::store::schema::{memberships, sessions, users};
+use crate::store::schema::{memberships, sessions, sso_connections, users};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = sessions)]
@@ -25,6 +25,9 @@ pub struct Session {
     pub user_agent: Option<String>,
     /// The passkey that signed it in (its removal ends the session).
     pub passkey_id: Option<String>,
+    /// The organization whose IdP signed it in (single sign-on): such a session acts in that
+    /// organization only.
+    pub sso_org_id: Option<String>,
 }
 
 pub fn insert(conn: &mut DbConnection, session: &Session) -> QueryResult<()> {
@@ -35,14 +38,21 @@ pub fn insert(conn: &mut DbConnection, session: &Session) -> QueryResult<()> {
 }
 
 /// One row of `find_live`: the session, the user's e-mail and name, one membership (if any).
-type SessionRow = (Session, String, String, Option<String>, Option<String>);
+type SessionRow = (
+    Session,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<bool>,
+);
 
-/// A live session, its user's e-mail and name, and their (organization, role) memberships.
+/// A live session, its user's e-mail and name, and their memberships.
 pub struct LiveSession {
     pub session: Session,
     pub email: String,
     pub name: String,
-    pub memberships: Vec<(String, String)>,
+    pub memberships: Vec<super::memberships::MembershipRow>,
 }
 
 /// The live session behind a cookie, its user and their memberships, in one query:
@@ -55,7 +65,7 @@ pub fn find_live(
     idle_since: NaiveDateTime,
 ) -> QueryResult<Option<LiveSession>> {
     let rows: Vec<SessionRow> = sessions::table
-        .inner_join(users::table.left_join(memberships::table))
+        .inner_join(users::table.left_join(memberships::table.left_join(sso_connections::table)))
         .filter(sessions::token_hash.eq(token_hash))
         .filter(sessions::expires_at.gt(now))
         .filter(sessions::last_seen_at.gt(idle_since))
@@ -66,16 +76,23 @@ pub fn find_live(
             users::name,
             memberships::org_id.nullable(),
             memberships::role.nullable(),
+            sso_connections::require_sso.nullable(),
         ))
         .order(memberships::org_id.nullable())
         .load(conn)?;
     let mut rows = rows.into_iter();
-    let Some((session, email, name, org, role)) = rows.next() else {
+    let Some((session, email, name, org, role, sso)) = rows.next() else {
         return Ok(None);
     };
-    let memberships = std::iter::once((org, role))
-        .chain(rows.map(|(_, _, _, org, role)| (org, role)))
-        .filter_map(|(org, role)| Some((org?, role?)))
+    let memberships = std::iter::once((org, role, sso))
+        .chain(rows.map(|(_, _, _, org, role, sso)| (org, role, sso)))
+        .filter_map(|(org, role, sso)| {
+            Some(super::memberships::MembershipRow {
+                org_id: org?,
+                role: role?,
+                requires_sso: sso.unwrap_or(false),
+            })
+        })
         .collect();
     Ok(Some(LiveSession {
         session,

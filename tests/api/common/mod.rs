@@ -7,6 +7,7 @@
 pub mod admin;
 pub mod app;
 pub mod database;
+pub mod idp;
 pub mod issuer;
 pub mod jws;
 pub mod people;

@@ -6,8 +6,8 @@
 
 use serde_json::json;
 
-use super::{Principal, ServiceError, access, audit};
 use crate::domain::{MembershipRole, OrgId};
+use crate::service::{Principal, ServiceError, access, audit};
 use crate::store::sso::{self, SsoConnection};
 use crate::store::{self, DbConnection};
 use crate::token::KeyEncryptionKey;
@@ -37,7 +37,7 @@ pub struct Connection {
     pub domains: Vec<String>,
 }
 
-fn aad(org_id: &str) -> String {
+pub(super) fn aad(org_id: &str) -> String {
     format!("sso:{org_id}")
 }
 
