@@ -37,11 +37,31 @@ pub struct UserPrincipal {
     pub session_id: String,
     /// How the session signed in: `passkey`, `invitation` or `sso`.
     pub method: String,
+    /// The organization whose IdP signed the session in: it acts there only, and changes
+    /// nothing of the person's account (passkeys, other sessions, other organizations).
+    pub sso_org: Option<String>,
     /// Whether the last sign-in is recent enough for a sensitive change, and the window.
     pub fresh: bool,
     pub reauth_seconds: u64,
     pub address: Option<String>,
     pub user_agent: Option<String>,
+}
+
+impl UserPrincipal {
+    /// Refuses a change to the person's account (passkeys, sessions, joining another
+    /// organization) from a session signed in through an organization's IdP: that IdP vouches
+    /// for the person in its organization only, and a passkey added from such a session would
+    /// reach every organization of the person.
+    pub fn require_account_session(&self) -> Result<(), ServiceError> {
+        match &self.sso_org {
+            Some(_) => Err(ServiceError::Forbidden(
+                "a session signed in through an organization's single sign-on acts in that \
+                 organization only: sign in with a passkey to change the account"
+                    .into(),
+            )),
+            None => Ok(()),
+        }
+    }
 }
 
 /// Who performs a use case.

@@ -236,6 +236,7 @@ diesel::table! {
         binding_hash -> Text,
         user_id -> Nullable<Text>,
         replacing_hash -> Nullable<Text>,
+        address -> Nullable<Text>,
         started_at -> Timestamp,
         expires_at -> Timestamp,
     }

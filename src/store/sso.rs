@@ -160,6 +160,8 @@ pub struct SsoFlow {
     pub user_id: Option<String>,
     /// The session cookie's hash the sign-in replaces.
     pub replacing_hash: Option<String>,
+    /// Where the sign-in started (flows in flight are limited per address).
+    pub address: Option<String>,
     pub started_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
 }
@@ -171,30 +173,47 @@ pub fn insert_flow(conn: &mut DbConnection, flow: &SsoFlow) -> QueryResult<()> {
         .map(drop)
 }
 
-/// The unexpired flow of this state, deleted in the same step: a replayed callback finds
-/// nothing, on any instance.
+/// The unexpired flow of this state started by this browser (`binding_hash`), deleted in the
+/// same step: a replayed callback finds nothing, on any instance, and a callback from another
+/// browser neither finds it nor spends it.
 pub fn take_flow(
     conn: &mut DbConnection,
     state_hash: &str,
+    binding_hash: &str,
     now: NaiveDateTime,
 ) -> QueryResult<Option<SsoFlow>> {
     super::write_transaction(conn, |conn| {
-        let found = sso_flows::table
-            .find(state_hash)
-            .select(SsoFlow::as_select())
-            .first(conn)
-            .optional()?;
+        let mine = sso_flows::table
+            .filter(sso_flows::state_hash.eq(state_hash))
+            .filter(sso_flows::binding_hash.eq(binding_hash));
+        let found = mine.select(SsoFlow::as_select()).first(conn).optional()?;
         let Some(found) = found else { return Ok(None) };
-        let deleted = diesel::delete(sso_flows::table.find(state_hash)).execute(conn)?;
+        let deleted = diesel::delete(mine).execute(conn)?;
         Ok((deleted == 1 && found.expires_at > now).then_some(found))
     })
 }
 
-pub fn count_live_flows(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<i64> {
-    sso_flows::table
-        .filter(sso_flows::expires_at.gt(now))
+/// Sign-ins in flight: everywhere, of one organization, from one address.
+pub fn count_live_flows(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    org_id: &str,
+    address: Option<&str>,
+) -> QueryResult<(i64, i64, i64)> {
+    let live = || sso_flows::table.filter(sso_flows::expires_at.gt(now));
+    let all = live().count().get_result(conn)?;
+    let of_org = live()
+        .filter(sso_flows::org_id.eq(org_id))
         .count()
-        .get_result(conn)
+        .get_result(conn)?;
+    let from_address = match address {
+        Some(address) => live()
+            .filter(sso_flows::address.eq(address))
+            .count()
+            .get_result(conn)?,
+        None => 0,
+    };
+    Ok((all, of_org, from_address))
 }
 
 pub fn prune_flows(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<usize> {

@@ -299,6 +299,17 @@ on_both_backends!(
             401,
             "the session signing in replaced the passkey session"
         );
+        // That session vouches for her in Acme only: it changes nothing of her account.
+        let sso_person = app.person(&cookie).await;
+        assert_eq!(
+            sso_person
+                .auth_post("/auth/passkeys/register/options", None)
+                .await
+                .status(),
+            403,
+            "no passkey added from an SSO session (it would reach every organization)"
+        );
+        assert_problem(&sso_person.api.delete("/me/sessions").await, 403);
         let linked_events = admin
             .get(&format!(
                 "/organizations/{acme}/audit-events?action=sso.identity_linked"
@@ -362,11 +373,40 @@ on_both_backends!(
         assert_eq!(made_up.error(), Some("state"));
         let mut starter = SsoBrowser::new(&app);
         let authorize = starter.start(&acme, "").await.location.unwrap();
-        let callback = starter.at_idp(&authorize, AtIdp::SignIn("alice")).await;
+        let callback = starter.at_idp(&authorize, AtIdp::SignIn("bob")).await;
         let elsewhere = SsoBrowser::new(&app).callback(&callback).await;
         assert_eq!(elsewhere.error(), Some("state"), "no binding cookie");
-        // ... and that state is spent: the right browser cannot use it after.
-        assert_eq!(starter.callback(&callback).await.error(), Some("state"));
+        let mut thief = SsoBrowser::new(&app);
+        thief.app_cookies.insert(
+            "__Host-orgauth-sso".into(),
+            "another-browsers-binding".into(),
+        );
+        assert_eq!(thief.callback(&callback).await.error(), Some("state"));
+        // ... and neither spent it: the browser that started it gets past the state (Bob has
+        // no membership, so he is refused for that).
+        assert_eq!(
+            starter.callback(&callback).await.error(),
+            Some("no_membership")
+        );
+        // A malformed callback and a start from another site end on the sign-in page too.
+        let malformed = SsoBrowser::new(&app)
+            .callback(&format!("{REDIRECT_URI}?state=a&state=b"))
+            .await;
+        assert_eq!(malformed.error(), Some("bad_request"));
+        let cross_site = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+            .get(app.url(&format!("/auth/sso/{acme}/start")))
+            .header("sec-fetch-site", "cross-site")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            cross_site.headers()["location"],
+            "/console/?sso_error=bad_request",
+            "login CSRF: another site cannot start a sign-in in this browser"
+        );
 
         // A replayed code, under a fresh state of the same browser.
         let code = query_value(&callback, "code");
@@ -429,7 +469,7 @@ on_both_backends!(
             refusals(&admin, &acme).await,
             [
                 "denied",
-                "state",
+                "no_membership",
                 "code_refused",
                 "wrong_issuer",
                 "code_refused"
@@ -531,11 +571,11 @@ on_both_backends!(
         let tested = tester
             .sign_in(&acme, "purpose=test", AtIdp::SignIn("bob"))
             .await;
-        let (_, encoded) = tested.location.split_once("tested=").expect("a report");
+        let (_, encoded) = tested.location.split_once("sso_tested=").expect("a report");
         assert!(
             tested
                 .location
-                .starts_with(&format!("/console/#/orgs/{acme}/sso?"))
+                .starts_with(&format!("/console/#/orgs/{acme}/settings?"))
         );
         use base64::Engine;
         let report: Value = serde_json::from_slice(

@@ -27,10 +27,13 @@ CREATE TABLE sso_flows (
     binding_hash     TEXT NOT NULL,
     user_id          TEXT REFERENCES users (id) ON DELETE CASCADE,
     replacing_hash   TEXT,
+    address          TEXT,
     started_at       TIMESTAMP NOT NULL,
     expires_at       TIMESTAMP NOT NULL,
-    CONSTRAINT sso_flows_purpose CHECK (purpose IN ('sign_in', 'step_up', 'test'))
+    CONSTRAINT sso_flows_purpose CHECK (purpose IN ('sign_in', 'link', 'step_up', 'test'))
 );
 CREATE INDEX sso_flows_expiry_idx ON sso_flows (expires_at);
+CREATE INDEX sso_flows_address_idx ON sso_flows (address, expires_at);
+CREATE INDEX sso_flows_org_idx ON sso_flows (org_id, expires_at);
 
 ALTER TABLE sessions ADD COLUMN sso_org_id TEXT REFERENCES organizations (id) ON DELETE CASCADE;

@@ -35,6 +35,7 @@ pub const MODULES: &[(&str, &str)] = &[
     ("router.js", include_str!("js/router.js")),
     ("secret-dialog.js", include_str!("js/secret-dialog.js")),
     ("session.js", include_str!("js/session.js")),
+    ("sso-settings.js", include_str!("js/sso-settings.js")),
     ("state.js", include_str!("js/state.js")),
     ("trust-dialog.js", include_str!("js/trust-dialog.js")),
     ("trust-platforms.js", include_str!("js/trust-platforms.js")),

@@ -63,22 +63,40 @@ fn clear_binding(res: &mut HttpResponseBuilder) {
     res.cookie(cookie);
 }
 
+/// A browser's navigation from another site (`Sec-Fetch-Site`): a page elsewhere must not
+/// start a sign-in in this browser (login CSRF: the IdP of the attacker's organization would
+/// sign the browser in as the attacker).
+fn from_another_site(req: &HttpRequest) -> bool {
+    req.headers()
+        .get("sec-fetch-site")
+        .is_some_and(|site| site != "same-origin" && site != "none")
+}
+
 /// `GET /auth/sso/{org}/start?return_to=/console/…&purpose=sign_in|step_up|test`: `302` to
-/// the organization's IdP.
+/// the organization's IdP. A sign-in started by a person signed in recently links their
+/// identity at the IdP (the IdP signs them in again).
 pub async fn start(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<String>,
-    query: web::Query<StartQuery>,
 ) -> HttpResponse {
     let org_id = path.into_inner();
-    let query = query.into_inner();
-    let Some(purpose) = Purpose::parse(query.purpose.as_deref().unwrap_or("sign_in")) else {
+    let Ok(query) = web::Query::<StartQuery>::from_query(req.query_string()) else {
         return failed("bad_request");
     };
+    let query = query.into_inner();
+    let Some(mut purpose) = Purpose::parse(query.purpose.as_deref().unwrap_or("sign_in"))
+        .filter(|p| *p != Purpose::Link)
+    else {
+        return failed("bad_request");
+    };
+    if from_another_site(&req) || crate::domain::OrgId::parse(&org_id).is_err() {
+        return failed("bad_request");
+    }
     let return_to = sign_in::return_path(query.return_to.as_deref());
     let cookie = session_cookie::read(&req);
     let origin = request_origin(&state, &req);
+    let address = origin.address.clone();
     let settings = state.people.clone();
     let looked_up_org = org_id.clone();
     let found = store::run(&state.pool, move |conn| {
@@ -105,6 +123,9 @@ pub async fn start(
         return failed("no_connection");
     };
     let user = signed_in.map(|(user, _)| user);
+    if purpose == Purpose::SignIn && user.as_ref().is_some_and(|u| u.fresh) {
+        purpose = Purpose::Link;
+    }
     match purpose {
         Purpose::Test if !user.as_ref().is_some_and(|u| can_manage(u, &org_id)) => {
             return failed("forbidden");
@@ -120,7 +141,7 @@ pub async fn start(
             &connection.issuer,
             &connection.client_id,
             &redirect_uri,
-            purpose == Purpose::StepUp,
+            purpose.signs_in_again(),
         )
         .await
     {
@@ -142,11 +163,15 @@ pub async fn start(
         pkce_verifier: authorization.pkce_verifier,
         return_to,
         binding_hash: binding.hash(),
-        user_id: user.map(|u| u.user_id),
+        // Who is signed in matters to a link, a step-up and a test only.
+        user_id: user
+            .filter(|_| purpose != Purpose::SignIn)
+            .map(|u| u.user_id),
         // A test leaves the admin's session as it is.
         replacing_hash: cookie
             .filter(|_| purpose != Purpose::Test)
             .map(|c| c.hash()),
+        address,
         started_at: now,
         expires_at: now + sign_in::FLOW_LIFETIME,
     };
@@ -178,17 +203,28 @@ fn can_manage(user: &crate::service::UserPrincipal, org_id: &str) -> bool {
 
 /// `GET /auth/sso/callback`: the IdP's answer. Signs the person in and sends them to where
 /// they were going, or to the sign-in page with the failure's code.
-pub async fn callback(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    query: web::Query<CallbackQuery>,
-) -> HttpResponse {
+pub async fn callback(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    let Ok(query) = web::Query::<CallbackQuery>::from_query(req.query_string()) else {
+        return failed("bad_request");
+    };
     let query = query.into_inner();
     let origin = request_origin(&state, &req);
     let Some(state_param) = query.state.filter(|s| !s.is_empty() && s.len() <= 256) else {
         return failed("state");
     };
-    let taken = store::run(&state.pool, move |conn| sign_in::take(conn, &state_param)).await;
+    // Only the browser that started the sign-in finds it (a callback URL carried to another
+    // browser neither signs it in nor spends the sign-in).
+    let Some(binding) = req.cookie(BINDING_COOKIE).map(|c| hash_text(c.value())) else {
+        log::info!(
+            address = origin.address.as_deref().unwrap_or("-");
+            "single sign-on refused: the callback came to a browser that started no sign-in"
+        );
+        return failed("state");
+    };
+    let taken = store::run(&state.pool, move |conn| {
+        sign_in::take(conn, &state_param, &binding)
+    })
+    .await;
     let flow = match taken {
         Ok(Some(flow)) => flow,
         Ok(None) => {
@@ -203,17 +239,7 @@ pub async fn callback(
             return failed("unavailable");
         }
     };
-    let binding = req.cookie(BINDING_COOKIE).map(|c| hash_text(c.value()));
-    let outcome = finish(
-        &state,
-        &flow,
-        &query.iss,
-        query.error,
-        query.code,
-        binding,
-        &origin,
-    )
-    .await;
+    let outcome = finish(&state, &flow, &query.iss, query.error, query.code, &origin).await;
     match outcome {
         Ok(Finished::SignedIn(started)) => {
             let mut res = HttpResponse::Found();
@@ -242,7 +268,10 @@ pub async fn callback(
             // In the fragment: the claims never reach a server log.
             res.insert_header((
                 header::LOCATION,
-                format!("/console/#/orgs/{}/sso?tested={encoded}", flow.org_id),
+                format!(
+                    "/console/#/orgs/{}/settings?sso_tested={encoded}",
+                    flow.org_id
+                ),
             ))
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .finish()
@@ -277,21 +306,15 @@ async fn finish(
     iss: &Option<String>,
     error: Option<String>,
     code: Option<String>,
-    binding: Option<String>,
     origin: &RequestOrigin,
 ) -> Result<Finished, Refused> {
     let refuse = |code: &'static str, detail: String| (Refusal::new(code, detail), None);
-    if binding.as_deref() != Some(flow.binding_hash.as_str()) {
-        return Err(refuse(
-            "state",
-            "the callback came to another browser than the one that started the sign-in".into(),
-        ));
-    }
     let remote = state.authenticator.remote_keys();
     // RFC 9207: before anything else of the answer is read (a mix-up sends another IdP's
     // answer here).
     match iss {
         Some(iss) if iss.trim_end_matches('/') != flow.issuer => {
+            let iss: String = iss.chars().take(200).collect();
             return Err(refuse(
                 "wrong_issuer",
                 format!("the answer came from {iss}, not {}", flow.issuer),
@@ -338,7 +361,8 @@ async fn finish(
         Failure::Service(e) => refuse("unavailable", e.to_string()),
     })?;
     let redirect_uri = format!("{}/auth/sso/callback", state.relying_party.console_origin());
-    let since = (purpose == Purpose::StepUp)
+    let since = purpose
+        .signs_in_again()
         .then(|| flow.started_at.and_utc() - chrono::TimeDelta::seconds(5));
     let identity = state
         .sso

@@ -176,6 +176,7 @@ impl RelyingParty {
         conn: &mut DbConnection,
         user: &UserPrincipal,
     ) -> Result<Value, ServiceError> {
+        user.require_account_session()?;
         Principal::User(user.clone()).require_recent_sign_in()?;
         let record = users::find(conn, &user.user_id)?.ok_or(ServiceError::NotFound("user"))?;
         let existing = passkeys::of_user(conn, &user.user_id)?;
@@ -212,6 +213,7 @@ impl RelyingParty {
         name: Option<&str>,
     ) -> Result<PasskeyRow, ServiceError> {
         let actor = Principal::User(user.clone());
+        user.require_account_session()?;
         actor.require_recent_sign_in()?;
         let ceremony = take_ceremony(conn, &credential.response.client_data_json, REGISTER)?;
         if ceremony.row.user_id.as_deref() != Some(user.user_id.as_str()) {
@@ -364,6 +366,7 @@ pub fn accept_invitation_as(
     user: &UserPrincipal,
     token: &BearerSecret,
 ) -> Result<Invitation, ServiceError> {
+    user.require_account_session()?;
     store::write_transaction(conn, |conn| {
         let invitation = pending(conn, token)?;
         if invitation.email != user.email {
@@ -424,6 +427,7 @@ pub fn list(
 /// Removes one of the person's passkeys; never the last way they can sign in (`409`).
 pub fn remove(conn: &mut DbConnection, user: &UserPrincipal, id: &str) -> Result<(), ServiceError> {
     let actor = Principal::User(user.clone());
+    user.require_account_session()?;
     actor.require_recent_sign_in()?;
     store::write_transaction(conn, |conn| {
         let held = passkeys::of_user(conn, &user.user_id)?;
@@ -492,6 +496,7 @@ pub fn record_failed_sign_in(
         memberships: Vec::new(),
         session_id: String::new(),
         method: "passkey".into(),
+        sso_org: None,
         fresh: false,
         reauth_seconds: 0,
         address: origin.address.clone(),

@@ -52,6 +52,7 @@ fn principal(
             .collect(),
         session_id: session.id.clone(),
         method: session.method.clone(),
+        sso_org: session.sso_org_id.clone(),
         fresh: session.authenticated_at + delta(settings.reauth) > now,
         reauth_seconds: settings.reauth.as_secs(),
         address: origin.address.clone(),
@@ -73,7 +74,12 @@ pub fn usable(session: &Session, membership: &MembershipRow) -> bool {
 /// organization.
 pub enum SignedInWith<'a> {
     Passkey(&'a str),
-    Sso(&'a str),
+    /// `auth_time`: when the IdP last authenticated the person (the ID token's); the session
+    /// counts as a recent sign-in from then, and not at all without it.
+    Sso {
+        org_id: &'a str,
+        auth_time: Option<NaiveDateTime>,
+    },
 }
 
 /// Starts a session for `user_id`, replacing the browser's current session (`replacing`,
@@ -87,11 +93,16 @@ pub fn start(
     origin: &RequestOrigin,
     replacing: Option<&BearerSecret>,
 ) -> Result<(StartedSession, UserPrincipal), ServiceError> {
-    let (method, passkey_id, sso_org_id) = match with {
-        SignedInWith::Passkey(id) => ("passkey", Some(id.to_owned()), None),
-        SignedInWith::Sso(org) => ("sso", None, Some(org.to_owned())),
-    };
     let now = store::now();
+    let (method, passkey_id, sso_org_id, authenticated_at) = match with {
+        SignedInWith::Passkey(id) => ("passkey", Some(id.to_owned()), None, now),
+        SignedInWith::Sso { org_id, auth_time } => (
+            "sso",
+            None,
+            Some(org_id.to_owned()),
+            auth_time.map_or(chrono::DateTime::UNIX_EPOCH.naive_utc(), |t| t.min(now)),
+        ),
+    };
     if let Some(old) = replacing {
         sessions::delete_by_hash(conn, &old.hash())?;
     }
@@ -103,7 +114,7 @@ pub fn start(
         csrf_token: random_base62(32),
         method: method.to_owned(),
         created_at: now,
-        authenticated_at: now,
+        authenticated_at,
         last_seen_at: now,
         expires_at: now + delta(settings.session_max),
         address: origin.address.clone(),
@@ -197,6 +208,7 @@ pub fn list(conn: &mut DbConnection, user: &UserPrincipal) -> Result<Vec<Session
 
 /// Ends one of the person's own sessions.
 pub fn end(conn: &mut DbConnection, user: &UserPrincipal, id: &str) -> Result<(), ServiceError> {
+    user.require_account_session()?;
     store::write_transaction(conn, |conn| {
         if !sessions::delete(conn, &user.user_id, id)? {
             return Err(ServiceError::NotFound("session"));
@@ -214,6 +226,7 @@ pub fn end(conn: &mut DbConnection, user: &UserPrincipal, id: &str) -> Result<()
 
 /// "Sign out everywhere else": every session of the person but this one. How many ended.
 pub fn end_others(conn: &mut DbConnection, user: &UserPrincipal) -> Result<usize, ServiceError> {
+    user.require_account_session()?;
     store::write_transaction(conn, |conn| {
         let ended = sessions::delete_others(conn, &user.user_id, &user.session_id)?;
         audit::record_for_user(

@@ -5,9 +5,12 @@
 //! (`RemoteKeys::send`: public `https` addresses or the operator's allowed hosts, pinned, no
 //! redirect, 5 s, 64 KiB).
 //!
-//! The IdP's metadata (discovery and keys) is kept 5 minutes per issuer; an ID token signed
-//! with a key the set lacks fetches the set again, at most every 30 s per issuer (an IdP
-//! rotating its keys is picked up, made-up `kid`s are not a flood of fetches).
+//! The IdP's metadata (discovery and keys) is kept 5 minutes per issuer, a failed discovery
+//! one minute (an unreachable or slow IdP costs one attempt a minute, not one per sign-in);
+//! an ID token signed with a key the set lacks fetches the set again, at most every 30 s per
+//! issuer (an IdP rotating its keys is picked up, made-up `kid`s are not a flood of
+//! fetches). At most 4 IdP exchanges run at once, so sign-ins never hold every one of the
+//! fetcher's 8 slots that federation's key fetches share.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -35,6 +38,8 @@ const KEYS_REFETCH_AFTER: Duration = Duration::from_secs(30);
 /// Discovery and its key set: two fetches of at most 5 s each.
 const DISCOVERY_DEADLINE: Duration = Duration::from_secs(10);
 const MAX_CACHED: usize = 1024;
+const FAILURE_REMEMBERED: Duration = Duration::from_secs(60);
+const MAX_CONCURRENT_EXCHANGES: usize = 4;
 
 /// RFC 9207: whether the IdP adds `iss` to its authorization responses (a discovery field the
 /// crate does not know).
@@ -124,12 +129,33 @@ struct Cached {
 }
 
 /// The IdPs' metadata, shared by every sign-in of this instance.
-#[derive(Default)]
 pub struct SsoRelyingParty {
     cache: parking_lot::Mutex<HashMap<String, Cached>>,
+    /// Discoveries that failed, and when.
+    failures: parking_lot::Mutex<HashMap<String, (Instant, String)>>,
+    exchanges: tokio::sync::Semaphore,
+}
+
+impl Default for SsoRelyingParty {
+    fn default() -> Self {
+        Self {
+            cache: parking_lot::Mutex::default(),
+            failures: parking_lot::Mutex::default(),
+            exchanges: tokio::sync::Semaphore::new(MAX_CONCURRENT_EXCHANGES),
+        }
+    }
 }
 
 impl SsoRelyingParty {
+    /// A slot for an exchange with an IdP (`Unavailable` when every slot stays taken for 5 s).
+    async fn slot(&self) -> Result<tokio::sync::SemaphorePermit<'_>, SsoError> {
+        tokio::time::timeout(Duration::from_secs(5), self.exchanges.acquire())
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .ok_or_else(|| SsoError::Unavailable("too many IdP exchanges under way".into()))
+    }
+
     /// The IdP's metadata, from the cache or discovered now.
     async fn metadata(&self, remote: &RemoteKeys, issuer: &str) -> Result<IdpMetadata, SsoError> {
         if let Some(cached) = self.cache.lock().get(issuer)
@@ -137,6 +163,12 @@ impl SsoRelyingParty {
         {
             return Ok(cached.metadata.clone());
         }
+        if let Some((at, why)) = self.failures.lock().get(issuer)
+            && at.elapsed() < FAILURE_REMEMBERED
+        {
+            return Err(SsoError::Unavailable(why.clone()));
+        }
+        let _slot = self.slot().await?;
         let http = IdpHttp(remote);
         let discover = |url: String| {
             let http = &http;
@@ -156,7 +188,21 @@ impl SsoRelyingParty {
             }
         })
         .await
-        .unwrap_or_else(|_| Err(SsoError::Unavailable("discovery timed out".into())))?;
+        .unwrap_or_else(|_| Err(SsoError::Unavailable("discovery timed out".into())));
+        let found = match found {
+            Ok(found) => found,
+            Err(e) => {
+                let mut failures = self.failures.lock();
+                if failures.len() >= MAX_CACHED {
+                    failures.retain(|_, (at, _)| at.elapsed() < FAILURE_REMEMBERED);
+                }
+                if failures.len() < MAX_CACHED {
+                    failures.insert(issuer.to_owned(), (Instant::now(), e.to_string()));
+                }
+                return Err(e);
+            }
+        };
+        self.failures.lock().remove(issuer);
         let mut cache = self.cache.lock();
         if cache.len() >= MAX_CACHED {
             cache.retain(|_, c| c.fetched.elapsed() < METADATA_FRESH_FOR);
@@ -196,6 +242,10 @@ impl SsoRelyingParty {
         step_up: bool,
     ) -> Result<Authorization, SsoError> {
         let metadata = self.metadata(remote, issuer).await?;
+        // The browser goes there: an https URL (plain http on loopback in development), never
+        // a way to make this server redirect anywhere.
+        crate::domain::trust_policy::fetchable_url(metadata.authorization_endpoint().as_str())
+            .map_err(|e| SsoError::Unavailable(format!("authorization_endpoint {e}")))?;
         let client = idp_client(metadata, client_id, None, redirect_uri)?;
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let mut request = client
@@ -237,6 +287,7 @@ impl SsoRelyingParty {
         signed_in_since: Option<DateTime<Utc>>,
     ) -> Result<VerifiedIdentity, SsoError> {
         let metadata = self.metadata(remote, issuer).await?;
+        let _slot = self.slot().await?;
         let client = idp_client(
             metadata.clone(),
             client_id,

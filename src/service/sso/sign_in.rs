@@ -3,13 +3,15 @@
 //!
 //! - An identity `(iss, sub)` already linked in the organization signs in the person it is
 //!   linked to, if they are still a member.
-//! - An unknown identity is linked to the person who was signed in when the sign-in started,
-//!   if they are a member of the organization (linking an existing account: both sides
-//!   proved). Otherwise it becomes a new person only through a pending invitation of the
-//!   organization for its verified e-mail, or by the connection's `jit_role` when its
-//!   verified e-mail's domain is one of the organization's. Never by an e-mail match alone:
-//!   an e-mail that already belongs to someone is refused (they link by signing in first),
-//!   and `email_verified` must be `true`.
+//! - An unknown identity is linked to the person who started the sign-in while signed in with
+//!   a recent sign-in (`link`: the IdP is asked to sign them in again, `prompt=login`,
+//!   `max_age=0`, and `auth_time` is checked), if they are a member of the organization: both
+//!   sides proved, explicitly. Otherwise it becomes a new person only through a pending
+//!   invitation of the organization for its verified e-mail, or by the connection's
+//!   `jit_role` when its verified e-mail's domain is one of the organization's. Never by an
+//!   e-mail match alone: an e-mail that already belongs to someone is refused (they link by
+//!   signing in first), `email_verified` must be `true`, and the address must be a plain
+//!   ASCII e-mail address (no look-alike folding).
 //! - An identity of X's IdP only ever signs in to X: identities are kept per organization,
 //!   and the session it starts acts in X only.
 //!
@@ -36,13 +38,19 @@ pub const SSO_MEMBER_JOINED: &str = "sso.member_joined";
 
 /// How long a sign-in may take at the IdP.
 pub const FLOW_LIFETIME: TimeDelta = TimeDelta::minutes(10);
-/// The most sign-ins under way at once (`503` beyond).
+/// The most sign-ins under way at once: in all, for one organization, from one address
+/// (`busy` beyond: anonymous starts cannot crowd out an organization's people).
 const MAX_FLOWS: i64 = 10_000;
+const MAX_FLOWS_PER_ORG: i64 = 1_000;
+const MAX_FLOWS_PER_ADDRESS: i64 = 20;
 
 /// What a sign-in is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Purpose {
     SignIn,
+    /// A person signed in (recently) links their identity at the organization's IdP: the IdP
+    /// signs them in again (`prompt=login`, `max_age=0`).
+    Link,
     /// The signed-in person signs in again at the IdP (`prompt=login`, `max_age=0`).
     StepUp,
     /// An organization admin checks the connection: the claims are reported, nobody signs in.
@@ -53,14 +61,21 @@ impl Purpose {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::SignIn => "sign_in",
+            Self::Link => "link",
             Self::StepUp => "step_up",
             Self::Test => "test",
         }
     }
 
+    /// Whether the IdP must sign the person in again (and `auth_time` shows it).
+    pub fn signs_in_again(self) -> bool {
+        matches!(self, Self::Link | Self::StepUp)
+    }
+
     pub fn parse(raw: &str) -> Option<Self> {
         match raw {
             "sign_in" => Some(Self::SignIn),
+            "link" => Some(Self::Link),
             "step_up" => Some(Self::StepUp),
             "test" => Some(Self::Test),
             _ => None,
@@ -103,17 +118,22 @@ fn refused(code: &'static str, detail: impl Into<String>) -> Failure {
 }
 
 /// `return_to` as accepted: a path under `/console` (never another origin, never a
-/// protocol-relative `//host`, no backslash), else `/console/`.
+/// protocol-relative `//host`, no backslash, no dot segment, nothing percent-encoded in the
+/// path a browser would decode into one), with the console's `#/…` fragment; else
+/// `/console/`.
 pub fn return_path(raw: Option<&str>) -> String {
     let fallback = "/console/".to_owned();
     let Some(raw) = raw else { return fallback };
-    let under_console = raw == "/console" || raw.starts_with("/console/");
+    let (path, _fragment) = raw.split_once('#').unwrap_or((raw, ""));
+    let under_console = path == "/console" || path.starts_with("/console/");
     if !under_console
         || raw.len() > 512
         || raw.contains('\\')
-        || raw.contains("//")
-        || raw.contains("/../")
-        || raw.ends_with("/..")
+        || path.contains("//")
+        || path.contains(['%', ';', '?'])
+        || path
+            .split('/')
+            .any(|segment| segment == ".." || segment == ".")
         || raw.chars().any(|c| c.is_control() || c.is_whitespace())
     {
         return fallback;
@@ -131,10 +151,12 @@ pub fn connection(conn: &mut DbConnection, org_id: &str) -> Result<SsoConnection
     })
 }
 
-/// Records a sign-in under way (at most 10,000 at once: `503` beyond).
+/// Records a sign-in under way, within the limits on sign-ins in flight.
 pub fn begin(conn: &mut DbConnection, flow: &SsoFlow) -> Result<(), ServiceError> {
     let now = store::now();
-    if sso::count_live_flows(conn, now)? >= MAX_FLOWS {
+    let (all, of_org, from_address) =
+        sso::count_live_flows(conn, now, &flow.org_id, flow.address.as_deref())?;
+    if all >= MAX_FLOWS || of_org >= MAX_FLOWS_PER_ORG || from_address >= MAX_FLOWS_PER_ADDRESS {
         return Err(ServiceError::Busy(
             "too many single sign-ons under way: try again shortly".into(),
         ));
@@ -143,12 +165,18 @@ pub fn begin(conn: &mut DbConnection, flow: &SsoFlow) -> Result<(), ServiceError
     Ok(())
 }
 
-/// The sign-in a callback's `state` belongs to, taken once: a replayed callback, or one
-/// after 10 minutes, finds nothing on any instance.
-pub fn take(conn: &mut DbConnection, state: &str) -> Result<Option<SsoFlow>, ServiceError> {
+/// The sign-in a callback's `state` belongs to, if this browser (its binding cookie's hash)
+/// started it, taken once: a replayed callback, or one after 10 minutes, finds nothing on
+/// any instance.
+pub fn take(
+    conn: &mut DbConnection,
+    state: &str,
+    binding_hash: &str,
+) -> Result<Option<SsoFlow>, ServiceError> {
     Ok(sso::take_flow(
         conn,
         &crate::domain::hash_text(state),
+        binding_hash,
         store::now(),
     )?)
 }
@@ -215,7 +243,7 @@ pub fn complete(
         let user = match &linked {
             Some(link) => users::find(conn, &link.user_id)?
                 .ok_or_else(|| refused("no_membership", "the linked person is gone"))?,
-            None => admit_new_identity(conn, flow, &connection, identity, origin, now)?,
+            None => admit_new_identity(conn, flow, purpose, &connection, identity, origin, now)?,
         };
         if user.disabled {
             return Err(refused("disabled", "the person is disabled"));
@@ -226,10 +254,10 @@ pub fn complete(
                 "the person is not a member of the organization",
             ));
         }
-        if purpose == Purpose::StepUp && flow.user_id.as_deref() != Some(user.id.as_str()) {
+        if purpose.signs_in_again() && flow.user_id.as_deref() != Some(user.id.as_str()) {
             return Err(refused(
                 "other_person",
-                "the IdP signed in someone else than the person stepping up",
+                "the IdP signed in someone else than the person signed in here",
             ));
         }
         match linked {
@@ -254,7 +282,10 @@ pub fn complete(
             conn,
             settings,
             &user.id,
-            SignedInWith::Sso(&flow.org_id),
+            SignedInWith::Sso {
+                org_id: &flow.org_id,
+                auth_time: identity.auth_time.map(|t| t.naive_utc()),
+            },
             origin,
             None,
         )?;
@@ -267,6 +298,7 @@ pub fn complete(
 fn admit_new_identity(
     conn: &mut DbConnection,
     flow: &SsoFlow,
+    purpose: Purpose,
     connection: &SsoConnection,
     identity: &VerifiedIdentity,
     origin: &RequestOrigin,
@@ -280,6 +312,7 @@ fn admit_new_identity(
             memberships: Vec::new(),
             session_id: String::new(),
             method: "sso".into(),
+            sso_org: Some(flow.org_id.clone()),
             fresh: false,
             reauth_seconds: 0,
             address: origin.address.clone(),
@@ -291,7 +324,8 @@ fn admit_new_identity(
         "subject": identity.subject,
         "email": identity.email,
     });
-    if let Some(user_id) = &flow.user_id
+    if purpose == Purpose::Link
+        && let Some(user_id) = &flow.user_id
         && memberships::find(conn, &flow.org_id, user_id)?.is_some()
         && let Some(user) = users::find(conn, user_id)?
     {
@@ -312,6 +346,17 @@ fn admit_new_identity(
             return Err(refused(
                 "unverified_email",
                 "the IdP did not vouch for the person's e-mail address (email_verified)",
+            ));
+        }
+    };
+    // A plain ASCII address as the IdP sent it: no Unicode case folding that would make two
+    // of the IdP's accounts one person here.
+    let email = match crate::domain::Email::parse(&email) {
+        Ok(parsed) if email.is_ascii() && parsed.as_str() == email => parsed.into_inner(),
+        _ => {
+            return Err(refused(
+                "bad_email",
+                "the IdP's e-mail address is not a plain e-mail address",
             ));
         }
     };
@@ -346,9 +391,14 @@ fn admit_new_identity(
         email: email.clone(),
         name: identity
             .name
-            .clone()
+            .as_deref()
+            .map(|n| {
+                n.chars()
+                    .filter(|c| !c.is_control())
+                    .take(200)
+                    .collect::<String>()
+            })
             .filter(|n| !n.trim().is_empty())
-            .map(|n| n.chars().take(200).collect())
             .unwrap_or_else(|| email.clone()),
         disabled: false,
         webauthn_id: webauthn_rs::prelude::Uuid::new_v4().to_string(),
@@ -433,6 +483,11 @@ mod tests {
     fn return_to_is_only_ever_a_console_path() {
         assert_eq!(return_path(Some("/console/#/orgs/x")), "/console/#/orgs/x");
         assert_eq!(return_path(Some("/console")), "/console");
+        assert_eq!(
+            return_path(Some("/console/#/orgs/x/audit?action=a%20b")),
+            "/console/#/orgs/x/audit?action=a%20b",
+            "the fragment is the console's own"
+        );
         for outside in [
             "https://evil.example/console/",
             "//evil.example/console/",
@@ -440,6 +495,10 @@ mod tests {
             "/consolex",
             "/console/../admin/v1/me",
             "/console/..",
+            "/console/%2e%2e/admin/v1/me",
+            "/console/.%2E/admin",
+            "/console/;x",
+            "/console/./x",
             "/console\\..\\x",
             "/admin/v1/me",
             "/console/\u{0}",

@@ -8,7 +8,8 @@ import { route, registerViews } from "./router.js";
 import { copy, clearFieldErrorsOnEdit } from "./feedback.js";
 import { refreshTimes } from "./format.js";
 import { wireDialogs } from "./dialogs.js";
-import { submitSignIn, signOut, endSession, stepUp, loadMe, afterSignIn } from "./session.js";
+import { submitSignIn, submitDiscover, takeSsoError, signOut, endSession, stepUp, loadMe, afterSignIn } from "./session.js";
+import { wireSso } from "./sso-settings.js";
 import { showInvitation, wireInvitation } from "./invitation.js";
 import { showAccount, wireAccount } from "./account.js";
 import { showMembers, wireMembers } from "./members.js";
@@ -39,6 +40,7 @@ onSessionEnd(endSession);
 onStepUp(stepUp);
 
 $("sign-in-form").addEventListener("submit", submitSignIn);
+$("sso-discover-form").addEventListener("submit", submitDiscover);
 $("sign-out").addEventListener("click", signOut);
 window.addEventListener("hashchange", route);
 $("create-client").addEventListener("click", () => openClientDialog(null));
@@ -57,15 +59,19 @@ wireOrgSettings();
 wireInvitation();
 wireAccount();
 wireMembers();
+wireSso();
 clearFieldErrorsOnEdit();
 
 for (const button of /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll("[data-copy]"))) {
-  const what = { "secret-value": "Client secret", "invite-link": "Invitation link" }[button.dataset.copy] || "Client ID";
+  const what = { "secret-value": "Client secret", "invite-link": "Invitation link", "sso-redirect-uri": "Redirect URI" }[button.dataset.copy] || "Client ID";
   button.addEventListener("click", () => copy($(button.dataset.copy).value, what));
 }
 
 // "5 minutes ago" stays true while the page stays open.
 setInterval(refreshTimes, 60000);
+
+// A single sign-on that failed came back with its reason.
+takeSsoError();
 
 // A session survives a reload (it is a cookie): ask the server who is signed in.
 loadMe()

@@ -5,7 +5,8 @@
 import { $ } from "./dom.js";
 import { state, orgPath, isPlatformAdmin, onOrgReset } from "./state.js";
 import { api, channel, ignorable, fieldMessage } from "./api.js";
-import { show, focusHeading } from "./router.js";
+import { show, focusHeading, hashFor } from "./router.js";
+import { showSso } from "./sso-settings.js";
 import { status, showProblem, clearProblem, fieldError, busy } from "./feedback.js";
 import { fillSelect, maxLifetimeOptions, maxLifetimeText } from "./presets.js";
 import { loadOrg, orgSaved, onOrgLoaded } from "./organizations.js";
@@ -18,12 +19,16 @@ let saving = false;
 /** Whether the person picked a new maximum that is not saved yet. */
 let chosen = false;
 
-export function showSettings() {
+export function showSettings(/** @type {URLSearchParams} */ params) {
   const arriving = state.view !== "settings";
   show("settings");
   render();
   if (arriving) focusHeading();
   load();
+  const tested = params && params.get("sso_tested");
+  showSso(tested);
+  // The report is shown once: a reload or a shared address does not show it again.
+  if (tested) history.replaceState(null, "", location.pathname + hashFor.settings());
 }
 
 async function load() {

@@ -102,7 +102,8 @@ export function go(/** @type {string} */ hash, { replace = false } = {}) {
 /**
  * @returns {{ name: "home" | "orgs" | "account", org?: undefined, arg?: undefined }
  *   | { name: "invitation", org?: undefined, arg: string }
- *   | { name: "clients" | "settings" | "members", org: string, arg?: undefined }
+ *   | { name: "clients" | "members", org: string, arg?: undefined }
+ *   | { name: "settings", org: string, arg: URLSearchParams }
  *   | { name: "client", org: string, arg: string } | { name: "audit", org: string, arg: URLSearchParams }}
  */
 export function parseRoute() {
@@ -119,7 +120,7 @@ export function parseRoute() {
   const org = parts[1];
   if (parts[2] === "clients" && parts[3]) return { name: "client", org, arg: parts[3] };
   if (parts[2] === "audit") return { name: "audit", org, arg: new URLSearchParams(query) };
-  if (parts[2] === "settings") return { name: "settings", org };
+  if (parts[2] === "settings") return { name: "settings", org, arg: new URLSearchParams(query) };
   if (parts[2] === "members") return { name: "members", org };
   return { name: "clients", org };
 }
@@ -128,7 +129,8 @@ export function parseRoute() {
  * @typedef {{
  *   invitation: (token: string) => void, account: () => void,
  *   orgs: () => void, enterOrg: (org: string) => void, clients: () => void, members: () => void,
- *   client: (id: string) => void, audit: (params: URLSearchParams) => void, settings: () => void,
+ *   client: (id: string) => void, audit: (params: URLSearchParams) => void,
+ *   settings: (params: URLSearchParams) => void,
  * }} Views
  */
 // The views, registered by main.js.

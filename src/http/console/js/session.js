@@ -8,7 +8,7 @@ import { $ } from "./dom.js";
 import { state, resetOrgViews } from "./state.js";
 import { api, request, fetchJson, setCsrf, ApiError, friendly } from "./api.js";
 import { show, route, renderWhoami } from "./router.js";
-import { status, busy } from "./feedback.js";
+import { status, busy, fieldError } from "./feedback.js";
 import { abandonSecret } from "./secret-dialog.js";
 import { getCredential, passkeyProblem, passkeysSupported } from "./webauthn.js";
 
@@ -108,6 +108,75 @@ export function endSession() {
   $("sign-in-passkey").focus();
 }
 
+/** What the console says for each way a single sign-on can fail (`?sso_error=` on return). */
+const SSO_ERRORS = {
+  denied: "The sign-in was cancelled at your identity provider, or it refused you.",
+  state: "That sign-in expired, was already used, or was started in another browser. Start again.",
+  wrong_issuer: "The answer did not come from your organization's identity provider. Start again; if it happens again, tell your administrator.",
+  code_refused: "Your identity provider did not confirm the sign-in. Start again.",
+  id_token: "Your identity provider's answer could not be verified. Tell your organization's administrator: the connection may be misconfigured.",
+  unverified_email: "Your identity provider did not confirm your e-mail address, so you cannot join this way.",
+  no_membership: "You are not a member of this organization. Ask its administrator for an invitation.",
+  existing_account: "An account with your e-mail address already exists here. Sign in with your passkey first, then continue with single sign-on to link it.",
+  disabled: "Your account is disabled. Ask an administrator.",
+  other_person: "You signed in at your identity provider as someone else than the person signed in here.",
+  idp_unavailable: "Your organization's identity provider could not be reached. Try again in a moment.",
+  idp_error: "Your identity provider reported an error. Try again, or tell your administrator.",
+  no_connection: "This organization has no single sign-on.",
+  connection_changed: "The organization's single sign-on changed during your sign-in. Start again.",
+  forbidden: "Only the organization's administrators can test its single sign-on.",
+  session_required: "Sign in first.",
+  busy: "The server is busy. Try again in a moment.",
+  unavailable: "The server could not finish the sign-in. Try again in a moment.",
+  bad_request: "That sign-in address is not valid.",
+};
+
+/** A failed single sign-on's code from the address (shown once, then removed from it). */
+export function takeSsoError() {
+  const params = new URLSearchParams(location.search);
+  const code = params.get("sso_error");
+  if (!code) return;
+  history.replaceState(null, "", location.pathname + location.hash);
+  const message = /** @type {Record<string, string>} */ (SSO_ERRORS)[code] || "The single sign-on failed. Start again.";
+  showSignInError(message);
+  status(message);
+}
+
+/** Email first: the organization's single sign-on for this e-mail's domain, if it has one. */
+export async function submitDiscover(/** @type {Event} */ event) {
+  event.preventDefault();
+  const input = $("sign-in-email");
+  const email = input.value.trim();
+  showSignInError("");
+  $("sign-in-sso-offer").hidden = true;
+  if (!email.includes("@")) { fieldError(input, "Enter your e-mail address, like ada@acme.example."); return; }
+  try {
+    await busy($("sign-in-continue"), "Looking up…", async () => {
+      const { res, data } = await fetchJson("/auth/discover", {
+        method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ email }),
+      });
+      if (res.status === 422) { fieldError(input, "Enter your e-mail address, like ada@acme.example."); return; }
+      if (!res.ok) throw new ApiError(friendly[res.status] || "Could not look up single sign-on.", res.status);
+      const sso = /** @type {{ sso?: { organization_name: string, start_url: string } }} */ (data).sso;
+      if (!sso) {
+        status("No single sign-on for this e-mail: sign in with your passkey.");
+        $("sign-in-email-error").textContent = "Your organization does not sign in through an identity provider here: use your passkey below.";
+        $("sign-in-email-error").hidden = false;
+        $("sign-in-passkey").focus();
+        return;
+      }
+      const link = $("sign-in-sso");
+      const returnTo = `/console/${location.hash}`;
+      link.href = `${new URL(sso.start_url).pathname}?return_to=${encodeURIComponent(returnTo)}`;
+      link.textContent = `Continue with ${sso.organization_name}'s single sign-on`;
+      $("sign-in-sso-offer").hidden = false;
+      link.focus();
+    });
+  } catch (e) {
+    if (!e.handled) showSignInError(e.message);
+  }
+}
+
 function showSignInError(/** @type {string} */ message) {
   $("sign-in-error").textContent = message;
   $("sign-in-error").hidden = !message;
@@ -169,6 +238,21 @@ export function stepUp() {
         error.hidden = false;
       }
     };
+    // A session of an organization's IdP signs in again there (the page leaves and comes
+    // back; the change is made again by the person).
+    const ssoOrg = state.me && state.me.session && state.me.session.method === "sso"
+      && state.me.memberships.find((m) => !m.sso_required);
+    if (ssoOrg) {
+      $("step-up-text").textContent = "This change needs a recent sign-in. Sign in again at your identity provider; you come back to this page and make the change again.";
+      $("step-up-go").textContent = "Sign in again";
+      $("step-up-go").onclick = () => location.assign(
+        `/auth/sso/${encodeURIComponent(ssoOrg.organization_id)}/start?purpose=step_up&return_to=${encodeURIComponent(`/console/${location.hash}`)}`);
+      dialog.addEventListener("close", onClose);
+      if (!dialog.open) dialog.showModal();
+      return;
+    }
+    $("step-up-text").textContent = "This change needs a recent sign-in. Use your passkey to continue; the change is made right after.";
+    $("step-up-go").textContent = "Use passkey";
     $("step-up-go").onclick = attempt;
     dialog.addEventListener("close", onClose);
     if (!dialog.open) dialog.showModal();

@@ -22,6 +22,8 @@ export type Invitation = Schemas["InvitationView"];
 export type SessionInfo = Schemas["SessionView"];
 export type PasskeyInfo = Schemas["PasskeyView"];
 export type Problem = Schemas["Problem"];
+export type SsoConnection = Schemas["SsoConnectionView"];
+export type PutSsoRequest = Schemas["PutSsoRequest"];
 
 export type CreateClientRequest = Schemas["CreateClientRequest"];
 export type UpdateClientRequest = Schemas["UpdateClientRequest"];
@@ -127,7 +129,7 @@ export type View = "sign-in" | "invitation" | "account" | "orgs" | "clients" | "
  * business, not the type check's: this admits the members the console uses of its inputs,
  * selects, buttons, links, forms, details and dialogs. */
 export type PageElement = HTMLElement
-  & Pick<HTMLInputElement, "value" | "disabled" | "select" | "setSelectionRange">
+  & Pick<HTMLInputElement, "value" | "disabled" | "select" | "setSelectionRange" | "placeholder" | "checked">
   & Pick<HTMLDialogElement, "open" | "showModal" | "close">
   & Pick<HTMLAnchorElement, "href">
   & { readonly elements: FormControls };
