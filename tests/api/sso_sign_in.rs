@@ -646,3 +646,35 @@ on_both_backends!(
         assert_eq!(discover("not-an-email").await.0, 422);
     }
 );
+
+on_both_backends!(
+    a_sign_in_started_on_one_instance_finishes_on_another,
+    |backend| async move {
+        use crate::common::{TestDatabase, spawn_with, test_config};
+        let db = TestDatabase::create(backend);
+        let keys = tempfile::tempdir().unwrap();
+        let mut config = test_config(&db, keys.path().to_owned());
+        config.allow_loopback_issuers = true;
+        let a = spawn_with(config.clone()).await;
+        let b = spawn_with(config).await;
+        let Some(idp) = Idp::start(&[("acme-console", "secret-acme-console")]).await else {
+            return;
+        };
+        let admin = a.platform_admin().await;
+        let acme = admin.create_org("Acme").await;
+        connect(&admin, &acme, &idp, "acme-console", json!({})).await;
+        invite(&admin, &acme, "alice@acme.test", "org:admin").await;
+
+        let mut on_a = SsoBrowser::new(&a);
+        let authorize = on_a.start(&acme, "").await.location.unwrap();
+        let callback = on_a.at_idp(&authorize, AtIdp::SignIn("alice")).await;
+        // The load balancer sends the IdP's redirect to the other instance.
+        let mut on_b = SsoBrowser::new(&b);
+        on_b.app_cookies = on_a.app_cookies.clone();
+        let landing = on_b.callback(&callback).await;
+        let cookie = landing.session.expect("signed in on the other instance");
+        assert_eq!(a.person(&cookie).await.me["email"], "alice@acme.test");
+        // And it was spent there: the first instance refuses the same callback.
+        assert_eq!(on_a.callback(&callback).await.error(), Some("state"));
+    }
+);
