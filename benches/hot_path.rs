@@ -51,6 +51,7 @@ fn signing(c: &mut Criterion) {
         });
     }
     let claims = AccessTokenClaims {
+        status: None,
         iss: "https://auth.example.com".into(),
         sub: "billing-sync".into(),
         client_id: "billing-sync".into(),

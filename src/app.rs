@@ -154,10 +154,16 @@ impl Application {
     /// writes the pending `last_used_at` times.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         tokio::spawn(jobs::preload(self.state.clone()));
+        let status_lists = tokio::spawn(jobs::maintain_status_lists(self.state.clone()));
         let schedule = tokio::spawn(jobs::run_schedule(self.state.clone(), self.last_used_flush));
         let served = self.server.await;
         schedule.abort();
+        status_lists.abort();
         jobs::flush_last_used(&self.state, Flush::All).await;
+        // The runs of the last tokens issued: written, so their bits stay exact.
+        if let Err(e) = self.state.status_lists.flush().await {
+            log::warn!("the last status list runs could not be written: {e}");
+        }
         served
     }
 }
@@ -238,10 +244,17 @@ pub fn build_state(
         config.max_staleness,
     ));
     let revoked_tokens = Arc::new(RevokedTokens::new(pool.clone(), config.max_staleness));
+    let status_lists = Arc::new(crate::status_lists::StatusLists::new(
+        pool.clone(),
+        config.issuer.clone(),
+        config.status_list_ttl,
+        config.token_ttl,
+    ));
     let changes: Arc<dyn ChangeListener> = Arc::new(Fanout(vec![
         authenticator.change_listener(),
         key_reloader.clone(),
         revoked_tokens.clone(),
+        status_lists.clone(),
     ]));
     store::changes::watch(
         config.database_url.clone(),
@@ -278,6 +291,7 @@ pub fn build_state(
         .map_err(StartupError::Config)?,
         relying_party: Arc::new(RelyingParty::for_issuer(&config.issuer)),
         sso: Arc::default(),
+        status_lists,
         pool,
     });
     Ok((state, bootstrapped))

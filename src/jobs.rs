@@ -28,6 +28,8 @@ pub enum Job {
     Pruning,
     /// Counts client secrets that have expired or expire soon (a gauge).
     SecretExpiryGauge,
+    /// Writes the status list runs of tokens issued here, and rebuilds the lists served.
+    StatusLists,
 }
 
 impl Job {
@@ -38,6 +40,7 @@ impl Job {
             Self::KeyMaintenance => "key_maintenance",
             Self::Pruning => "pruning",
             Self::SecretExpiryGauge => "secret_expiry_gauge",
+            Self::StatusLists => "status_lists",
         }
     }
 
@@ -90,6 +93,43 @@ pub async fn run_schedule(state: web::Data<AppState>, every: Duration) {
         } else {
             flush_last_used(&state, Flush::IfFirstUse).await;
         }
+    }
+}
+
+/// The status lists' loops, until aborted: every 200 ms the runs of the tokens issued here are
+/// written (their own task: a slow rebuild never delays them), and every 100 ms the lists are
+/// rebuilt when a change was reported, other instances' runs are due or signatures are.
+pub async fn maintain_status_lists(state: web::Data<AppState>) {
+    let flushing = state.clone();
+    let flusher = tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(Duration::from_millis(200));
+        loop {
+            ticks.tick().await;
+            if let Err(e) = flushing.status_lists.flush().await {
+                Job::StatusLists.finished(Err(e));
+            }
+        }
+    });
+    let _stop_flusher = AbortOnDrop(flusher);
+    let mut ticks = tokio::time::interval(Duration::from_millis(100));
+    loop {
+        ticks.tick().await;
+        let lists = &state.status_lists;
+        if lists.needs_rebuild() {
+            let outcome = lists.rebuild(state.issuer.keys()).await;
+            if outcome.is_err() {
+                Job::StatusLists.finished(outcome);
+            }
+        }
+    }
+}
+
+/// Aborts a task when dropped (the flusher ends with the loop that started it).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
@@ -158,6 +198,7 @@ async fn prune(state: &web::Data<AppState>) {
         store::client_assertions::prune(conn, now)?;
         // Ended sessions, lapsed passkey ceremonies and expired invitations.
         crate::service::people::sessions::prune(conn, &people)?;
+        store::status_lists::prune(conn, now)?;
         store::changes::prune(conn, now - chrono::TimeDelta::hours(1))
             .map(drop)
             .map_err(StoreError::Query)

@@ -13,5 +13,6 @@ pub mod mail;
 pub mod metrics;
 pub mod revoked_tokens;
 pub mod service;
+pub mod status_lists;
 pub mod store;
 pub mod token;

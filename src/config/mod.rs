@@ -53,6 +53,8 @@ pub struct Config {
     pub key_rotation_interval: Option<Duration>,
     pub signing_alg: SigningAlg,
     pub token_ttl: Duration,
+    /// How long resource servers may cache a status list (its `ttl`, SPEC §11).
+    pub status_list_ttl: Duration,
     /// The longest access-token lifetime this server may be configured with (24 h unless an
     /// operator raises it deliberately).
     pub token_ttl_max: Duration,
@@ -108,6 +110,7 @@ impl Config {
             key_rotation_interval: Some(Duration::from_secs(90 * 24 * 3600)),
             signing_alg: SigningAlg::Es256,
             token_ttl: Duration::from_secs(3600),
+            status_list_ttl: Duration::from_secs(5),
             token_ttl_max: Duration::from_secs(24 * 3600),
             audiences: Vec::new(),
             pool_size: 10,

@@ -23,6 +23,7 @@ pub const SETTINGS: &[Setting] = &[
         read: read_token_ttl,
         show: |config| config.token_ttl.as_secs().to_string(),
     },
+    seconds!("ORGAUTH_STATUS_LIST_TTL_SECONDS", status_list_ttl, 1, 300),
     Setting {
         name: "ORGAUTH_AUDIENCES",
         secret: false,

@@ -60,6 +60,8 @@ pub struct AppState {
     pub relying_party: Arc<crate::service::people::passkeys::RelyingParty>,
     /// Single sign-on: this server as the organizations' IdPs' relying party.
     pub sso: Arc<crate::service::sso::relying_party::SsoRelyingParty>,
+    /// Token Status Lists: the indices tokens carry, and the lists served from memory.
+    pub status_lists: Arc<crate::status_lists::StatusLists>,
 }
 
 impl AppState {

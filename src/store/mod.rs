@@ -19,6 +19,7 @@ pub mod roles;
 pub mod schema;
 pub mod signing_keys;
 pub mod sso;
+pub mod status_lists;
 pub mod trust_policies;
 
 use chrono::{NaiveDateTime, Timelike, Utc};

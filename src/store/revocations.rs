@@ -45,6 +45,7 @@ pub fn revoke(
     client_id: &str,
     expires_at: NaiveDateTime,
     now: NaiveDateTime,
+    status: Option<(String, i64)>,
 ) -> QueryResult<()> {
     let recorded = super::write_transaction(conn, |conn| {
         if is_revoked(conn, jti)? {
@@ -56,6 +57,8 @@ pub fn revoke(
                 revoked_tokens::client_id.eq(client_id),
                 revoked_tokens::expires_at.eq(expires_at),
                 revoked_tokens::revoked_at.eq(now),
+                revoked_tokens::status_list.eq(status.as_ref().map(|(list, _)| list.as_str())),
+                revoked_tokens::status_idx.eq(status.as_ref().map(|(_, idx)| *idx)),
             ))
             .execute(conn)
             .map(drop)

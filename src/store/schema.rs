@@ -90,6 +90,38 @@ diesel::table! {
         client_id -> Text,
         expires_at -> Timestamp,
         revoked_at -> Timestamp,
+        status_list -> Nullable<Text>,
+        status_idx -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    status_lists (id) {
+        id -> Text,
+        capacity -> BigInt,
+        next_index -> BigInt,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    status_ranges (list_id, start_idx) {
+        list_id -> Text,
+        start_idx -> BigInt,
+        size -> BigInt,
+        leased_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    status_runs (list_id, start_idx) {
+        list_id -> Text,
+        start_idx -> BigInt,
+        count -> BigInt,
+        client_id -> Text,
+        roles -> Text,
+        iat -> BigInt,
     }
 }
 
@@ -282,5 +314,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     sso_connections,
     sso_domains,
     sso_identities,
-    sso_flows
+    sso_flows,
+    status_lists,
+    status_ranges,
+    status_runs
 );

@@ -24,7 +24,36 @@ pub struct AccessTokenClaims {
     pub scope: String,
     pub roles: Vec<String>,
     pub org_id: String,
+    /// The token's place in a Token Status List (SPEC §11).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<TokenStatus>,
 }
+
+/// `{"status_list": {"idx": N, "uri": "…"}}`.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct TokenStatus {
+    pub status_list: StatusListRef,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct StatusListRef {
+    pub idx: i64,
+    pub uri: String,
+}
+
+#[derive(Serialize)]
+struct StatusRef<'a> {
+    status_list: StatusListRefBorrowed<'a>,
+}
+
+#[derive(Serialize)]
+struct StatusListRefBorrowed<'a> {
+    idx: i64,
+    uri: &'a str,
+}
+
+/// Gives a token issued at `iat` its status list uri and index (`None`: none in hand).
+pub type Stamp<'a> = dyn Fn(i64) -> Option<(Arc<str>, i64)> + 'a;
 
 /// The same claims, borrowed, for the hot path.
 #[derive(Serialize)]
@@ -40,6 +69,8 @@ struct ClaimsRef<'a> {
     scope: &'a str,
     roles: &'a [String],
     org_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<StatusRef<'a>>,
 }
 
 pub struct IssuedToken {
@@ -115,10 +146,13 @@ impl TokenIssuer {
         audience: &str,
         roles: &[String],
     ) -> IssuedToken {
-        self.issue_for(client_id, org_id, audience, roles, None)
+        self.issue_for(client_id, org_id, audience, roles, None, None)
+            .expect("no status list to stamp")
     }
 
-    /// `issue` with the client's own lifetime, never longer than the server's.
+    /// `issue` with the client's own lifetime, never longer than the server's, stamped with
+    /// the status list index `stamp` gives for the token's `iat` (SPEC §11). `None` when
+    /// `stamp` had no index to give (the caller leases a range and asks again).
     pub fn issue_for(
         &self,
         client_id: &str,
@@ -126,12 +160,17 @@ impl TokenIssuer {
         audience: &str,
         roles: &[String],
         client_ttl: Option<Duration>,
-    ) -> IssuedToken {
+        stamp: Option<&Stamp<'_>>,
+    ) -> Option<IssuedToken> {
         let keys = self.keys();
         let at = chrono::Utc::now();
         let key = keys.active_at(at.naive_utc());
         let now = at.timestamp();
         let ttl = client_ttl.map_or(self.ttl, |t| t.min(self.ttl)).as_secs();
+        let status = match stamp {
+            Some(stamp) => Some(stamp(now)?),
+            None => None,
+        };
         let jti = random_base62(22);
         let scope = roles.join(" ");
         let claims = ClaimsRef {
@@ -146,6 +185,12 @@ impl TokenIssuer {
             scope: &scope,
             roles,
             org_id,
+            status: status.as_ref().map(|(uri, idx)| StatusRef {
+                status_list: StatusListRefBorrowed {
+                    idx: *idx,
+                    uri: uri.as_ref(),
+                },
+            }),
         };
         let payload = serde_json::to_vec(&claims).expect("claims serialize");
         let mut token = String::with_capacity(512);
@@ -155,10 +200,10 @@ impl TokenIssuer {
         let signature = key.sign(token.as_bytes());
         token.push('.');
         URL_SAFE_NO_PAD.encode_string(&signature, &mut token);
-        IssuedToken {
+        Some(IssuedToken {
             access_token: token,
             expires_in: ttl,
             scope,
-        }
+        })
     }
 }

@@ -94,6 +94,7 @@ mod tests {
 
     fn claims(nbf: i64, exp: i64) -> AccessTokenClaims {
         AccessTokenClaims {
+            status: None,
             iss: "https://issuer".into(),
             sub: "c".into(),
             client_id: "c".into(),

@@ -14,7 +14,13 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("configuration", &["config"]),
     (
         "authentication and use cases",
-        &["client_auth", "service", "revoked_tokens", "last_used"],
+        &[
+            "client_auth",
+            "service",
+            "revoked_tokens",
+            "last_used",
+            "status_lists",
+        ],
     ),
     ("HTTP", &["http"]),
     ("assembly", &["jobs", "app", "healthcheck", "admin_cli"]),

@@ -35,5 +35,7 @@ mod private_key_jwt;
 mod readme;
 mod sso;
 mod sso_sign_in;
+mod status_lists;
 mod token;
 mod topology;
+mod verifiers;

@@ -26,6 +26,7 @@ pub async fn metadata(state: web::Data<AppState>) -> Result<HttpResponse, OAuthE
         "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
         "introspection_endpoint": format!("{issuer}/oauth/introspect"),
         "revocation_endpoint": format!("{issuer}/oauth/revoke"),
+        "status_list_aggregation_endpoint": state.status_lists.aggregation_uri(),
         "grant_types_supported": ["client_credentials"],
         "response_types_supported": [],
         "token_endpoint_auth_methods_supported": auth_methods,

@@ -1,6 +1,6 @@
 //! `/oauth/*` and `/.well-known/*`: the token endpoint (RFC 6749 §4.4), introspection (RFC
 //! 7662), revocation (RFC 7009), authorization server
-//! metadata (RFC 8414) and the JWK set (RFC 7517).
+//! metadata (RFC 8414), the JWK set (RFC 7517) and the Token Status Lists (SPEC §11).
 
 pub mod client_authentication;
 mod discovery;
@@ -8,6 +8,7 @@ mod error;
 pub mod form;
 mod introspect;
 mod revoke;
+mod status_lists;
 pub mod tarpit;
 mod token;
 
@@ -25,7 +26,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::resource("/.well-known/oauth-authorization-server")
                 .route(web::get().to(discovery::metadata)),
         )
-        .service(web::resource("/.well-known/jwks.json").route(web::get().to(discovery::jwks)));
+        .service(web::resource("/.well-known/jwks.json").route(web::get().to(discovery::jwks)))
+        .service(web::resource("/statuslists").route(web::get().to(status_lists::aggregation)))
+        .service(web::resource("/statuslists/{id}").route(web::get().to(status_lists::list)));
 }
 
 /// A `200` whose body must not be cached anywhere (tokens, introspection answers): RFC 6749

@@ -28,9 +28,23 @@ pub async fn revoke(
         let kept_from = now - store::revocations::KEPT_PAST_EXPIRY;
         if let Some(expires_at) = expires_at.filter(|exp| *exp > kept_from) {
             let jti = claims.jti.clone();
+            // Its bit in its status list follows.
+            let status = claims.status.as_ref().and_then(|s| {
+                Some((
+                    state.status_lists.list_of(&s.status_list.uri)?,
+                    s.status_list.idx,
+                ))
+            });
             store::run(&state.pool, move |conn| {
-                store::revocations::revoke(conn, &claims.jti, &claims.client_id, expires_at, now)
-                    .map_err(StoreError::Query)
+                store::revocations::revoke(
+                    conn,
+                    &claims.jti,
+                    &claims.client_id,
+                    expires_at,
+                    now,
+                    status,
+                )
+                .map_err(StoreError::Query)
             })
             .await?;
             state

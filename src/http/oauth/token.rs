@@ -80,13 +80,29 @@ async fn issue(
     if let Some(wait) = client.token_wait() {
         tokio::time::sleep(wait).await;
     }
-    let issued = state.issuer.issue_for(
-        client.id(),
-        client.org_id(),
-        audience,
-        &roles,
-        client.token_ttl(),
-    );
+    // Every token names its bit in a status list (SPEC §11): an index from the range in hand,
+    // or, once a range is used up, a new range leased first.
+    let lists = &state.status_lists;
+    if lists.overloaded() {
+        return Err(OAuthError::Unavailable);
+    }
+    let stamp = |iat: i64| lists.allocate(client.id(), &roles, iat);
+    let issued = loop {
+        if let Some(issued) = state.issuer.issue_for(
+            client.id(),
+            client.org_id(),
+            audience,
+            &roles,
+            client.token_ttl(),
+            Some(&stamp),
+        ) {
+            break issued;
+        }
+        lists.lease().await.map_err(|e| {
+            log::warn!("no status list index could be leased: {e}");
+            OAuthError::Unavailable
+        })?;
+    };
     state.last_used.record(client.id());
     Ok(no_store().json(TokenResponse {
         access_token: &issued.access_token,
