@@ -11,17 +11,7 @@ use crate::common::{Backend, TestApp, assert_problem, spawn_app, spawn_with, tes
 
 /// An invitation to `org` with `role`, created by the bootstrap admin client: its URL.
 async fn invite(app: &TestApp, org: &str, email: &str, role: &str) -> String {
-    let admin = app.platform_admin().await;
-    let res = admin
-        .post(
-            &format!("/organizations/{org}/invitations"),
-            json!({"email": email, "role": role}),
-        )
-        .await;
-    assert_eq!(res.status, 201, "{:?}", res.body);
-    assert_eq!(res.body["email"], email.to_lowercase());
-    assert_eq!(res.body["role"], role);
-    res.body["invitation_url"].as_str().unwrap().to_owned()
+    app.platform_admin().await.invite(org, email, role).await
 }
 
 /// A person invited to `org` with `role` who accepted with a new passkey: signed in.

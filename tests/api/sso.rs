@@ -9,17 +9,8 @@ use crate::common::people::Person;
 use crate::common::{TestApp, assert_problem, spawn_app_with};
 
 async fn member<'a>(app: &'a TestApp, org: &str, email: &str, role: &str) -> Person<'a> {
-    let admin = app.platform_admin().await;
-    let res = admin
-        .post(
-            &format!("/organizations/{org}/invitations"),
-            json!({"email": email, "role": role}),
-        )
-        .await;
-    assert_eq!(res.status, 201, "{:?}", res.body);
-    app.accept_invitation(res.body["invitation_url"].as_str().unwrap(), email)
-        .await
-        .0
+    let url = app.platform_admin().await.invite(org, email, role).await;
+    app.accept_invitation(&url, email).await.0
 }
 
 on_both_backends!(

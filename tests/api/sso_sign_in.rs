@@ -30,14 +30,18 @@ async fn connect(admin: &AdminApi<'_>, org: &str, idp: &Idp, client_id: &str, ex
 }
 
 async fn invite(admin: &AdminApi<'_>, org: &str, email: &str, role: &str) -> String {
-    let res = admin
-        .post(
-            &format!("/organizations/{org}/invitations"),
-            json!({"email": email, "role": role}),
-        )
-        .await;
-    assert_eq!(res.status, 201, "{:?}", res.body);
-    res.body["invitation_url"].as_str().unwrap().to_owned()
+    admin.invite(org, email, role).await
+}
+
+/// Acme, connected to a new IdP, with Alice (alice@acme.test) invited as an admin; `None`
+/// when the IdP cannot run here.
+async fn acme_with_alice_invited(app: &TestApp) -> Option<(Idp, String)> {
+    let idp = Idp::start(&[("acme-console", "secret-acme-console")]).await?;
+    let admin = app.platform_admin().await;
+    let acme = admin.create_org("Acme").await;
+    connect(&admin, &acme, &idp, "acme-console", json!({})).await;
+    admin.invite(&acme, "alice@acme.test", "org:admin").await;
+    Some((idp, acme))
 }
 
 fn count(app: &TestApp, table: &str) -> i64 {
@@ -79,13 +83,10 @@ on_both_backends!(
     an_invitation_is_accepted_through_the_idp_and_the_identity_signs_in_again,
     |backend| async move {
         let app = app(backend).await;
-        let Some(idp) = Idp::start(&[("acme-console", "secret-acme-console")]).await else {
+        let Some((idp, acme)) = acme_with_alice_invited(&app).await else {
             return;
         };
         let admin = app.platform_admin().await;
-        let acme = admin.create_org("Acme").await;
-        connect(&admin, &acme, &idp, "acme-console", json!({})).await;
-        invite(&admin, &acme, "alice@acme.test", "org:admin").await;
 
         let mut browser = SsoBrowser::new(&app);
         let started = browser
@@ -512,13 +513,9 @@ on_both_backends!(
     a_step_up_signs_in_again_at_the_idp_and_a_test_reports_the_claims,
     |backend| async move {
         let app = app(backend).await;
-        let Some(idp) = Idp::start(&[("acme-console", "secret-acme-console")]).await else {
+        let Some((idp, acme)) = acme_with_alice_invited(&app).await else {
             return;
         };
-        let admin = app.platform_admin().await;
-        let acme = admin.create_org("Acme").await;
-        connect(&admin, &acme, &idp, "acme-console", json!({})).await;
-        invite(&admin, &acme, "alice@acme.test", "org:admin").await;
         let mut browser = SsoBrowser::new(&app);
         let first = browser.sign_in(&acme, "", AtIdp::SignIn("alice")).await;
         let cookie = first.session.expect("signed in");
@@ -657,13 +654,9 @@ on_both_backends!(
         config.allow_loopback_issuers = true;
         let a = spawn_with(config.clone()).await;
         let b = spawn_with(config).await;
-        let Some(idp) = Idp::start(&[("acme-console", "secret-acme-console")]).await else {
+        let Some((_idp, acme)) = acme_with_alice_invited(&a).await else {
             return;
         };
-        let admin = a.platform_admin().await;
-        let acme = admin.create_org("Acme").await;
-        connect(&admin, &acme, &idp, "acme-console", json!({})).await;
-        invite(&admin, &acme, "alice@acme.test", "org:admin").await;
 
         let mut on_a = SsoBrowser::new(&a);
         let authorize = on_a.start(&acme, "").await.location.unwrap();

@@ -20,6 +20,17 @@ async fn app_with_ttl(seconds: u64) -> TestApp {
     .await
 }
 
+/// A client with `reports:read`, and a token of it.
+async fn reporting_client(app: &TestApp) -> (String, String, String) {
+    let admin = app.platform_admin().await;
+    admin.create_role("reports:read").await;
+    let (id, secret) = admin
+        .create_client(&app.org_id, "reporting", &["reports:read"])
+        .await;
+    let token = app.access_token(&id, &secret).await;
+    (id, secret, token)
+}
+
 async fn revoke(app: &TestApp, id: &str, secret: &str, token: &str) {
     let res = app
         .http
@@ -35,12 +46,7 @@ async fn revoke(app: &TestApp, id: &str, secret: &str, token: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_rust_verifier_checks_everything_and_honours_revocation_within_ttl() {
     let app = app_with_ttl(2).await;
-    let admin = app.platform_admin().await;
-    admin.create_role("reports:read").await;
-    let (id, secret) = admin
-        .create_client(&app.org_id, "reporting", &["reports:read"])
-        .await;
-    let token = app.access_token(&id, &secret).await;
+    let (id, secret, token) = reporting_client(&app).await;
     let issuer = app.config.issuer.clone();
     let verifier = Verifier::new(&issuer, &issuer).require_roles(["reports:read"]);
 
@@ -129,7 +135,6 @@ async fn the_rust_verifier_checks_everything_and_honours_revocation_within_ttl()
     let lenient = Verifier::new(&issuer, &issuer).allow_when_status_unavailable();
     assert!(verifier.verify(&other).await.is_ok());
     assert!(lenient.verify(&other).await.is_ok());
-    drop(admin);
     app.stop_gracefully().await;
     tokio::time::sleep(Duration::from_millis(2500)).await;
     assert!(matches!(
@@ -187,12 +192,7 @@ async fn the_python_verifier_checks_everything_and_honours_revocation_within_ttl
         return;
     };
     let app = app_with_ttl(2).await;
-    let admin = app.platform_admin().await;
-    admin.create_role("reports:read").await;
-    let (id, secret) = admin
-        .create_client(&app.org_id, "reporting", &["reports:read"])
-        .await;
-    let token = app.access_token(&id, &secret).await;
+    let (id, secret, token) = reporting_client(&app).await;
     let mut child = Command::new(python)
         .env(
             "PYTHONPATH",
@@ -225,7 +225,6 @@ async fn the_python_verifier_checks_everything_and_honours_revocation_within_ttl
         after <= 3.0,
         "refused {after} s after the revocation (ttl 2 s)"
     );
-    drop(admin);
     app.stop_gracefully().await;
     writeln!(stdin, "stopped").unwrap();
     let unavailable = tokio::task::block_in_place(&mut next);

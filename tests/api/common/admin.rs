@@ -150,6 +150,20 @@ impl AdminApi<'_> {
         res.body["id"].as_str().unwrap().to_owned()
     }
 
+    /// Invites `email` to `org` with `role`: the invitation's URL (shown once).
+    pub async fn invite(&self, org: &str, email: &str, role: &str) -> String {
+        let res = self
+            .post(
+                &format!("/organizations/{org}/invitations"),
+                serde_json::json!({"email": email, "role": role}),
+            )
+            .await;
+        assert_eq!(res.status, 201, "{:?}", res.body);
+        assert_eq!(res.body["email"], email.to_lowercase());
+        assert_eq!(res.body["role"], role);
+        res.body["invitation_url"].as_str().unwrap().to_owned()
+    }
+
     pub async fn create_role(&self, name: &str) {
         let res = self
             .post(
