@@ -9,6 +9,8 @@ COPY src src
 COPY migrations migrations
 # Cargo.toml declares the `hot_path` bench: cargo reads every target it declares.
 COPY benches benches
+# A workspace member (the resource-server verifier crate): its manifest must be present.
+COPY verifiers/rust verifiers/rust
 RUN cargo build --release --locked && strip target/release/orgauth
 
 # Run: a small image and a non-root user. /var/lib/orgauth holds the SQLite file (the default
