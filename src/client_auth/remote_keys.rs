@@ -490,13 +490,7 @@ impl RemoteKeys {
         };
         let exchange = async {
             let (_, lookup, address) = self.checked_address(&url).await?;
-            let client = reqwest::Client::builder()
-                .no_proxy()
-                .redirect(reqwest::redirect::Policy::none())
-                .timeout(TIMEOUT)
-                .resolve(&lookup, address)
-                .build()
-                .map_err(|e| failed(e.to_string()))?;
+            let client = pinned_client(&lookup, address).map_err(failed)?;
             let request = reqwest::Request::try_from(request).map_err(|e| failed(e.to_string()))?;
             let mut response = client
                 .execute(request)
@@ -506,13 +500,7 @@ impl RemoteKeys {
             if let Some(content_type) = response.headers().get(http::header::CONTENT_TYPE) {
                 answer = answer.header(http::header::CONTENT_TYPE, content_type);
             }
-            let mut body = Vec::new();
-            while let Some(chunk) = response.chunk().await.map_err(|e| failed(e.to_string()))? {
-                if body.len() + chunk.len() > MAX_BODY {
-                    return Err(failed("larger than 64 KiB".into()));
-                }
-                body.extend_from_slice(&chunk);
-            }
+            let body = read_capped(&mut response).await.map_err(failed)?;
             answer.body(body).map_err(|e| failed(e.to_string()))
         };
         tokio::time::timeout_at(deadline, exchange)
@@ -525,13 +513,7 @@ impl RemoteKeys {
         let failed = |why: String| FetchError::Failed(url.to_owned(), why);
         let (parsed, lookup, address) = self.checked_address(url).await?;
         // Connect to the address just checked, never to another answer for the same name.
-        let client = reqwest::Client::builder()
-            .no_proxy()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(TIMEOUT)
-            .resolve(&lookup, address)
-            .build()
-            .map_err(|e| failed(e.to_string()))?;
+        let client = pinned_client(&lookup, address).map_err(failed)?;
         let mut response = client
             .get(parsed)
             .header("Accept", "application/json")
@@ -547,15 +529,33 @@ impl RemoteKeys {
         {
             return Err(failed("larger than 64 KiB".into()));
         }
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|e| failed(e.to_string()))? {
-            if body.len() + chunk.len() > MAX_BODY {
-                return Err(failed("larger than 64 KiB".into()));
-            }
-            body.extend_from_slice(&chunk);
-        }
+        let body = read_capped(&mut response).await.map_err(failed)?;
         serde_json::from_slice(&body).map_err(|_| failed("not JSON".into()))
     }
+}
+
+/// A client that connects to `address` for `host` only (the address just checked, never
+/// another answer for the same name), with no proxy, no redirect and the 5 s limit.
+fn pinned_client(host: &str, address: SocketAddr) -> Result<reqwest::Client, String> {
+    reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(TIMEOUT)
+        .resolve(host, address)
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+/// A response's body, at most 64 KiB.
+async fn read_capped(response: &mut reqwest::Response) -> Result<Vec<u8>, String> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| e.to_string())? {
+        if body.len() + chunk.len() > MAX_BODY {
+            return Err("larger than 64 KiB".into());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// The `jwks_uri` of an issuer's discovery document, which must name that very issuer

@@ -595,6 +595,15 @@ on_both_backends!(
             .start(&acme, "purpose=test")
             .await;
         assert_eq!(refused.location.unwrap(), "/console/?sso_error=forbidden");
+        // Nor another organization's admin, nor a browser signed in to nobody.
+        let globex = app.platform_admin().await.create_org("Globex").await;
+        let outsider = passkey_member(&app, &globex, "gus@globex.test", "org:admin").await;
+        let refused = SsoBrowser::with_session(&app, &outsider.cookie)
+            .start(&acme, "purpose=test")
+            .await;
+        assert_eq!(refused.location.unwrap(), "/console/?sso_error=forbidden");
+        let anonymous = SsoBrowser::new(&app).start(&acme, "purpose=test").await;
+        assert_eq!(anonymous.location.unwrap(), "/console/?sso_error=forbidden");
     }
 );
 

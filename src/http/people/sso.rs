@@ -63,15 +63,6 @@ fn clear_binding(res: &mut HttpResponseBuilder) {
     res.cookie(cookie);
 }
 
-/// A browser's navigation from another site (`Sec-Fetch-Site`): a page elsewhere must not
-/// start a sign-in in this browser (login CSRF: the IdP of the attacker's organization would
-/// sign the browser in as the attacker).
-fn from_another_site(req: &HttpRequest) -> bool {
-    req.headers()
-        .get("sec-fetch-site")
-        .is_some_and(|site| site != "same-origin" && site != "none")
-}
-
 /// `GET /auth/sso/{org}/start?return_to=/console/…&purpose=sign_in|step_up|test`: `302` to
 /// the organization's IdP. A sign-in started by a person signed in recently links their
 /// identity at the IdP (the IdP signs them in again).
@@ -90,7 +81,9 @@ pub async fn start(
     else {
         return failed("bad_request");
     };
-    if from_another_site(&req) || crate::domain::OrgId::parse(&org_id).is_err() {
+    // A page elsewhere must not start a sign-in in this browser (login CSRF: the IdP of the
+    // attacker's organization would sign the browser in as the attacker).
+    if same_site(&state, &req).is_err() || crate::domain::OrgId::parse(&org_id).is_err() {
         return failed("bad_request");
     }
     let return_to = sign_in::return_path(query.return_to.as_deref());
