@@ -24,21 +24,23 @@
 //! thousands of clients and needs incremental rebuilds beyond that (see the README).
 
 use std::collections::HashMap;
-use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{NaiveDateTime, TimeDelta};
+use chrono::TimeDelta;
 use parking_lot::{Mutex, RwLock};
+
+mod bits;
 
 use crate::domain::random_base62;
 use crate::store::changes::{Change, ChangeListener};
-use crate::store::status_lists::{self as stored, Range, Run, Snapshot};
+use crate::store::status_lists::{self as stored, Range, Run};
 use crate::store::{self, Pool, StoreError};
 use crate::token::KeySet;
+use bits::{compress, compute};
 
 /// Indices per list (1 Mi bits: 128 KiB before compression).
 pub const CAPACITY: i64 = 1 << 20;
@@ -433,178 +435,5 @@ impl ChangeListener for StatusLists {
                 }
             }
         }
-    }
-}
-
-/// Whether a run's tokens are no longer valid: the rule of introspection (its client gone or
-/// disabled, issued at or before its tokens were revoked, a role no longer held).
-fn invalid(run: &Run, snapshot: &Snapshot) -> bool {
-    let Some(client) = snapshot.clients.get(&run.client_id) else {
-        return true;
-    };
-    client.disabled
-        || client
-            .tokens_not_before
-            .is_some_and(|cutoff| run.iat <= cutoff.and_utc().timestamp())
-        || run
-            .roles
-            .split(' ')
-            .filter(|r| !r.is_empty())
-            .any(|r| !client.roles.iter().any(|held| held == r))
-}
-
-/// Every served list's bits (LSB first: index `i` is bit `i % 8` of byte `i / 8`).
-fn compute(snapshot: &Snapshot, own: &[Run], now: NaiveDateTime) -> HashMap<String, Vec<u8>> {
-    let mut lists: HashMap<String, Vec<u8>> = snapshot
-        .lists
-        .iter()
-        .map(|l| {
-            (
-                l.id.clone(),
-                vec![0; usize::try_from(l.capacity / 8).unwrap_or(0)],
-            )
-        })
-        .collect();
-    let set = |bits: &mut [u8], idx: i64, value: bool| {
-        let Ok(i) = usize::try_from(idx) else { return };
-        if let Some(byte) = bits.get_mut(i / 8) {
-            if value {
-                *byte |= 1 << (i % 8);
-            } else {
-                *byte &= !(1 << (i % 8));
-            }
-        }
-    };
-    // Ranges whose runs are overdue: nothing issued from them is known, so nothing is valid.
-    let overdue = TimeDelta::from_std(RANGE_USE_FOR).unwrap_or(TimeDelta::MAX) + FLUSH_GRACE;
-    for range in &snapshot.ranges {
-        if range.leased_at + overdue < now
-            && let Some(bits) = lists.get_mut(&range.list_id)
-        {
-            for idx in range.start_idx..range.start_idx + range.size {
-                set(bits, idx, true);
-            }
-        }
-    }
-    let mut seen = std::collections::HashSet::new();
-    for run in snapshot.runs.iter().chain(own) {
-        if !seen.insert((run.list_id.as_str(), run.start_idx)) {
-            continue;
-        }
-        let value = invalid(run, snapshot);
-        if let Some(bits) = lists.get_mut(&run.list_id) {
-            for idx in run.start_idx..run.start_idx + run.count {
-                set(bits, idx, value);
-            }
-        }
-    }
-    for (list, idx) in &snapshot.revoked {
-        if let Some(bits) = lists.get_mut(list) {
-            set(bits, *idx, true);
-        }
-    }
-    lists
-}
-
-/// ZLIB (RFC 1950), then base64url: the `lst` of a status list.
-fn compress(bits: &[u8]) -> String {
-    let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
-    encoder.write_all(bits).expect("writing to memory");
-    URL_SAFE_NO_PAD.encode(encoder.finish().expect("writing to memory"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::store::status_lists::{ClientStanding, StatusList};
-
-    fn snapshot(clients: &[(&str, bool, Option<i64>, &[&str])], runs: Vec<Run>) -> Snapshot {
-        let now = chrono::Utc::now().naive_utc();
-        Snapshot {
-            lists: vec![StatusList {
-                id: "l".into(),
-                capacity: 64,
-                next_index: 64,
-                created_at: now,
-                expires_at: now,
-            }],
-            ranges: vec![Range {
-                list_id: "l".into(),
-                start_idx: 0,
-                size: 64,
-                leased_at: now,
-            }],
-            runs,
-            revoked: vec![("l".into(), 9)],
-            clients: clients
-                .iter()
-                .map(|(id, disabled, nb, roles)| {
-                    (
-                        (*id).to_owned(),
-                        ClientStanding {
-                            disabled: *disabled,
-                            tokens_not_before: nb.map(|t| {
-                                chrono::DateTime::from_timestamp(t, 0).unwrap().naive_utc()
-                            }),
-                            roles: roles.iter().map(|r| (*r).to_owned()).collect(),
-                        },
-                    )
-                })
-                .collect(),
-        }
-    }
-
-    fn run(start: i64, count: i64, client: &str, roles: &str, iat: i64) -> Run {
-        Run {
-            list_id: "l".into(),
-            start_idx: start,
-            count,
-            client_id: client.into(),
-            roles: roles.into(),
-            iat,
-        }
-    }
-
-    #[test]
-    fn a_bit_is_set_exactly_for_what_introspection_refuses() {
-        let snap = snapshot(
-            &[
-                ("ok", false, None, &["a", "b"]),
-                ("off", true, None, &["a"]),
-                ("cut", false, Some(100), &["a"]),
-                ("narrowed", false, None, &["a"]),
-            ],
-            vec![
-                run(0, 2, "ok", "a b", 50),
-                run(2, 1, "off", "a", 50),
-                run(3, 1, "cut", "a", 100),
-                run(4, 1, "cut", "a", 101),
-                run(5, 1, "narrowed", "a b", 50),
-                run(6, 1, "gone", "", 50),
-                run(7, 1, "ok", "", 50),
-            ],
-        );
-        let bits = compute(&snap, &[], snap.lists[0].created_at)
-            .remove("l")
-            .unwrap();
-        let bit = |i: usize| bits[i / 8] >> (i % 8) & 1;
-        assert_eq!(
-            (0..10).map(bit).collect::<Vec<_>>(),
-            [0, 0, 1, 1, 0, 1, 1, 0, 0, 1],
-            "valid, valid, disabled, at the cut-off, after it, a role taken away, deleted, no \
-             roles, unused, revoked by itself"
-        );
-    }
-
-    #[test]
-    fn an_overdue_range_without_runs_is_invalid() {
-        let mut snap = snapshot(&[("ok", false, None, &[])], vec![run(0, 1, "ok", "", 5)]);
-        let later = snap.ranges[0].leased_at + TimeDelta::seconds(8);
-        snap.revoked.clear();
-        let bits = compute(&snap, &[], later).remove("l").unwrap();
-        assert_eq!(
-            bits[0], 0b1111_1110,
-            "index 0 was written; the rest never will be"
-        );
     }
 }
