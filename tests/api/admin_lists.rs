@@ -68,6 +68,23 @@ on_both_backends!(
         // The start of a client ID.
         let by_id = list(format!("q={}", &ids[2][..12])).await;
         assert_eq!(names(&by_id.body), ["reports"]);
+        // In exact case, and only from 8 characters: a shorter search (`e`) would also find
+        // the clients whose random ID happens to start with it.
+        let swapped: String = ids[2][..12]
+            .chars()
+            .map(|c| match c.is_ascii_uppercase() {
+                true => c.to_ascii_lowercase(),
+                false => c.to_ascii_uppercase(),
+            })
+            .collect();
+        assert_eq!(
+            names(&list(format!("q={swapped}")).await.body),
+            [] as [&str; 0]
+        );
+        assert_eq!(
+            names(&list(format!("q={}", &ids[2][..7])).await.body),
+            [] as [&str; 0]
+        );
         let none = list("q=nothing-like-this".into()).await;
         assert_eq!(
             (none.body.clone(), &none.headers["x-total-count"]),

@@ -19,8 +19,8 @@ const MAX_SEARCH_CHARS: usize = 100;
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ClientListQuery {
-    /// Only clients whose name contains this (case-insensitive) or whose ID starts with it;
-    /// 1–100 characters.
+    /// Only clients whose name contains this (case-insensitive) or, for 8 characters or more,
+    /// whose ID starts with it (exact case); 1–100 characters.
     #[param(example = "billing")]
     q: Option<String>,
     /// `created_at` (default, oldest first), `-created_at` (newest first), `name`, `-name`,

@@ -50,11 +50,28 @@ impl ClientOrder {
 /// What a client list asks for: a search and an order.
 pub struct ClientFilter<'a> {
     pub org_id: &'a str,
-    /// A case-insensitive part of the name, or the start of the client ID.
+    /// A case-insensitive part of the name, or the start of the client ID (8 characters or more,
+    /// exact case).
     pub search: Option<&'a str>,
 }
 
 diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+diesel::define_sql_function!(
+    fn substr(
+        x: diesel::sql_types::Text,
+        start: diesel::sql_types::Integer,
+        len: diesel::sql_types::Integer,
+    ) -> diesel::sql_types::Text
+);
+
+/// The shortest search that is also matched against the start of client IDs: a shorter one
+/// would find unrelated clients whose random ID happens to start with it (`e` matches one
+/// client in 62).
+const MIN_ID_PREFIX: usize = 8;
+
+fn looks_like_id_prefix(search: &str) -> bool {
+    search.len() >= MIN_ID_PREFIX && search.bytes().all(|b| b.is_ascii_alphanumeric())
+}
 
 /// `last_used_at`, with never as the epoch (both backends compare it with a bound timestamp).
 fn last_used_or_epoch() -> diesel::expression::SqlLiteral<diesel::sql_types::Timestamp> {
@@ -70,12 +87,16 @@ fn filtered<'a>(filter: &ClientFilter<'_>) -> clients::BoxedQuery<'a, super::sup
             .replace('\\', "\\\\")
             .replace('%', "\\%")
             .replace('_', "\\_");
-        query = query.filter(
-            lower(clients::name)
-                .like(format!("%{}%", escaped.to_lowercase()))
-                .escape('\\')
-                .or(clients::id.like(format!("{escaped}%")).escape('\\')),
-        );
+        let in_name = lower(clients::name)
+            .like(format!("%{}%", escaped.to_lowercase()))
+            .escape('\\');
+        query = if looks_like_id_prefix(search) {
+            // Exact case on both backends (SQLite's LIKE ignores ASCII case).
+            let len = search.len() as i32;
+            query.filter(in_name.or(substr(clients::id, 1, len).eq(search.to_owned())))
+        } else {
+            query.filter(in_name)
+        };
     }
     query
 }
