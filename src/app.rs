@@ -181,14 +181,20 @@ pub fn build_state(
             config.key_activation_delay.as_secs()
         );
     }
-    let kek = Arc::new(KeyEncryptionKey::load_or_create(
-        config.key_encryption_key.as_deref(),
-        &config.keys_dir,
-    )?);
     let hasher = secret_hasher(config)?;
+    // The database first: no key-encryption key is generated for a database never reached,
+    // nor for one whose keys are sealed under a key that is not configured here.
     let pool = migrated_pool(config)?;
-    let (keys, bootstrapped) = {
+    let (kek, keys, bootstrapped) = {
         let mut conn = pool.get().map_err(|e| StartupError::Database(e.into()))?;
+        let sealed_exist = !crate::store::signing_keys::list(&mut conn)
+            .map_err(|e| StartupError::Database(e.into()))?
+            .is_empty();
+        let kek = Arc::new(KeyEncryptionKey::load_for(
+            config.key_encryption_key.as_deref(),
+            &config.keys_dir,
+            sealed_exist,
+        )?);
         signing_keys::ensure_initial(&mut conn, &kek, &config.keys_dir, config.signing_alg)?;
         let keys = signing_keys::load(&mut conn, &kek)?;
         let bootstrapped = bootstrap::ensure(
@@ -200,7 +206,7 @@ pub fn build_state(
                 StartupError::Config(format!("ORGAUTH_BOOTSTRAP_ADMIN_EMAIL {}", e.0))
             })?,
         )?;
-        (keys, bootstrapped)
+        (kek, keys, bootstrapped)
     };
     if keys.active().alg != config.signing_alg {
         log::warn!(
@@ -318,6 +324,13 @@ pub fn migrated_connection(config: &Config) -> Result<store::DbConnection, Start
         );
     }
     Ok(conn)
+}
+
+/// A connection to the configured database as it is: no migration runs (`migrate status`).
+pub fn unmigrated_connection(config: &Config) -> Result<store::DbConnection, StartupError> {
+    store::ConnectionManager::new(config.database_url.clone(), config.db_timeout)
+        .connect()
+        .map_err(|e| StartupError::Database(e.into()))
 }
 
 /// A pool on the configured database with every migration applied.

@@ -115,8 +115,9 @@ pub async fn maintain_status_lists(state: web::Data<AppState>) {
     loop {
         ticks.tick().await;
         let lists = &state.status_lists;
-        if lists.needs_rebuild() {
-            let outcome = lists.rebuild(state.issuer.keys()).await;
+        let keys = state.issuer.keys();
+        if lists.needs_rebuild(&keys.active().kid) {
+            let outcome = lists.rebuild(keys).await;
             if outcome.is_err() {
                 Job::StatusLists.finished(outcome);
             }

@@ -6,8 +6,7 @@ use clap::{Parser, Subcommand};
 use orgauth::app::{self, Application};
 use orgauth::config::Config;
 use orgauth::domain::{DisplayName, Email, MembershipRole, NewClientSecret, OrgId, RoleSet};
-use orgauth::service::{self, client_secrets::Rotation, clients::NewClient, signing_keys};
-use orgauth::token::{self, SigningAlg};
+use orgauth::service::{self, client_secrets::Rotation, clients::NewClient};
 
 #[derive(Parser)]
 #[command(
@@ -27,8 +26,15 @@ struct Cli {
 enum Command {
     /// Run the server (the default).
     Serve,
-    /// Run pending migrations and exit.
-    Migrate,
+    /// Run pending migrations and exit (`migrate status`: show where the schema stands).
+    Migrate {
+        #[command(subcommand)]
+        command: Option<MigrateCommand>,
+    },
+    /// Copy the SQLite database, consistent while the server runs, to a new file PATH (on
+    /// Postgres: use pg_dump, see "Backup and restore" in the README). The key-encryption key
+    /// is not in it: keep it too, apart.
+    Backup { path: std::path::PathBuf },
     /// Manage organizations.
     #[command(subcommand)]
     Org(OrgCommand),
@@ -37,7 +43,7 @@ enum Command {
     Client(ClientCommand),
     /// Manage signing keys in the keys directory.
     #[command(subcommand)]
-    Keys(KeysCommand),
+    Keys(keys_cli::KeysCommand),
     /// Client secret helpers.
     #[command(subcommand)]
     Secret(SecretCommand),
@@ -69,6 +75,13 @@ enum Command {
         days: u32,
         email: String,
     },
+}
+
+#[derive(Subcommand)]
+enum MigrateCommand {
+    /// The migrations this binary carries against those applied to DATABASE_URL: pending,
+    /// unknown (a newer release's) and whether this binary may run on it. Runs none.
+    Status,
 }
 
 #[derive(Subcommand)]
@@ -126,25 +139,13 @@ enum ClientCommand {
 }
 
 #[derive(Subcommand)]
-enum KeysCommand {
-    /// Add a next signing key: published at once, signing after
-    /// ORGAUTH_KEY_ACTIVATION_DELAY_SECONDS, on every instance, without a restart.
-    Rotate {
-        /// ES256, RS256 or EdDSA; defaults to ORGAUTH_SIGNING_ALG.
-        #[arg(long)]
-        alg: Option<SigningAlg>,
-    },
-    /// List keys as the servers see them: kid, alg, state (next, active, retired), times.
-    List,
-}
-
-#[derive(Subcommand)]
 enum SecretCommand {
     /// Print a new well-formed client secret (e.g. for ORGAUTH_BOOTSTRAP_CLIENT_SECRET).
     Generate,
 }
 
 mod admin_cli;
+mod keys_cli;
 
 use admin_cli::OPERATOR;
 
@@ -278,9 +279,61 @@ fn run(command: Command, config: Config, json: bool) -> Result<(), Error> {
             }
             Ok(())
         }
-        Command::Migrate => {
+        Command::Backup { path } => {
+            let bytes = orgauth::store::backup(&mut connection(&config)?, &path)?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({"path": path.display().to_string(), "bytes": bytes})
+                );
+            } else {
+                println!("{} ({bytes} bytes)", path.display());
+                println!(
+                    "Keep the key-encryption key (ORGAUTH_KEY_ENCRYPTION_KEY or {}) too, apart \
+                     from it: without it the signing keys in the copy cannot be opened.",
+                    config.keys_dir.join("kek").display()
+                );
+            }
+            Ok(())
+        }
+        Command::Migrate { command: None } => {
             app::migrated_connection(&config)?;
-            println!("migrations are up to date");
+            if json {
+                let status = orgauth::store::schema_status(&mut connection(&config)?)
+                    .map_err(|e| e.to_string())?;
+                println!("{}", serde_json::to_string(&status)?);
+            } else {
+                println!("migrations are up to date");
+            }
+            Ok(())
+        }
+        Command::Migrate {
+            command: Some(MigrateCommand::Status),
+        } => {
+            let mut conn = app::unmigrated_connection(&config)?;
+            let status = orgauth::store::schema_status(&mut conn).map_err(|e| e.to_string())?;
+            if json {
+                println!("{}", serde_json::to_string(&status)?);
+            } else {
+                println!("backend:          {}", status.backend);
+                println!("binary's newest:  {}", status.binary_newest);
+                println!(
+                    "database's newest: {}",
+                    status.database_newest.as_deref().unwrap_or("(empty)")
+                );
+                println!("pending:          {}", status.pending.len());
+                for m in &status.unknown {
+                    println!(
+                        "unknown:          {} (works with binaries from {})",
+                        m.version,
+                        m.oldest_compatible.as_deref().unwrap_or("(unrecorded)")
+                    );
+                }
+                if !status.compatible() {
+                    return Err(status.refusal().into());
+                }
+                println!("this binary may run on it");
+            }
             Ok(())
         }
         Command::Org(OrgCommand::Create { name }) => {
@@ -342,39 +395,7 @@ fn run(command: Command, config: Config, json: bool) -> Result<(), Error> {
                 json,
             )
         }
-        Command::Keys(KeysCommand::Rotate { alg }) => {
-            let (mut conn, kek) = keys_access(&config)?;
-            let alg = alg.unwrap_or(config.signing_alg);
-            let key = signing_keys::rotate(&mut conn, &kek, alg, config.key_activation_delay)?;
-            println!(
-                "{} {} next; signs from {}",
-                key.kid,
-                key.alg,
-                key.activates_at.format("%Y-%m-%dT%H:%M:%SZ")
-            );
-            Ok(())
-        }
-        Command::Keys(KeysCommand::List) => {
-            // Read-only: needs no key-encryption key and creates nothing.
-            let mut conn = connection(&config)?;
-            let time = |t: chrono::NaiveDateTime| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
-            println!(
-                "{:<45} {:<6} {:<8} {:<21} {:<21} retires",
-                "kid", "alg", "state", "created", "activates"
-            );
-            for key in signing_keys::list(&mut conn, config.token_ttl)? {
-                println!(
-                    "{:<45} {:<6} {:<8} {:<21} {:<21} {}",
-                    key.kid,
-                    key.alg,
-                    key.state.as_str(),
-                    time(key.created_at),
-                    time(key.activates_at),
-                    key.retires_at.map_or_else(|| "-".to_owned(), time)
-                );
-            }
-            Ok(())
-        }
+        Command::Keys(command) => keys_cli::run(&config, command, json),
         Command::Secret(SecretCommand::Generate) => {
             println!("{}", NewClientSecret::generate().into_plaintext());
             Ok(())
@@ -434,37 +455,10 @@ fn serve(config: Config) -> Result<(), Error> {
     })
 }
 
-/// A connection and the key-encryption key, with the first signing key in place. Rotation
-/// refuses a key-encryption key that cannot open the keys already stored.
-fn keys_access(
-    config: &Config,
-) -> Result<(orgauth::store::DbConnection, token::KeyEncryptionKey), Error> {
-    token::check_key_permissions(&config.keys_dir)?;
-    let mut conn = connection(config)?;
-    let kek_file = config.keys_dir.join("kek");
-    if config.key_encryption_key.is_none()
-        && !kek_file.exists()
-        && !orgauth::store::signing_keys::list(&mut conn)?.is_empty()
-    {
-        return Err(format!(
-            "the database holds signing keys, but ORGAUTH_KEY_ENCRYPTION_KEY is not set and {} \
-             does not exist: set the key-encryption key the servers use",
-            kek_file.display()
-        )
-        .into());
-    }
-    let kek = token::KeyEncryptionKey::load_or_create(
-        config.key_encryption_key.as_deref(),
-        &config.keys_dir,
-    )?;
-    signing_keys::ensure_initial(&mut conn, &kek, &config.keys_dir, config.signing_alg)?;
-    Ok((conn, kek))
-}
-
 /// One migrated connection for a command: no pool, so no background thread outlives it.
 /// The database of an admin command: it must exist already (run in the wrong directory, a
 /// command must not create a new, empty SQLite database and act on that).
-fn connection(config: &Config) -> Result<orgauth::store::DbConnection, Error> {
+pub(crate) fn connection(config: &Config) -> Result<orgauth::store::DbConnection, Error> {
     if let orgauth::store::DatabaseUrl::Sqlite(path) = &config.database_url
         && !std::path::Path::new(path).exists()
     {

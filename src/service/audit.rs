@@ -31,6 +31,10 @@ pub const MEMBER_REMOVED: &str = "member.removed";
 pub const MEMBER_SESSIONS_ENDED: &str = "member.sessions_ended";
 pub const PASSKEY_ADDED: &str = "passkey.added";
 pub const PASSKEY_REMOVED: &str = "passkey.removed";
+pub const KEY_ROTATED: &str = "signing_key.rotated";
+pub const KEY_REVOKED: &str = "signing_key.revoked";
+pub const KEYS_REWRAPPED: &str = "keys.rewrapped";
+pub const KEYS_FORGOTTEN: &str = "keys.forgotten";
 
 /// Appends an event; call it inside the transaction of the change it records. `details` must
 /// never hold a secret.

@@ -10,6 +10,7 @@ pub mod client_secrets;
 pub mod client_settings;
 pub mod clients;
 pub mod introspection;
+pub mod key_encryption;
 pub mod organizations;
 pub mod people;
 pub mod roles;

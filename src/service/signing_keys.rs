@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use chrono::NaiveDateTime;
 
-use super::ServiceError;
+use super::{Principal, ServiceError, audit};
 use crate::store::changes::{self, Change, ChangeListener, Freshness};
 use crate::store::signing_keys::{self, StoredKey};
 use crate::store::{self, DbConnection, Pool, StoreError};
@@ -160,22 +160,119 @@ pub fn load(conn: &mut DbConnection, kek: &KeyEncryptionKey) -> Result<KeySet, S
     Ok(KeySet::new(keys).ok_or(KeyError::Kek("the database holds no signing key".into()))?)
 }
 
+/// Records a key operation in the platform organization's audit log (when there is one).
+fn audit_key_event(
+    conn: &mut DbConnection,
+    actor: &Principal,
+    action: &str,
+    kid: &str,
+    details: serde_json::Value,
+) -> Result<(), ServiceError> {
+    if let Some(platform) = store::organizations::platform(conn)? {
+        audit::record(conn, &platform.id, actor, action, kid, None, details)?;
+    }
+    Ok(())
+}
+
+fn require_platform_admin(actor: &Principal) -> Result<(), ServiceError> {
+    if !actor.is_platform_admin() {
+        return Err(ServiceError::Forbidden(
+            "signing keys are managed by platform:admin".into(),
+        ));
+    }
+    actor.require_recent_sign_in()
+}
+
 /// Adds a next key of `alg`, published now and signing after `delay`.
 pub fn rotate(
     conn: &mut DbConnection,
     kek: &KeyEncryptionKey,
+    actor: &Principal,
     alg: SigningAlg,
     delay: Duration,
 ) -> Result<StoredKey, ServiceError> {
+    require_platform_admin(actor)?;
     let key = new_key(kek, alg, delay)?;
     store::write_transaction(conn, |conn| {
         store::lock_for_signing_keys(conn)?;
-        insert_sealed_with(conn, kek, &key)
+        insert_sealed_with(conn, kek, &key)?;
+        audit_key_event(
+            conn,
+            actor,
+            audit::KEY_ROTATED,
+            &key.kid,
+            serde_json::json!({"alg": key.alg, "activates_at": key.activates_at.and_utc()}),
+        )
     })?;
     Ok(key)
 }
 
-fn new_key(
+/// What pulling a key did.
+pub struct Revoked {
+    pub kid: String,
+    /// The key generated to sign at once, when the revoked one was signing.
+    pub replacement: Option<StoredKey>,
+}
+
+/// Pulls a key now (a compromise): it leaves the published keys, so every instance stops
+/// verifying its tokens (introspection) and publishing it (JWKS) at the next change, and the
+/// status bits of every token it signed are set. When it was signing, a new key of `alg`
+/// signs at once; other keys are kept.
+pub fn revoke(
+    conn: &mut DbConnection,
+    kek: &KeyEncryptionKey,
+    actor: &Principal,
+    kid: &str,
+    alg: SigningAlg,
+    token_ttl: Duration,
+) -> Result<Revoked, ServiceError> {
+    require_platform_admin(actor)?;
+    let replacement = new_key(kek, alg, Duration::ZERO)?;
+    store::write_transaction(conn, |conn| {
+        store::lock_for_signing_keys(conn)?;
+        let rows = signing_keys::list(conn)?;
+        let Some(status) = statuses(&rows, store::now(), token_ttl)
+            .into_iter()
+            .find(|k| k.kid == kid)
+        else {
+            return Err(ServiceError::NotFound("signing key"));
+        };
+        let signing = status.state == KeyState::Active;
+        // Never left without a key that signs: the active one is replaced at once.
+        let replacement = if signing {
+            insert_sealed_with(conn, kek, &replacement)?;
+            Some(replacement.clone())
+        } else {
+            None
+        };
+        signing_keys::insert_revoked(
+            conn,
+            &signing_keys::RevokedKey {
+                kid: kid.to_owned(),
+                activated_at: status.activates_at,
+                revoked_at: store::now(),
+            },
+        )?;
+        signing_keys::delete(conn, kid)?;
+        changes::record_change(conn, SUBJECT)?;
+        audit_key_event(
+            conn,
+            actor,
+            audit::KEY_REVOKED,
+            kid,
+            serde_json::json!({
+                "state": status.state.as_str(),
+                "replacement": replacement.as_ref().map(|k| k.kid.clone()),
+            }),
+        )?;
+        Ok(Revoked {
+            kid: kid.to_owned(),
+            replacement,
+        })
+    })
+}
+
+pub(super) fn new_key(
     kek: &KeyEncryptionKey,
     alg: SigningAlg,
     delay: Duration,
@@ -222,6 +319,10 @@ pub fn maintain(
                 signing_keys::delete(conn, &status.kid)?;
                 changed = true;
             }
+        }
+        let ttl = chrono::TimeDelta::from_std(token_ttl).unwrap_or(chrono::TimeDelta::MAX);
+        if signing_keys::prune_revoked(conn, now - ttl - RETIRE_MARGIN)? > 0 {
+            changed = true;
         }
         if changed {
             changes::record_change(conn, SUBJECT)?;

@@ -12,11 +12,15 @@ use super::{FLUSH_GRACE, RANGE_USE_FOR};
 use crate::store::status_lists::{Run, Snapshot};
 
 /// Whether a run's tokens are no longer valid: the rule of introspection (its client gone or
-/// disabled, issued at or before its tokens were revoked, a role no longer held).
+/// disabled, issued at or before its tokens were revoked, a role no longer held, signed by a
+/// revoked key).
 fn invalid(run: &Run, snapshot: &Snapshot) -> bool {
     let Some(client) = snapshot.clients.get(&run.client_id) else {
         return true;
     };
+    if signed_by_revoked_key(run, snapshot) {
+        return true;
+    }
     client.disabled
         || client
             .tokens_not_before
@@ -26,6 +30,20 @@ fn invalid(run: &Run, snapshot: &Snapshot) -> bool {
             .split(' ')
             .filter(|r| !r.is_empty())
             .any(|r| !client.roles.iter().any(|held| held == r))
+}
+
+/// A run names its key; one written by a release that did not is counted as signed by every
+/// key revoked while it was issued (from a minute before the key's activation, for clocks).
+fn signed_by_revoked_key(run: &Run, snapshot: &Snapshot) -> bool {
+    snapshot.revoked_keys.iter().any(|key| match &run.kid {
+        Some(kid) => *kid == key.kid,
+        None => {
+            let from = (key.activated_at - TimeDelta::minutes(1))
+                .and_utc()
+                .timestamp();
+            (from..=key.revoked_at.and_utc().timestamp()).contains(&run.iat)
+        }
+    })
 }
 
 /// Every served list's bits (LSB first: index `i` is bit `i % 8` of byte `i / 8`).
@@ -130,6 +148,7 @@ mod tests {
                     )
                 })
                 .collect(),
+            revoked_keys: Vec::new(),
         }
     }
 
@@ -141,6 +160,7 @@ mod tests {
             client_id: client.into(),
             roles: roles.into(),
             iat,
+            kid: Some("k1".into()),
         }
     }
 
@@ -172,6 +192,44 @@ mod tests {
             [0, 0, 1, 1, 0, 1, 1, 0, 0, 1],
             "valid, valid, disabled, at the cut-off, after it, a role taken away, deleted, no \
              roles, unused, revoked by itself"
+        );
+    }
+
+    #[test]
+    fn every_token_a_revoked_key_signed_is_invalid_and_only_those() {
+        let at = |t: i64| chrono::DateTime::from_timestamp(t, 0).unwrap().naive_utc();
+        let legacy = |start, iat| Run {
+            kid: None,
+            ..run(start, 1, "ok", "", iat)
+        };
+        let mut other_key = run(1, 1, "ok", "", 1_000);
+        other_key.kid = Some("k2".into());
+        let mut snap = snapshot(
+            &[("ok", false, None, &[])],
+            vec![
+                run(0, 1, "ok", "", 1_000),
+                other_key,
+                legacy(2, 900),
+                legacy(3, 2_000),
+                legacy(4, 3_000),
+            ],
+        );
+        snap.revoked.clear();
+        snap.revoked_keys
+            .push(crate::store::signing_keys::RevokedKey {
+                kid: "k1".into(),
+                activated_at: at(1_000),
+                revoked_at: at(2_000),
+            });
+        let bits = compute(&snap, &[], snap.lists[0].created_at)
+            .remove("l")
+            .unwrap();
+        let bit = |i: usize| bits[i / 8] >> (i % 8) & 1;
+        assert_eq!(
+            (0..5).map(bit).collect::<Vec<_>>(),
+            [1, 0, 0, 1, 0],
+            "signed by the revoked key, by another, and runs without a kid: before the key \
+             signed, while it did, after it was revoked"
         );
     }
 

@@ -71,6 +71,9 @@ pub struct Served {
     /// The compressed bits, to sign again without recomputing.
     lst: String,
     signed_at: i64,
+    /// The key that signed it: a list is signed again when another key signs (a revoked key
+    /// must not keep vouching for lists).
+    kid: String,
 }
 
 #[derive(Default)]
@@ -160,9 +163,15 @@ impl StatusLists {
         self.allocator.lock().pending.len() >= MAX_PENDING_RUNS
     }
 
-    /// An index for a token of `client_id` with `roles` issued at `iat`, from the range in
-    /// hand; `None` when a range must be leased first (`lease`).
-    pub fn allocate(&self, client_id: &str, roles: &[String], iat: i64) -> Option<(Arc<str>, i64)> {
+    /// An index for a token of `client_id` with `roles` issued at `iat` and signed by `kid`,
+    /// from the range in hand; `None` when a range must be leased first (`lease`).
+    pub fn allocate(
+        &self,
+        client_id: &str,
+        roles: &[String],
+        iat: i64,
+        kid: &str,
+    ) -> Option<(Arc<str>, i64)> {
         let mut a = self.allocator.lock();
         let a = &mut *a;
         let current = a.current.as_mut()?;
@@ -185,6 +194,7 @@ impl StatusLists {
                 if run.list_id == current.range.list_id
                     && run.start_idx + run.count == idx
                     && run.iat == iat
+                    && run.kid.as_deref() == Some(kid)
                     && run.client_id == client_id
                     && same_roles(run) =>
             {
@@ -197,6 +207,7 @@ impl StatusLists {
                 client_id: client_id.to_owned(),
                 roles: roles.join(" "),
                 iat,
+                kid: Some(kid.to_owned()),
             }),
         }
         Some((current.uri.clone(), idx))
@@ -277,20 +288,18 @@ impl StatusLists {
         }
     }
 
-    /// Whether the bits need computing again.
-    pub fn needs_rebuild(&self) -> bool {
+    /// Whether the bits need computing again (or signing again: `signing_kid` is the key that
+    /// signs now).
+    pub fn needs_rebuild(&self, signing_kid: &str) -> bool {
         self.dirty.load(Ordering::SeqCst)
             || self.follow_up.lock().is_some_and(|at| at <= Instant::now())
             || self
                 .last_rebuild
                 .lock()
                 .is_none_or(|at| at.elapsed() >= REBUILD_EVERY)
-            || self
-                .built
-                .read()
-                .lists
-                .values()
-                .any(|s| chrono::Utc::now().timestamp() - s.signed_at >= RESIGN_AFTER)
+            || self.built.read().lists.values().any(|s| {
+                chrono::Utc::now().timestamp() - s.signed_at >= RESIGN_AFTER || s.kid != signing_kid
+            })
     }
 
     /// Computes every served list's bits from the database (and this instance's runs not yet
@@ -336,10 +345,11 @@ impl StatusLists {
         let mut lists = HashMap::new();
         for (id, bits) in compute(&snapshot, &own, now) {
             let lst = compress(&bits);
-            let kept = previous
-                .lists
-                .get(&id)
-                .filter(|s| s.lst == lst && signed_now - s.signed_at < RESIGN_AFTER);
+            let kept = previous.lists.get(&id).filter(|s| {
+                s.lst == lst
+                    && signed_now - s.signed_at < RESIGN_AFTER
+                    && s.kid == keys.active().kid
+            });
             let served = match kept {
                 Some(served) => served.clone(),
                 None => Arc::new(self.sign(&keys, &id, lst, signed_now)),
@@ -380,6 +390,7 @@ impl StatusLists {
             etag,
             lst,
             signed_at: now,
+            kid: key.kid.clone(),
         }
     }
 

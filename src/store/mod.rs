@@ -17,6 +17,7 @@ pub mod people;
 pub mod revocations;
 pub mod roles;
 pub mod schema;
+pub mod schema_version;
 pub mod signing_keys;
 pub mod sso;
 pub mod status_lists;
@@ -249,7 +250,8 @@ pub fn run_migrations(conn: &mut DbConnection) -> Result<usize, MigrationError> 
             // Instances starting together take turns: one runs the migrations, the others
             // then find nothing pending (instead of racing on CREATE TYPE and crashing).
             c.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))?;
-            let ran = c.run_pending_migrations(PG_MIGRATIONS).map(|v| v.len());
+            let ran = refuse_an_incompatible_schema(pg_schema_status(c))
+                .and_then(|()| c.run_pending_migrations(PG_MIGRATIONS).map(|v| v.len()));
             c.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))?;
             Ok(ran?)
         }
@@ -279,7 +281,9 @@ fn migrate_sqlite(c: &mut SqliteConnection) -> Result<usize, MigrationError> {
     // lock: an exclusive transaction around all of it (each migration's own transaction
     // becomes a savepoint inside), waiting in busy_timeout.
     AnsiTransactionManager::begin_transaction_sql(c, "BEGIN EXCLUSIVE")?;
-    match c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()) {
+    let ran = refuse_an_incompatible_schema(sqlite_schema_status(c))
+        .and_then(|()| c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()));
+    match ran {
         Ok(ran) => {
             AnsiTransactionManager::commit_transaction(c)?;
             Ok(ran)
@@ -289,6 +293,117 @@ fn migrate_sqlite(c: &mut SqliteConnection) -> Result<usize, MigrationError> {
             Err(e)
         }
     }
+}
+
+/// The oldest migration whose binaries work with migration `$version`, as the database
+/// records it (one backend's connection).
+macro_rules! oldest_compatible {
+    ($conn:expr, $version:expr) => {
+        schema::schema_compatibility::table
+            .find($version)
+            .select(schema::schema_compatibility::oldest_compatible)
+            .first::<String>($conn)
+            .ok()
+    };
+}
+
+fn pg_schema_status(c: &mut PgConnection) -> Result<schema_version::SchemaStatus, MigrationError> {
+    let versions = schema_version::versions(c, &PG_MIGRATIONS)?;
+    Ok(schema_version::status("Postgres", versions, |v| {
+        oldest_compatible!(c, v)
+    }))
+}
+
+fn sqlite_schema_status(
+    c: &mut SqliteConnection,
+) -> Result<schema_version::SchemaStatus, MigrationError> {
+    let versions = schema_version::versions(c, &SQLITE_MIGRATIONS)?;
+    Ok(schema_version::status("SQLite", versions, |v| {
+        oldest_compatible!(c, v)
+    }))
+}
+
+/// Why a backup was not written.
+#[derive(Debug, thiserror::Error)]
+pub enum BackupError {
+    #[error(
+        "orgauth backup copies a SQLite database; for Postgres use pg_dump (README: \"Backup \
+         and restore\")"
+    )]
+    Postgres,
+    #[error("{0} exists already: give a new file")]
+    Exists(std::path::PathBuf),
+    #[error("{0}: the path must be UTF-8")]
+    Path(std::path::PathBuf),
+    #[error("backup failed: {0}")]
+    Sqlite(#[from] diesel::result::Error),
+    #[error("backup failed: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Writes a consistent copy of the SQLite database to the new file `path` while others keep
+/// reading and writing (`VACUUM INTO` reads one snapshot, WAL included; the copy is compacted
+/// and has no WAL of its own, unlike a `cp` of the file). Returns its size.
+pub fn backup(conn: &mut DbConnection, path: &std::path::Path) -> Result<u64, BackupError> {
+    let DbConnection::Sqlite(c) = conn else {
+        return Err(BackupError::Postgres);
+    };
+    let text = path
+        .to_str()
+        .ok_or_else(|| BackupError::Path(path.to_owned()))?;
+    // Created empty first, the owner's only (client secret hashes, sealed keys): VACUUM INTO
+    // fills an empty file and never overwrites one with content.
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+        {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                return Err(BackupError::Exists(path.to_owned()));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    if let Err(e) = c.batch_execute(&format!("VACUUM INTO '{}'", text.replace('\'', "''"))) {
+        let _ = std::fs::remove_file(path);
+        return Err(e.into());
+    }
+    Ok(std::fs::metadata(path)?.len())
+}
+
+/// Where the database's schema stands against this binary's migrations; runs none.
+pub fn schema_status(
+    conn: &mut DbConnection,
+) -> Result<schema_version::SchemaStatus, MigrationError> {
+    match conn {
+        DbConnection::Pg(c) => pg_schema_status(c),
+        DbConnection::Sqlite(c) => sqlite_schema_status(c),
+    }
+}
+
+/// Stops before any migration runs when a newer release's migration does not accept this
+/// binary (a downgrade, or an upgrade skipped past a breaking change).
+fn refuse_an_incompatible_schema(
+    status: Result<schema_version::SchemaStatus, MigrationError>,
+) -> Result<(), MigrationError> {
+    let status = status?;
+    if !status.compatible() {
+        return Err(status.refusal().into());
+    }
+    if !status.unknown.is_empty() {
+        log::warn!(
+            "the {} database's schema is at {}, newer than this binary's {}: running beside a \
+             newer release (its migrations accept this one)",
+            status.backend,
+            status.database_newest.as_deref().unwrap_or("?"),
+            status.binary_newest
+        );
+    }
+    Ok(())
 }
 
 /// Postgres advisory lock keys of the start-up steps that must run once across instances.

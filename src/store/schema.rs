@@ -122,6 +122,22 @@ diesel::table! {
         client_id -> Text,
         roles -> Text,
         iat -> BigInt,
+        kid -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    revoked_signing_keys (kid) {
+        kid -> Text,
+        activated_at -> Timestamp,
+        revoked_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    schema_compatibility (version) {
+        version -> Text,
+        oldest_compatible -> Text,
     }
 }
 
@@ -317,5 +333,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     sso_flows,
     status_lists,
     status_ranges,
-    status_runs
+    status_runs,
+    revoked_signing_keys,
+    schema_compatibility
 );

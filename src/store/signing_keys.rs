@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::DbConnection;
-use super::schema::signing_keys;
+use super::schema::{revoked_signing_keys, signing_keys};
 
 #[derive(Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = signing_keys)]
@@ -35,6 +35,50 @@ pub fn insert(conn: &mut DbConnection, key: &StoredKey) -> QueryResult<()> {
 
 pub fn delete(conn: &mut DbConnection, kid: &str) -> QueryResult<()> {
     diesel::delete(signing_keys::table.find(kid))
+        .execute(conn)
+        .map(drop)
+}
+
+/// A key pulled before its time, kept until no token it signed can still be unexpired.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = revoked_signing_keys)]
+pub struct RevokedKey {
+    pub kid: String,
+    pub activated_at: NaiveDateTime,
+    pub revoked_at: NaiveDateTime,
+}
+
+/// Records a revocation (call it under the signing-keys lock).
+pub fn insert_revoked(conn: &mut DbConnection, key: &RevokedKey) -> QueryResult<()> {
+    let known: bool = diesel::select(diesel::dsl::exists(
+        revoked_signing_keys::table.find(&key.kid),
+    ))
+    .get_result(conn)?;
+    if !known {
+        diesel::insert_into(revoked_signing_keys::table)
+            .values(key)
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub fn revoked(conn: &mut DbConnection) -> QueryResult<Vec<RevokedKey>> {
+    revoked_signing_keys::table
+        .select(RevokedKey::as_select())
+        .order(revoked_signing_keys::revoked_at.asc())
+        .load(conn)
+}
+
+/// Forgets revocations older than `before` (every token they concern has expired).
+pub fn prune_revoked(conn: &mut DbConnection, before: NaiveDateTime) -> QueryResult<usize> {
+    diesel::delete(revoked_signing_keys::table.filter(revoked_signing_keys::revoked_at.lt(before)))
+        .execute(conn)
+}
+
+/// Replaces a key's sealed private key (a re-wrap under another key-encryption key).
+pub fn update_sealed(conn: &mut DbConnection, kid: &str, sealed: &[u8]) -> QueryResult<()> {
+    diesel::update(signing_keys::table.find(kid))
+        .set(signing_keys::sealed_private_key.eq(sealed))
         .execute(conn)
         .map(drop)
 }

@@ -44,6 +44,25 @@ pub fn save(conn: &mut DbConnection, connection: &SsoConnection) -> QueryResult<
     Ok(())
 }
 
+/// Every connection's sealed client secret, by organization (for a re-wrap).
+pub fn sealed_secrets(conn: &mut DbConnection) -> QueryResult<Vec<(String, Vec<u8>)>> {
+    sso_connections::table
+        .select((
+            sso_connections::org_id,
+            sso_connections::sealed_client_secret,
+        ))
+        .order(sso_connections::org_id)
+        .load(conn)
+}
+
+/// Replaces a connection's sealed client secret (empty: to be entered again).
+pub fn set_sealed_secret(conn: &mut DbConnection, org_id: &str, sealed: &[u8]) -> QueryResult<()> {
+    diesel::update(sso_connections::table.find(org_id))
+        .set(sso_connections::sealed_client_secret.eq(sealed))
+        .execute(conn)
+        .map(drop)
+}
+
 pub fn delete(conn: &mut DbConnection, org_id: &str) -> QueryResult<bool> {
     diesel::delete(sso_connections::table.find(org_id))
         .execute(conn)

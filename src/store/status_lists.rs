@@ -36,6 +36,8 @@ pub struct Run {
     /// Space-separated, as in the tokens' `scope`.
     pub roles: String,
     pub iat: i64,
+    /// The signing key (`None` in runs written by a release before 0018).
+    pub kid: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -165,6 +167,8 @@ pub struct Snapshot {
     pub revoked: Vec<(String, i64)>,
     /// The clients the runs name, as they are now (a deleted client is absent).
     pub clients: HashMap<String, ClientStanding>,
+    /// Signing keys pulled before their time: every token they signed is invalid.
+    pub revoked_keys: Vec<super::signing_keys::RevokedKey>,
 }
 
 /// What of a client decides its tokens' bits.
@@ -201,6 +205,7 @@ pub fn snapshot(
             .filter(revoked_tokens::status_list.eq_any(&ids))
             .select((revoked_tokens::status_list, revoked_tokens::status_idx))
             .load(conn)?;
+        let revoked_keys = super::signing_keys::revoked(conn)?;
         let mut client_ids: Vec<&str> = runs
             .iter()
             .map(|r| r.client_id.as_str())
@@ -243,6 +248,7 @@ pub fn snapshot(
                 .filter_map(|(list, idx)| Some((list?, idx?)))
                 .collect(),
             clients: clients_now,
+            revoked_keys,
         })
     })
 }

@@ -52,8 +52,9 @@ struct StatusListRefBorrowed<'a> {
     uri: &'a str,
 }
 
-/// Gives a token issued at `iat` its status list uri and index (`None`: none in hand).
-pub type Stamp<'a> = dyn Fn(i64) -> Option<(Arc<str>, i64)> + 'a;
+/// Gives a token issued at `iat` and signed by the key `kid` its status list uri and index
+/// (`None`: none in hand).
+pub type Stamp<'a> = dyn Fn(i64, &str) -> Option<(Arc<str>, i64)> + 'a;
 
 /// The same claims, borrowed, for the hot path.
 #[derive(Serialize)]
@@ -168,7 +169,7 @@ impl TokenIssuer {
         let now = at.timestamp();
         let ttl = client_ttl.map_or(self.ttl, |t| t.min(self.ttl)).as_secs();
         let status = match stamp {
-            Some(stamp) => Some(stamp(now)?),
+            Some(stamp) => Some(stamp(now, &key.kid)?),
             None => None,
         };
         let jti = random_base62(22);

@@ -16,7 +16,7 @@ mod verify;
 
 pub use grant::{Audiences, GrantError, granted_roles};
 pub use issuer::{AccessTokenClaims, IssuedToken, TokenIssuer};
-pub use kek::KeyEncryptionKey;
+pub use kek::{KeyEncryptionKey, VARIABLE as KEK_VARIABLE};
 pub use key_files::{KeyError, KeyInfo, check_key_permissions, generate_key, read_key_files};
 pub use key_set::{KeySet, ScheduledKey};
 pub use signing_key::{SigningAlg, SigningKey, generate_pkcs8};

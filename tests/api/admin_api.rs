@@ -294,7 +294,9 @@ on_both_backends!(
 
 /// The operations of the SPEC's admin table, and revoke-tokens (issue: cut off a client's
 /// tokens).
-const OPERATIONS: [(&str, &str); 36] = [
+const OPERATIONS: [(&str, &str); 38] = [
+    ("get", "/admin/v1/keys"),
+    ("post", "/admin/v1/keys/{kid}/revoke"),
     ("get", "/admin/v1/organizations/{org_id}/sso"),
     ("put", "/admin/v1/organizations/{org_id}/sso"),
     ("delete", "/admin/v1/organizations/{org_id}/sso"),
@@ -432,7 +434,8 @@ async fn openapi_documents_every_registered_route() {
             .replace("{name}", "x")
             .replace("{org_id}", "org_x")
             .replace("{client_id}", "c")
-            .replace("{policy_id}", "tp_x");
+            .replace("{policy_id}", "tp_x")
+            .replace("{kid}", "k");
         let res = app
             .http
             .request(method.to_uppercase().parse().unwrap(), app.url(&concrete))

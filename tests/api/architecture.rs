@@ -23,7 +23,10 @@ const LAYERS: &[(&str, &[&str])] = &[
         ],
     ),
     ("HTTP", &["http"]),
-    ("assembly", &["jobs", "app", "healthcheck", "admin_cli"]),
+    (
+        "assembly",
+        &["jobs", "app", "healthcheck", "admin_cli", "keys_cli"],
+    ),
 ];
 
 fn layer_of(module: &str) -> Option<usize> {

@@ -139,7 +139,7 @@ async fn a_change_made_while_the_watcher_is_down_is_not_missed() {
 }
 
 /// Whether `token` is active for the resource server `(rs, rs_secret)` asking `app`.
-async fn active(app: &TestApp, rs: &str, rs_secret: &str, token: &str) -> bool {
+pub(crate) async fn active(app: &TestApp, rs: &str, rs_secret: &str, token: &str) -> bool {
     let res = app
         .http
         .post(app.url("/oauth/introspect"))

@@ -193,7 +193,14 @@ on_both_backends!(
 
         // A key that takes over at once retires the old one, which stays published for the
         // token lifetime (+ 60 s), then is deleted.
-        signing_keys::rotate(&mut conn, &kek, alg, Duration::ZERO).unwrap();
+        signing_keys::rotate(
+            &mut conn,
+            &kek,
+            &orgauth::service::Principal::Operator("test"),
+            alg,
+            Duration::ZERO,
+        )
+        .unwrap();
         let listed = signing_keys::list(&mut conn, ttl).unwrap();
         let retired = &listed[0];
         assert_eq!(retired.state, KeyState::Retired);

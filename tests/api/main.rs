@@ -20,6 +20,7 @@ mod client_lifecycle;
 mod coherence;
 mod configuration;
 mod console;
+mod day_two;
 mod deploy;
 mod discovery;
 mod failover;

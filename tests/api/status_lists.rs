@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use crate::common::{Backend, TestApp, TestDatabase, spawn_app, spawn_with, test_config};
 
 /// The token's `status.status_list` (idx, uri).
-fn status_of(token: &str) -> (i64, String) {
+pub(crate) fn status_of(token: &str) -> (i64, String) {
     let payload = token.split('.').nth(1).unwrap();
     let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
     let list = &claims["status"]["status_list"];
@@ -26,7 +26,10 @@ fn status_of(token: &str) -> (i64, String) {
 
 /// The list at `uri` from `app`: its claims after the signature is checked against the JWKS,
 /// and its bits.
-async fn fetch_list(app: &TestApp, uri: &str) -> (reqwest::header::HeaderMap, Value, Vec<u8>) {
+pub(crate) async fn fetch_list(
+    app: &TestApp,
+    uri: &str,
+) -> (reqwest::header::HeaderMap, Value, Vec<u8>) {
     let path = uri
         .strip_prefix(&app.config.issuer)
         .expect("this issuer's list");
@@ -63,7 +66,7 @@ async fn fetch_list(app: &TestApp, uri: &str) -> (reqwest::header::HeaderMap, Va
     (headers, claims, bits)
 }
 
-fn bit(bits: &[u8], idx: i64) -> u8 {
+pub(crate) fn bit(bits: &[u8], idx: i64) -> u8 {
     let idx = usize::try_from(idx).unwrap();
     (bits[idx / 8] >> (idx % 8)) & 1
 }

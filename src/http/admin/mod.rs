@@ -9,6 +9,7 @@ mod client_list;
 mod clients;
 mod invitations;
 pub mod json;
+pub mod keys;
 mod me;
 mod members;
 mod organizations;
@@ -53,6 +54,7 @@ use crate::store::DbConnection;
         (name = "settings", description = "What applications need to get tokens"),
         (name = "sso", description = "An organization's single sign-on (OpenID Connect IdP) and e-mail domains"),
         (name = "people", description = "People: who is calling, members, invitations, sessions and passkeys"),
+        (name = "keys", description = "The signing keys (platform:admin): listing them, pulling a compromised one"),
     )
 )]
 struct AdminApiDoc;
@@ -116,6 +118,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(sso::get_sso)
             .service(sso::delete_sso)
             .service(sso::put_domains)
+            .service(keys::list_keys)
+            .service(keys::revoke_key)
             .default_service(web::to(not_found)),
     );
 }

@@ -86,7 +86,7 @@ async fn issue(
     if lists.overloaded() {
         return Err(OAuthError::Unavailable);
     }
-    let stamp = |iat: i64| lists.allocate(client.id(), &roles, iat);
+    let stamp = |iat: i64, kid: &str| lists.allocate(client.id(), &roles, iat, kid);
     let issued = loop {
         if let Some(issued) = state.issuer.issue_for(
             client.id(),

@@ -37,7 +37,7 @@ pub struct Connection {
     pub domains: Vec<String>,
 }
 
-pub(super) fn aad(org_id: &str) -> String {
+pub fn aad(org_id: &str) -> String {
     format!("sso:{org_id}")
 }
 

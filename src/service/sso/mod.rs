@@ -3,7 +3,7 @@
 //! (`relying_party`: the protocol, over the guarded fetcher), and who a finished sign-in
 //! lets in (`sign_in`: identities, invitations, domains, sessions).
 
-mod connections;
+pub mod connections;
 pub mod relying_party;
 pub mod sign_in;
 
