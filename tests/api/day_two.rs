@@ -416,3 +416,225 @@ async fn a_sqlite_backup_taken_while_serving_restores_with_the_kek() {
         "no new key-encryption key"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_postgres_dump_restores_with_the_kek() {
+    if !crate::common::postgres_available() {
+        return;
+    }
+    let db = TestDatabase::create(Backend::Postgres);
+    let keys = tempfile::tempdir().unwrap();
+    let config = test_config(&db, keys.path().to_owned());
+    let app = spawn_with(config.clone()).await;
+    let admin = app.platform_admin().await;
+    let org = app.org_id.clone();
+    let (rs, rs_secret) = admin.create_client(&org, "resource-server", &[]).await;
+    let (id, secret) = admin.create_client(&org, "svc", &[]).await;
+    let token = app.access_token(&id, &secret).await;
+    let first = (app.admin_id.clone(), app.admin_secret.clone(), org.clone());
+
+    // The README's recipe, while the server runs: pg_dump -Fc, then pg_restore into an empty
+    // database.
+    let dump_dir = tempfile::tempdir().unwrap();
+    let dump = dump_dir.path().join("orgauth.dump");
+    let out = Command::new("pg_dump")
+        .args(["-Fc", "--no-owner", "-f", dump.to_str().unwrap(), &db.url])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    app.stop_gracefully().await;
+    let target = TestDatabase::create(Backend::Postgres);
+    let out = Command::new("pg_restore")
+        .args(["--no-owner", "-d", &target.url, dump.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+
+    let mut restored = config.clone();
+    restored.database_url = orgauth::store::DatabaseUrl::parse(&target.url);
+    let app = restart(&restored, &first).await;
+    assert!(
+        active(&app, &rs, &rs_secret, &token).await,
+        "tokens issued before still verify"
+    );
+    assert_eq!(app.token_basic(&id, &secret, &[]).await.status(), 200);
+    // `orgauth backup` is for SQLite and says what to use instead.
+    let out = orgauth(
+        &target,
+        keys.path(),
+        &[],
+        &["backup", "/tmp/never-written.db"],
+    );
+    assert!(!out.status.success());
+    assert!(text(&out).contains("pg_dump"), "{}", text(&out));
+}
+
+/// The newest migration of the previous release: this release must run its migrations beside
+/// that release's binaries (bump it when a release is cut).
+const PREVIOUS_RELEASE: &str = "20261206000017";
+
+/// Every table's columns: (table, column) → (type, nullable, has a default).
+fn columns(
+    conn: &mut orgauth::store::DbConnection,
+) -> std::collections::BTreeMap<(String, String), (String, bool, bool)> {
+    #[derive(QueryableByName)]
+    struct Column {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        table_name: String,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        column_name: String,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        data_type: String,
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        nullable: bool,
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        has_default: bool,
+    }
+    let query = match conn {
+        orgauth::store::DbConnection::Pg(_) => {
+            "SELECT table_name::text, column_name::text, data_type::text, \
+             is_nullable = 'YES' AS nullable, column_default IS NOT NULL AS has_default \
+             FROM information_schema.columns WHERE table_schema = 'public'"
+        }
+        orgauth::store::DbConnection::Sqlite(_) => {
+            "SELECT m.name AS table_name, p.name AS column_name, p.type AS data_type, \
+             p.\"notnull\" = 0 AS nullable, p.dflt_value IS NOT NULL AS has_default \
+             FROM sqlite_master m, pragma_table_info(m.name) p WHERE m.type = 'table'"
+        }
+    };
+    diesel::sql_query(query)
+        .load::<Column>(conn)
+        .unwrap()
+        .into_iter()
+        .map(|c| {
+            (
+                (c.table_name, c.column_name),
+                (c.data_type, c.nullable, c.has_default),
+            )
+        })
+        .collect()
+}
+
+/// Runs the migrations of `source` up to `last`, in order.
+fn apply_up_to<DB: diesel::backend::Backend>(
+    conn: &mut (impl diesel_migrations::MigrationHarness<DB> + diesel::migration::MigrationConnection),
+    source: &diesel_migrations::FileBasedMigrations,
+    last: &str,
+) where
+    diesel_migrations::FileBasedMigrations: diesel::migration::MigrationSource<DB>,
+{
+    conn.setup().unwrap();
+    let mut migrations = diesel::migration::MigrationSource::<DB>::migrations(source).unwrap();
+    migrations.sort_by_key(|m| m.name().version().to_string());
+    let mut ran = 0;
+    for migration in migrations
+        .iter()
+        .filter(|m| m.name().version().to_string().as_str() <= last)
+    {
+        conn.run_migration(migration).unwrap();
+        ran += 1;
+    }
+    assert!(ran > 0, "no migration up to {last}");
+}
+
+on_both_backends!(
+    this_release_runs_beside_the_previous_one_and_refuses_a_schema_that_does_not_accept_it,
+    |backend: Backend| async move {
+        let db = TestDatabase::create(backend);
+        let keys = tempfile::tempdir().unwrap();
+        let config = test_config(&db, keys.path().to_owned());
+        let connect = || {
+            orgauth::store::ConnectionManager::new(
+                config.database_url.clone(),
+                Duration::from_secs(5),
+            )
+            .connect()
+            .unwrap()
+        };
+
+        // The previous release's schema, from its migrations.
+        let dir = match backend {
+            Backend::Sqlite => "migrations/sqlite",
+            Backend::Postgres => "migrations/postgres",
+        };
+        let source = diesel_migrations::FileBasedMigrations::from_path(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join(dir),
+        )
+        .unwrap();
+        let mut conn = connect();
+        match &mut conn {
+            orgauth::store::DbConnection::Pg(c) => apply_up_to(c, &source, PREVIOUS_RELEASE),
+            orgauth::store::DbConnection::Sqlite(c) => apply_up_to(c, &source, PREVIOUS_RELEASE),
+        }
+        let before = columns(&mut conn);
+
+        // This release's migrations only add: every table and column the previous release
+        // reads is still there with its type, and every column added can be left out by its
+        // inserts (nullable or with a default).
+        let status = orgauth(&db, keys.path(), &[], &["migrate", "status", "--json"]);
+        assert!(status.status.success(), "{}", text(&status));
+        let status: Value = serde_json::from_slice(&status.stdout).unwrap();
+        assert_eq!(status["database_newest"], PREVIOUS_RELEASE);
+        assert!(!status["pending"].as_array().unwrap().is_empty());
+        let out = orgauth(&db, keys.path(), &[], &["migrate"]);
+        assert!(out.status.success(), "{}", text(&out));
+        let after = columns(&mut conn);
+        for (column, kind) in &before {
+            assert_eq!(
+                after.get(column),
+                Some(kind),
+                "{column:?} changed or went away"
+            );
+        }
+        for (column, (_, nullable, has_default)) in &after {
+            if !before.contains_key(column) && before.keys().any(|(t, _)| *t == column.0) {
+                assert!(
+                    *nullable || *has_default,
+                    "{column:?} is required: the previous release's inserts would fail"
+                );
+            }
+        }
+
+        // A newer release's migration that accepts this binary: it starts (N beside N+1).
+        let ours = orgauth(&db, keys.path(), &[], &["migrate", "status", "--json"]);
+        let ours: Value = serde_json::from_slice(&ours.stdout).unwrap();
+        let binary_newest = ours["binary_newest"].as_str().unwrap().to_owned();
+        assert_eq!(ours["database_newest"], binary_newest.as_str());
+        let future = "29991231000001";
+        diesel::sql_query(format!(
+            "INSERT INTO __diesel_schema_migrations (version) VALUES ('{future}')"
+        ))
+        .execute(&mut conn)
+        .unwrap();
+        diesel::sql_query(format!(
+            "INSERT INTO schema_compatibility (version, oldest_compatible) \
+             VALUES ('{future}', '{binary_newest}')"
+        ))
+        .execute(&mut conn)
+        .unwrap();
+        let app = spawn_with(config.clone()).await;
+        let admin = app.platform_admin().await;
+        assert_eq!(admin.get("/roles").await.status, 200);
+        app.stop_gracefully().await;
+
+        // One that does not: `serve` and `migrate` refuse, naming both versions, and change
+        // nothing; `migrate status` says why.
+        diesel::sql_query(format!(
+            "UPDATE schema_compatibility SET oldest_compatible = '{future}' \
+             WHERE version = '{future}'"
+        ))
+        .execute(&mut conn)
+        .unwrap();
+        let bind = [("ORGAUTH_BIND", "127.0.0.1:0")];
+        for args in [&["serve"][..], &["migrate"], &["migrate", "status"]] {
+            let out = orgauth(&db, keys.path(), &bind, args);
+            assert!(!out.status.success(), "{args:?}");
+            let message = text(&out);
+            assert!(
+                message.contains(future) && message.contains(&binary_newest),
+                "{args:?}: {message}"
+            );
+        }
+        assert_eq!(columns(&mut conn), after);
+    }
+);
