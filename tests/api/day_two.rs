@@ -433,22 +433,26 @@ async fn a_postgres_dump_restores_with_the_kek() {
     let token = app.access_token(&id, &secret).await;
     let first = (app.admin_id.clone(), app.admin_secret.clone(), org.clone());
 
-    // The README's recipe, while the server runs: pg_dump -Fc, then pg_restore into an empty
-    // database.
-    let dump_dir = tempfile::tempdir().unwrap();
-    let dump = dump_dir.path().join("orgauth.dump");
-    let out = Command::new("pg_dump")
-        .args(["-Fc", "--no-owner", "-f", dump.to_str().unwrap(), &db.url])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", text(&out));
-    app.stop_gracefully().await;
+    // The README's recipe, as written: pg_dump -Fc while the server runs, pg_restore into an
+    // empty database.
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let recipe = crate::readme::runbook(&readme, "### Runbook: backup and restore")
+        .into_iter()
+        .find(|b| b.contains("pg_dump"))
+        .expect("the Postgres recipe");
     let target = TestDatabase::create(Backend::Postgres);
-    let out = Command::new("pg_restore")
-        .args(["--no-owner", "-d", &target.url, dump.to_str().unwrap()])
+    let dump_dir = tempfile::tempdir().unwrap();
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(format!("set -euo pipefail\n{recipe}"))
+        .current_dir(dump_dir.path())
+        .env("DATABASE_URL", &db.url)
+        .env("RESTORE_DATABASE_URL", &target.url)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", text(&out));
+    assert!(out.status.success(), "{recipe}\n{}", text(&out));
+    app.stop_gracefully().await;
 
     let mut restored = config.clone();
     restored.database_url = orgauth::store::DatabaseUrl::parse(&target.url);
