@@ -1,5 +1,9 @@
 //! Prometheus metrics, registered once per process and rendered by `GET /metrics` with the
 //! `prometheus` crate's text encoder. Updating one is an atomic add: cheap on the hot path.
+//! orgauth's own are prefixed `orgauth_`; the process's are the standard unprefixed
+//! `process_*` (CPU seconds fractional, read from `/proc` at each scrape). Every labelled
+//! series an alert may watch exists from the start at 0, so `rate()` and `absent()` work
+//! before the first event.
 
 use std::sync::LazyLock;
 use std::time::Duration;
@@ -34,7 +38,44 @@ pub struct Metrics {
     pub client_secrets_expiring: IntGaugeVec,
     /// Background job runs by job name (`jobs.rs`) and outcome (`ok`, `failed`).
     pub job_runs: IntCounterVec,
+    /// Secret checks waiting for an argon2 slot now.
+    pub argon2_waiting: IntGauge,
+    /// Secret checks refused because no argon2 slot freed up in time (answered 503).
+    pub argon2_overloaded: prometheus::IntCounter,
+    /// Attempts refused by the brute-force limiter, by what tripped: `failures` (the window
+    /// after failures) or `in_flight` (attempts running now fill the limit).
+    pub rate_limited: IntCounterVec,
+    /// Answers held back by the tarpit now, and connections closed because it was full.
+    pub tarpit_held: IntGauge,
+    pub tarpit_closed: prometheus::IntCounter,
+    /// Fetches of remote documents (JWKS, discovery, IdP exchanges) by outcome: `ok`,
+    /// `failed`, `refused` (an address or URL the rules forbid), `busy` (too many at once).
+    pub remote_fetches: IntCounterVec,
+    pub remote_fetch_duration: Histogram,
+    /// The standard process metrics (unprefixed).
+    process_registry: Registry,
 }
+
+/// The outcomes `token_requests` counts (all present from the start).
+pub const TOKEN_OUTCOMES: &[&str] = &[
+    "issued",
+    "invalid_client",
+    "invalid_scope",
+    "invalid_request",
+    "invalid_target",
+    "unsupported_grant_type",
+    "rate_limited",
+    "unavailable",
+];
+
+/// Routes whose request series exist from the start, with every status class.
+const WATCHED_ROUTES: &[(&str, &str)] = &[
+    ("POST", "/oauth/token"),
+    ("POST", "/oauth/introspect"),
+    ("POST", "/oauth/revoke"),
+    ("GET", "/.well-known/jwks.json"),
+    ("GET", "/statuslists/{id}"),
+];
 
 pub static METRICS: LazyLock<Metrics> = LazyLock::new(Metrics::new);
 
@@ -52,8 +93,11 @@ impl Metrics {
                 "http_request_duration_seconds",
                 "HTTP request latency by route",
             )
+            // Past the database timeout (5 s by default, up to 600 s): a request that waited
+            // for it lands in a bucket of its own, not in +Inf with everything slower.
             .buckets(vec![
-                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+                10.0, 30.0, 60.0,
             ]),
             &["method", "route"],
         )
@@ -120,8 +164,87 @@ impl Metrics {
             &["job", "outcome"],
         )
         .expect("valid metric");
+        let argon2_waiting =
+            IntGauge::new("argon2_waiting", "Secret checks waiting for an argon2 slot")
+                .expect("valid metric");
+        let argon2_overloaded = prometheus::IntCounter::new(
+            "argon2_overloaded_total",
+            "Secret checks refused because no argon2 slot freed up in time",
+        )
+        .expect("valid metric");
+        let rate_limited = IntCounterVec::new(
+            Opts::new(
+                "rate_limited_total",
+                "Attempts refused by the brute-force limiter, by reason",
+            ),
+            &["reason"],
+        )
+        .expect("valid metric");
+        let tarpit_held =
+            IntGauge::new("tarpit_held", "Refused answers held back now").expect("valid metric");
+        let tarpit_closed = prometheus::IntCounter::new(
+            "tarpit_closed_total",
+            "Refused answers sent at once with Connection: close because the tarpit was full",
+        )
+        .expect("valid metric");
+        let remote_fetches = IntCounterVec::new(
+            Opts::new(
+                "remote_fetches_total",
+                "Fetches of remote JWKS, discovery documents and IdP exchanges by outcome",
+            ),
+            &["outcome"],
+        )
+        .expect("valid metric");
+        let remote_fetch_duration = Histogram::with_opts(
+            HistogramOpts::new("remote_fetch_duration_seconds", "Remote fetch latency")
+                .buckets(vec![0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0]),
+        )
+        .expect("valid metric");
+        // Every series an alert may watch, at 0 from the start.
+        for outcome in TOKEN_OUTCOMES {
+            token_requests.with_label_values(&[outcome]);
+        }
+        for path in ["argon2", "cache"] {
+            secret_verifications.with_label_values(&[path]);
+        }
+        for (method, route) in WATCHED_ROUTES {
+            for class in ["2xx", "4xx", "5xx"] {
+                http_requests.with_label_values(&[method, route, class]);
+            }
+        }
+        for status in ["200", "401", "403", "500", "503"] {
+            admin_requests.with_label_values(&[status]);
+        }
+        for job in [
+            "preload",
+            "last_used_flush",
+            "key_maintenance",
+            "pruning",
+            "secret_expiry_gauge",
+            "status_lists",
+        ] {
+            for outcome in ["ok", "failed"] {
+                job_runs.with_label_values(&[job, outcome]);
+            }
+        }
+        for within in ["expired", "7d", "30d"] {
+            client_secrets_expiring.with_label_values(&[within]);
+        }
+        for reason in ["failures", "in_flight"] {
+            rate_limited.with_label_values(&[reason]);
+        }
+        for outcome in ["ok", "failed", "refused", "busy"] {
+            remote_fetches.with_label_values(&[outcome]);
+        }
         for collector in [
             Box::new(job_runs.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(argon2_waiting.clone()),
+            Box::new(argon2_overloaded.clone()),
+            Box::new(rate_limited.clone()),
+            Box::new(tarpit_held.clone()),
+            Box::new(tarpit_closed.clone()),
+            Box::new(remote_fetches.clone()),
+            Box::new(remote_fetch_duration.clone()),
             Box::new(token_requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(request_duration.clone()),
             Box::new(secret_verifications.clone()),
@@ -130,7 +253,6 @@ impl Metrics {
             Box::new(build_info),
             Box::new(signing_key_age.clone()),
             Box::new(change_confirmation_age.clone()),
-            Box::new(prometheus::process_collector::ProcessCollector::for_self()),
             Box::new(pool_connections.clone()),
             Box::new(pool_idle_connections.clone()),
             Box::new(pool_wait.clone()),
@@ -138,7 +260,19 @@ impl Metrics {
         ] {
             registry.register(collector).expect("metrics register once");
         }
+        let process_registry = Registry::new();
+        process_registry
+            .register(Box::new(ProcessCollector::new()))
+            .expect("process metrics register once");
         Self {
+            process_registry,
+            argon2_waiting,
+            argon2_overloaded,
+            rate_limited,
+            tarpit_held,
+            tarpit_closed,
+            remote_fetches,
+            remote_fetch_duration,
             registry,
             token_requests,
             request_duration,
@@ -159,7 +293,10 @@ impl Metrics {
     pub fn render(&self) -> Vec<u8> {
         let mut out = Vec::new();
         TextEncoder::new()
-            .encode(&self.registry.gather(), &mut out)
+            .encode(
+                &[self.process_registry.gather(), self.registry.gather()].concat(),
+                &mut out,
+            )
             .expect("text encoding to a Vec cannot fail");
         out
     }
@@ -167,4 +304,116 @@ impl Metrics {
 
 pub fn observe_pool_wait(waited: Duration) {
     METRICS.pool_wait.observe(waited.as_secs_f64());
+}
+
+/// The standard process metrics, read from `/proc/self` at each scrape: CPU seconds with
+/// their fraction (`prometheus`'s own collector counts whole seconds), memory, file
+/// descriptors, threads and the start time.
+struct ProcessCollector {
+    cpu: prometheus::Counter,
+    resident: IntGauge,
+    virtual_memory: IntGauge,
+    open_fds: IntGauge,
+    max_fds: IntGauge,
+    threads: IntGauge,
+    start_time: prometheus::Gauge,
+    descs: Vec<prometheus::core::Desc>,
+}
+
+impl ProcessCollector {
+    fn new() -> Self {
+        let cpu = prometheus::Counter::new(
+            "process_cpu_seconds_total",
+            "Total user and system CPU time spent in seconds.",
+        )
+        .expect("valid metric");
+        let gauge = |name: &str, help: &str| IntGauge::new(name, help).expect("valid metric");
+        let start_time = prometheus::Gauge::new(
+            "process_start_time_seconds",
+            "Start time of the process since unix epoch in seconds.",
+        )
+        .expect("valid metric");
+        if let (Ok(boot), Ok(stat)) = (
+            procfs::boot_time_secs(),
+            procfs::process::Process::myself().and_then(|p| p.stat()),
+        ) {
+            start_time.set(boot as f64 + stat.starttime as f64 / ticks_per_second());
+        }
+        let collector = Self {
+            cpu,
+            resident: gauge(
+                "process_resident_memory_bytes",
+                "Resident memory size in bytes.",
+            ),
+            virtual_memory: gauge(
+                "process_virtual_memory_bytes",
+                "Virtual memory size in bytes.",
+            ),
+            open_fds: gauge("process_open_fds", "Number of open file descriptors."),
+            max_fds: gauge(
+                "process_max_fds",
+                "Maximum number of open file descriptors.",
+            ),
+            threads: gauge("process_threads", "Number of OS threads in the process."),
+            start_time,
+            descs: Vec::new(),
+        };
+        let descs = collector
+            .parts()
+            .iter()
+            .flat_map(|c| c.desc())
+            .cloned()
+            .collect();
+        Self { descs, ..collector }
+    }
+
+    fn parts(&self) -> [&dyn prometheus::core::Collector; 7] {
+        [
+            &self.cpu,
+            &self.resident,
+            &self.virtual_memory,
+            &self.open_fds,
+            &self.max_fds,
+            &self.threads,
+            &self.start_time,
+        ]
+    }
+}
+
+fn ticks_per_second() -> f64 {
+    // SAFETY: sysconf only reads a system constant.
+    (unsafe { libc::sysconf(libc::_SC_CLK_TCK) }).max(1) as f64
+}
+
+impl prometheus::core::Collector for ProcessCollector {
+    fn desc(&self) -> Vec<&prometheus::core::Desc> {
+        self.descs.iter().collect()
+    }
+
+    fn collect(&self) -> Vec<prometheus::proto::MetricFamily> {
+        let Ok(me) = procfs::process::Process::myself() else {
+            return Vec::new();
+        };
+        if let Ok(stat) = me.stat() {
+            let total = (stat.utime + stat.stime) as f64 / ticks_per_second();
+            let delta = total - self.cpu.get();
+            if delta > 0.0 {
+                self.cpu.inc_by(delta);
+            }
+            self.resident
+                .set(i64::try_from(stat.rss).unwrap_or(i64::MAX) * procfs::page_size() as i64);
+            self.virtual_memory
+                .set(i64::try_from(stat.vsize).unwrap_or(i64::MAX));
+            self.threads.set(stat.num_threads);
+        }
+        if let Ok(count) = me.fd_count() {
+            self.open_fds.set(count as i64);
+        }
+        if let Ok(limits) = me.limits()
+            && let procfs::process::LimitValue::Value(max) = limits.max_open_files.soft_limit
+        {
+            self.max_fds.set(i64::try_from(max).unwrap_or(i64::MAX));
+        }
+        self.parts().iter().flat_map(|c| c.collect()).collect()
+    }
 }

@@ -16,6 +16,8 @@ use std::time::Duration;
 use parking_lot::Mutex;
 use tokio::sync::{Semaphore, SemaphorePermit, oneshot};
 
+use crate::metrics::METRICS;
+
 use crate::domain::{ClientSecret, SecretHash};
 
 type Job = (SecretHash, ClientSecret, oneshot::Sender<bool>);
@@ -62,10 +64,13 @@ impl Argon2Pool {
 
     /// A slot, or `Overloaded` when none frees up within the queue timeout.
     pub async fn slot(&self) -> Result<Argon2Slot<'_>, Overloaded> {
-        let permit = tokio::time::timeout(self.queue_timeout, self.slots.acquire())
-            .await
-            .map_err(|_| Overloaded)?
-            .map_err(|_| Overloaded)?;
+        let waiting = WaitingGauge::enter();
+        let permit = tokio::time::timeout(self.queue_timeout, self.slots.acquire()).await;
+        drop(waiting);
+        let Ok(Ok(permit)) = permit else {
+            METRICS.argon2_overloaded.inc();
+            return Err(Overloaded);
+        };
         Ok(Argon2Slot {
             pool: self,
             _permit: permit,
@@ -87,5 +92,21 @@ impl Argon2Slot<'_> {
             return false;
         }
         answer.await.unwrap_or(false)
+    }
+}
+
+/// Counts a check waiting for a slot while it lives (a cancelled request leaves too).
+struct WaitingGauge;
+
+impl WaitingGauge {
+    fn enter() -> Self {
+        METRICS.argon2_waiting.inc();
+        Self
+    }
+}
+
+impl Drop for WaitingGauge {
+    fn drop(&mut self) {
+        METRICS.argon2_waiting.dec();
     }
 }

@@ -17,6 +17,8 @@
 //! history is dropped (the argon2 bound still holds CPU and memory).
 
 use parking_lot::Mutex;
+
+use crate::metrics::METRICS;
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
@@ -168,9 +170,11 @@ impl FailureLimiter {
                 counter.roll(now, window);
                 let failures = counter.estimate(now, window);
                 if failures >= f64::from(limit) {
+                    METRICS.rate_limited.with_label_values(&["failures"]).inc();
                     return Err(window);
                 }
                 if failures + f64::from(counter.in_flight) >= f64::from(limit) {
+                    METRICS.rate_limited.with_label_values(&["in_flight"]).inc();
                     return Err(Duration::from_secs(1));
                 }
             }
@@ -206,6 +210,7 @@ impl FailureLimiter {
             if let Some(counter) = counters.get_mut(key) {
                 counter.roll(now, window);
                 if counter.estimate(now, window) >= f64::from(limit) {
+                    METRICS.rate_limited.with_label_values(&["failures"]).inc();
                     return Err(window);
                 }
             }

@@ -481,6 +481,13 @@ impl RemoteKeys {
         &self,
         request: http::Request<Vec<u8>>,
     ) -> Result<http::Response<Vec<u8>>, FetchError> {
+        counted(self.send_uncounted(request)).await
+    }
+
+    async fn send_uncounted(
+        &self,
+        request: http::Request<Vec<u8>>,
+    ) -> Result<http::Response<Vec<u8>>, FetchError> {
         let url = request.uri().to_string();
         let failed = |why: String| FetchError::Failed(url.clone(), why);
         let deadline = tokio::time::Instant::now() + TIMEOUT;
@@ -510,6 +517,10 @@ impl RemoteKeys {
 
     /// A JSON document from `url`, under the rules in the module docs.
     async fn get_json(&self, url: &str) -> Result<Value, FetchError> {
+        counted(self.get_json_uncounted(url)).await
+    }
+
+    async fn get_json_uncounted(&self, url: &str) -> Result<Value, FetchError> {
         let failed = |why: String| FetchError::Failed(url.to_owned(), why);
         let (parsed, lookup, address) = self.checked_address(url).await?;
         // Connect to the address just checked, never to another answer for the same name.
@@ -532,6 +543,28 @@ impl RemoteKeys {
         let body = read_capped(&mut response).await.map_err(failed)?;
         serde_json::from_slice(&body).map_err(|_| failed("not JSON".into()))
     }
+}
+
+/// Runs a fetch, counting its outcome and duration.
+async fn counted<T>(
+    fetch: impl std::future::Future<Output = Result<T, FetchError>>,
+) -> Result<T, FetchError> {
+    let started = std::time::Instant::now();
+    let result = fetch.await;
+    let outcome = match &result {
+        Ok(_) => "ok",
+        Err(FetchError::Failed(..)) => "failed",
+        Err(FetchError::NotAllowed(..)) => "refused",
+        Err(FetchError::Busy) => "busy",
+    };
+    crate::metrics::METRICS
+        .remote_fetches
+        .with_label_values(&[outcome])
+        .inc();
+    crate::metrics::METRICS
+        .remote_fetch_duration
+        .observe(started.elapsed().as_secs_f64());
+    result
 }
 
 /// A client that connects to `address` for `host` only (the address just checked, never

@@ -344,6 +344,40 @@ async fn metrics_can_move_to_an_operations_listener_of_their_own() {
         scraped.contains("orgauth_token_requests_total{outcome=\"issued\"} 1"),
         "{scraped}"
     );
+    // Every series an alert watches exists at 0 before its first event; the process metrics
+    // have their standard names and fractional CPU seconds; latency buckets reach past the
+    // database timeout.
+    for series in [
+        "orgauth_token_requests_total{outcome=\"unavailable\"} 0",
+        "orgauth_token_requests_total{outcome=\"rate_limited\"} 0",
+        "orgauth_http_requests_total{method=\"POST\",route=\"/oauth/token\",status=\"5xx\"} 0",
+        "orgauth_http_requests_total{method=\"POST\",route=\"/oauth/introspect\",status=\"5xx\"} 0",
+        "orgauth_admin_requests_total{status=\"500\"} 0",
+        "orgauth_job_runs_total{job=\"key_maintenance\",outcome=\"failed\"} 0",
+        "orgauth_client_secrets_expiring{within=\"7d\"}",
+        "orgauth_argon2_waiting 0",
+        "orgauth_argon2_overloaded_total 0",
+        "orgauth_rate_limited_total{reason=\"failures\"} 0",
+        "orgauth_tarpit_held 0",
+        "orgauth_tarpit_closed_total 0",
+        "orgauth_remote_fetches_total{outcome=\"failed\"} 0",
+        "orgauth_remote_fetch_duration_seconds_count 0",
+        "le=\"10\"",
+        "process_resident_memory_bytes ",
+        "process_open_fds ",
+        "process_start_time_seconds ",
+    ] {
+        assert!(scraped.contains(series), "missing {series} in\n{scraped}");
+    }
+    assert!(!scraped.contains("orgauth_process_"), "{scraped}");
+    let cpu: f64 = scraped
+        .lines()
+        .find_map(|l| l.strip_prefix("process_cpu_seconds_total "))
+        .expect("process_cpu_seconds_total")
+        .parse()
+        .unwrap();
+    // A fresh process has used well under a second: counted in whole seconds it would be 0.
+    assert!(cpu > 0.0, "whole seconds only: {cpu}");
     assert_eq!(status(format!("{main}/metrics")).await, 404);
     assert_eq!(status(format!("{ops}/healthz")).await, 200);
     assert_eq!(status(format!("{ops}/readyz")).await, 200);

@@ -17,6 +17,7 @@ use tokio::sync::Semaphore;
 
 use crate::client_auth::counted_address;
 use crate::config::TarpitSettings;
+use crate::metrics::METRICS;
 
 pub struct Tarpit {
     delay: Duration,
@@ -89,12 +90,31 @@ impl Tarpit {
             return Connection::KeepAlive;
         }
         let Some(_address_place) = self.take_address_place(address) else {
+            METRICS.tarpit_closed.inc();
             return Connection::Close;
         };
         let Ok(_place) = self.held.try_acquire() else {
+            METRICS.tarpit_closed.inc();
             return Connection::Close;
         };
+        let _held = HeldGauge::enter();
         tokio::time::sleep(self.delay.min(retry_after)).await;
         Connection::KeepAlive
+    }
+}
+
+/// Counts an answer held back while it lives (a client that hangs up leaves too).
+struct HeldGauge;
+
+impl HeldGauge {
+    fn enter() -> Self {
+        METRICS.tarpit_held.inc();
+        Self
+    }
+}
+
+impl Drop for HeldGauge {
+    fn drop(&mut self) {
+        METRICS.tarpit_held.dec();
     }
 }
