@@ -113,7 +113,10 @@ impl Application {
                 .configure(http::admin::routes)
                 .into_app()
         })
-        .workers(config.workers.max(1));
+        .workers(config.workers.max(1))
+        // SIGTERM, SIGINT and SIGHUP are handled in `run_until_stopped`.
+        .disable_signals()
+        .shutdown_timeout(DRAIN_SECONDS);
         let bind_error = |addr: &str| {
             let addr = addr.to_owned();
             move |source| StartupError::Bind { addr, source }
@@ -150,9 +153,13 @@ impl Application {
         self.server.handle()
     }
 
-    /// Serves until SIGTERM/SIGINT, then stops accepting, finishes in-flight requests and
-    /// writes the pending `last_used_at` times.
+    /// Serves until SIGTERM/SIGINT, then stops accepting, finishes in-flight requests (each
+    /// answered with `Connection: close`, for at most `DRAIN_SECONDS`) and writes the pending
+    /// `last_used_at` times. SIGHUP is logged and ignored (the configuration is read at start;
+    /// TLS certificates reload by themselves).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let signals = tokio::spawn(handle_signals(self.server.handle()));
+        let _stop_signals = jobs::AbortOnDrop(signals);
         tokio::spawn(jobs::preload(self.state.clone()));
         let status_lists = tokio::spawn(jobs::maintain_status_lists(self.state.clone()));
         let schedule = tokio::spawn(jobs::run_schedule(self.state.clone(), self.last_used_flush));
@@ -165,6 +172,41 @@ impl Application {
             log::warn!("the last status list runs could not be written: {e}");
         }
         served
+    }
+}
+
+/// The longest shutdown waits for requests in flight (the Kubernetes grace period and
+/// compose's `stop_grace_period` are longer).
+const DRAIN_SECONDS: u64 = 30;
+
+/// Turns SIGTERM and SIGINT into a graceful stop, and SIGHUP into a log line. While stopping,
+/// actix answers the requests in flight with `Connection: close` and closes idle kept-alive
+/// connections (a FIN, not a reset).
+async fn handle_signals(server: actix_web::dev::ServerHandle) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int), Ok(mut hup)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::hangup()),
+    ) else {
+        log::warn!("could not install the signal handlers");
+        return;
+    };
+    loop {
+        let name = tokio::select! {
+            _ = term.recv() => "SIGTERM",
+            _ = int.recv() => "SIGINT",
+            _ = hup.recv() => {
+                log::info!(
+                    "SIGHUP ignored: the configuration is read at start (restart to change \
+                     it); TLS certificates are reloaded when their files change"
+                );
+                continue;
+            }
+        };
+        log::info!("{name}: draining (up to {DRAIN_SECONDS} s), then stopping");
+        server.stop(true).await;
+        return;
     }
 }
 

@@ -126,7 +126,7 @@ pub async fn maintain_status_lists(state: web::Data<AppState>) {
 }
 
 /// Aborts a task when dropped (the flusher ends with the loop that started it).
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
+pub struct AbortOnDrop(pub tokio::task::JoinHandle<()>);
 
 impl Drop for AbortOnDrop {
     fn drop(&mut self) {

@@ -28,6 +28,8 @@ impl std::str::FromStr for LogFormat {
     }
 }
 
+const LEVELS: &[&str] = &["off", "error", "warn", "info", "debug", "trace"];
+
 /// The crates whose log lines are worth filtering for (`RUST_LOG` targets).
 const KNOWN_TARGETS: &[&str] = &[
     "orgauth",
@@ -66,49 +68,84 @@ fn fields(record: &log::Record<'_>) -> Map<String, Value> {
     fields.0
 }
 
+/// One entry as a line in `format`.
+fn line(
+    format: LogFormat,
+    level: log::Level,
+    target: &str,
+    message: &str,
+    fields: Map<String, Value>,
+) -> String {
+    let time = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    match format {
+        LogFormat::Json => {
+            let mut line = Map::new();
+            line.insert("time".into(), time.into());
+            line.insert("level".into(), level.as_str().into());
+            line.insert("target".into(), target.into());
+            line.insert("message".into(), message.into());
+            line.extend(fields);
+            Value::Object(line).to_string()
+        }
+        LogFormat::Text => {
+            let mut line = format!("[{time} {level} {target}] {}", one_line(message));
+            for (key, value) in fields {
+                match value {
+                    Value::String(s) => line.push_str(&format!(" {key}={}", one_line(&s))),
+                    other => line.push_str(&format!(" {key}={other}")),
+                }
+            }
+            line
+        }
+    }
+}
+
+/// The format `ORGAUTH_LOG_FORMAT` asks for, read directly: for an error before (or in) the
+/// configuration, which may itself be what failed.
+pub fn format_from_env() -> LogFormat {
+    std::env::var("ORGAUTH_LOG_FORMAT")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(LogFormat::Text)
+}
+
+/// Writes one entry to standard error whatever `RUST_LOG` lets through: a fatal start-up
+/// error, or a warning about `RUST_LOG` itself (which a typo there would silence).
+pub fn write_unfiltered(format: LogFormat, level: log::Level, message: &str) {
+    eprintln!("{}", line(format, level, "orgauth", message, Map::new()));
+}
+
 pub fn init(format: LogFormat) {
     let filter = std::env::var("RUST_LOG").unwrap_or_default();
     let mut builder =
         env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"));
     builder.format(move |out, record| {
-        let time = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         let message = record.args().to_string();
-        match format {
-            LogFormat::Json => {
-                let mut line = Map::new();
-                line.insert("time".into(), time.into());
-                line.insert("level".into(), record.level().as_str().into());
-                line.insert("target".into(), record.target().into());
-                line.insert("message".into(), message.into());
-                line.extend(fields(record));
-                writeln!(out, "{}", Value::Object(line))
-            }
-            LogFormat::Text => {
-                let mut line = format!(
-                    "[{time} {} {}] {}",
-                    record.level(),
-                    record.target(),
-                    one_line(&message)
-                );
-                for (key, value) in fields(record) {
-                    match value {
-                        Value::String(s) => line.push_str(&format!(" {key}={}", one_line(&s))),
-                        other => line.push_str(&format!(" {key}={other}")),
-                    }
-                }
-                writeln!(out, "{line}")
-            }
-        }
+        writeln!(
+            out,
+            "{}",
+            line(
+                format,
+                record.level(),
+                record.target(),
+                &message,
+                fields(record)
+            )
+        )
     });
     // webauthn-rs traces ceremony state (challenges) at trace level: never below warn.
     builder.filter_module("webauthn_rs_core", log::LevelFilter::Warn);
     builder.filter_module("webauthn_rs", log::LevelFilter::Warn);
     builder.init();
     for target in unknown_targets(&filter) {
-        log::warn!(
-            "RUST_LOG names the target {target:?}, which nothing logs to (known: {}); \
-             check it for a typo",
-            KNOWN_TARGETS.join(", ")
+        write_unfiltered(
+            format,
+            log::Level::Warn,
+            &format!(
+                "RUST_LOG names the target {target:?}, which nothing logs to (known: {}); \
+                 check it for a typo",
+                KNOWN_TARGETS.join(", ")
+            ),
         );
     }
 }
@@ -133,8 +170,12 @@ fn unknown_targets(filter: &str) -> Vec<String> {
         .split(',')
         .filter_map(|directive| {
             let directive = directive.split('/').next().unwrap_or_default().trim();
-            let (target, _) = directive.split_once('=')?;
-            let target = target.trim();
+            // `target=level`, or a bare word: a level, or a target with every level.
+            let target = match directive.split_once('=') {
+                Some((target, _)) => target.trim(),
+                None if LEVELS.contains(&directive.to_ascii_lowercase().as_str()) => return None,
+                None => directive,
+            };
             let known = KNOWN_TARGETS
                 .iter()
                 .any(|k| target == *k || target.starts_with(&format!("{k}::")));
@@ -152,5 +193,7 @@ mod tests {
             vec!["orgauht".to_owned()]
         );
         assert!(super::unknown_targets("debug").is_empty());
+        assert!(super::unknown_targets("WARN,orgauth").is_empty());
+        assert_eq!(super::unknown_targets("ingo"), vec!["ingo".to_owned()]);
     }
 }

@@ -197,7 +197,14 @@ fn main() -> ExitCode {
                 }
                 source = cause.source();
             }
-            eprintln!("{message}");
+            match orgauth::logging::format_from_env() {
+                orgauth::logging::LogFormat::Json => orgauth::logging::write_unfiltered(
+                    orgauth::logging::LogFormat::Json,
+                    log::Level::Error,
+                    message.trim_start_matches("orgauth: "),
+                ),
+                orgauth::logging::LogFormat::Text => eprintln!("{message}"),
+            }
             ExitCode::FAILURE
         }
     }

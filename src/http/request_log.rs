@@ -45,15 +45,20 @@ pub async fn log_request(
     if let Ok(value) = HeaderValue::from_str(&id) {
         res.headers_mut().insert(REQUEST_ID, value);
     }
-    if !log::log_enabled!(target: "orgauth::request", log::Level::Info) {
-        return Ok(res);
-    }
     let request = res.request();
     // The route label `ops::measure` already looked up for this request.
     let route = request
         .extensions()
         .get::<RouteLabel>()
         .map_or_else(|| "unmatched".to_owned(), |r| r.0.clone());
+    // Probes and scrapes come every few seconds from every kubelet and Prometheus: at debug.
+    let level = match route.as_str() {
+        "/healthz" | "/readyz" | "/metrics" => log::Level::Debug,
+        _ => log::Level::Info,
+    };
+    if !log::log_enabled!(target: "orgauth::request", level) {
+        return Ok(res);
+    }
     let client = request
         .extensions()
         .get::<LoggedClient>()
@@ -67,8 +72,9 @@ pub async fn log_request(
     let method = request.method().as_str().to_owned();
     let status = res.status().as_u16();
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
-    log::info!(
+    log::log!(
         target: "orgauth::request",
+        level,
         request_id = id.as_str(),
         method = method.as_str(),
         route = route.as_str(),

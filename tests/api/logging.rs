@@ -402,3 +402,200 @@ async fn people_s_sessions_invitations_and_challenges_are_never_logged() {
         assert!(!output.contains(&hash), "a session hash reached the log");
     }
 }
+
+/// An operator's day: SIGHUP does not kill the server; probes and scrapes stay out of the
+/// INFO log; a malformed secret is logged with the client it named and the forwarded address;
+/// at SIGTERM a kept-alive connection gets its answer with `Connection: close` and a clean
+/// close; a `RUST_LOG` typo that silences everything is still pointed out; a fatal start-up
+/// error is JSON when the log is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signals_probes_malformed_secrets_and_the_last_responses_are_an_operator_s() {
+    use std::io::Write;
+    let db = TestDatabase::create(Backend::Sqlite);
+    let keys = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let admin_secret = NewClientSecret::generate().into_plaintext();
+    let mut child = server_command(&db, keys.path(), port, &admin_secret)
+        .env("ORGAUTH_TRUSTED_PROXIES", "127.0.0.1/32")
+        .env("ORGAUTH_TRUSTED_PROXY_HEADER", "X-Forwarded-For")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    wait_until_up(&base).await;
+
+    let hup = Command::new("kill")
+        .args(["-HUP", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(hup.success());
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "SIGHUP killed the server"
+    );
+    for path in ["/healthz", "/readyz", "/metrics"] {
+        assert_eq!(
+            http.get(format!("{base}{path}"))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            200
+        );
+    }
+    let malformed = http
+        .post(format!("{base}/oauth/token"))
+        .header("X-Forwarded-For", "203.0.113.9")
+        .basic_auth("svc-probing", Some("oas_not-a-well-formed-secret"))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(malformed.status(), 401);
+
+    // At SIGTERM: an idle kept-alive connection is closed cleanly (FIN, no reset), and a
+    // request in flight is answered with `Connection: close`.
+    let mut idle = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    idle.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .unwrap();
+    let first = read_response(&mut idle);
+    assert!(first.starts_with("HTTP/1.1 200"), "{first}");
+    assert!(
+        !first.to_ascii_lowercase().contains("connection: close"),
+        "{first}"
+    );
+    let body = "grant_type=client_credentials";
+    let mut in_flight = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    in_flight
+        .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
+    let basic = {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(format!("ops-admin:{admin_secret}"))
+    };
+    in_flight
+        .write_all(
+            format!(
+                "POST /oauth/token HTTP/1.1\r\nHost: localhost\r\nAuthorization: Basic {basic}\r\n\
+                 Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{}",
+                body.len(),
+                &body[..5]
+            )
+            .as_bytes(),
+        )
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let term = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    in_flight.write_all(&body.as_bytes()[5..]).unwrap();
+    let last = read_response(&mut in_flight);
+    assert!(last.starts_with("HTTP/1.1 200"), "{last}");
+    assert!(
+        last.to_ascii_lowercase().contains("connection: close"),
+        "{last}"
+    );
+    let mut rest = Vec::new();
+    assert_eq!(
+        std::io::Read::read_to_end(&mut idle, &mut rest).map_err(|e| e.kind()),
+        Ok(0),
+        "the idle connection is closed with a FIN, unanswered"
+    );
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    let mut output = String::new();
+    for stream in [
+        child
+            .stdout
+            .take()
+            .map(|s| Box::new(s) as Box<dyn std::io::Read>),
+        child
+            .stderr
+            .take()
+            .map(|s| Box::new(s) as Box<dyn std::io::Read>),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        let mut stream = stream;
+        stream.read_to_string(&mut output).unwrap();
+    }
+    assert!(output.contains("SIGHUP ignored"), "{output}");
+    for probe in ["GET /healthz", "GET /readyz", "GET /metrics"] {
+        assert!(!output.contains(probe), "{probe} logged at INFO:\n{output}");
+    }
+    let line = output
+        .lines()
+        .find(|l| l.contains("POST /oauth/token 401"))
+        .unwrap_or_else(|| panic!("no line for the malformed secret:\n{output}"));
+    assert!(
+        line.contains("client_id=svc-probing") && line.contains("remote=203.0.113.9"),
+        "{line}"
+    );
+
+    // A RUST_LOG that silences everything (a typo) is still pointed out.
+    let out = Command::new(env!("CARGO_BIN_EXE_orgauth"))
+        .args(["config", "check"])
+        .env("RUST_LOG", "orgauht=debug")
+        .env("DATABASE_URL", &db.url)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("orgauht") && stderr.contains("typo"),
+        "{stderr}"
+    );
+    // A fatal start-up error, as JSON when the log is JSON, naming the variable.
+    let out = Command::new(env!("CARGO_BIN_EXE_orgauth"))
+        .env("ORGAUTH_LOG_FORMAT", "json")
+        .env("ORGAUTH_TOKEN_TTL_SECONDS", "soon")
+        .env("DATABASE_URL", &db.url)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let entry: Value =
+        serde_json::from_str(stderr.trim()).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    assert_eq!(entry["level"], "ERROR");
+    assert!(
+        entry["message"]
+            .as_str()
+            .unwrap()
+            .contains("ORGAUTH_TOKEN_TTL_SECONDS"),
+        "{entry}"
+    );
+}
+
+/// One HTTP/1.1 response with a `Content-Length` body, read from a kept-alive connection.
+fn read_response(conn: &mut std::net::TcpStream) -> String {
+    let mut buffer = Vec::new();
+    let mut byte = [0u8; 1];
+    while !buffer.ends_with(b"\r\n\r\n") {
+        assert_eq!(
+            std::io::Read::read(conn, &mut byte).unwrap(),
+            1,
+            "closed early"
+        );
+        buffer.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&buffer).to_string();
+    let length: usize = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length: ")
+                .map(|n| n.trim().parse().unwrap())
+        })
+        .unwrap_or(0);
+    let mut body = vec![0u8; length];
+    std::io::Read::read_exact(conn, &mut body).unwrap();
+    head + &String::from_utf8_lossy(&body)
+}

@@ -45,11 +45,10 @@ pub async fn authenticate(
     form: &Form,
     state: &AppState,
 ) -> Result<AuthenticatedClient, OAuthError> {
-    let credentials = extract(req, form)?;
-    // The attempted (well-formed) client ID goes in the log line, failures included.
-    req.extensions_mut()
-        .insert(LoggedClient(credentials.client_id.as_str().to_owned()));
+    // The address (forwarded, behind a trusted proxy) and the attempted client ID go in the
+    // request's log line, failures included — a malformed secret too.
     let source = state.source_address(req);
+    let credentials = extract(req, form)?;
     let authenticated = match &credentials.proof {
         Proof::Secret(secret) => {
             state
@@ -161,6 +160,7 @@ fn extract(req: &HttpRequest, form: &Form) -> Result<PresentedCredentials, OAuth
     };
 
     let invalid = || OAuthError::InvalidClient { basic };
+    note_attempted_client(req, &raw_id);
     let client_id = ClientId::parse(&raw_id).map_err(|_| invalid())?;
     let secret = ClientSecret::parse(&raw_secret).map_err(|_| invalid())?;
     Ok(PresentedCredentials {
@@ -168,6 +168,13 @@ fn extract(req: &HttpRequest, form: &Form) -> Result<PresentedCredentials, OAuth
         proof: Proof::Secret(secret),
         basic,
     })
+}
+
+/// The client ID an attempt named, for its log line: as sent, cut to 64 characters (the log
+/// escapes control characters), whether or not it is well-formed.
+fn note_attempted_client(req: &HttpRequest, raw_id: &str) {
+    let shown: String = raw_id.chars().take(64).collect();
+    req.extensions_mut().insert(LoggedClient(shown));
 }
 
 /// `client_assertion_type` + `client_assertion`, alone: with a secret or HTTP Basic as well it
@@ -211,6 +218,7 @@ fn extract_assertion(req: &HttpRequest, form: &Form) -> Result<PresentedCredenti
         Some(id) => (id.to_owned(), Proof::Assertion(assertion.to_owned())),
         None => (subject, Proof::Assertion(assertion.to_owned())),
     };
+    note_attempted_client(req, &raw_id);
     let client_id = ClientId::parse(&raw_id).map_err(|_| invalid())?;
     Ok(PresentedCredentials {
         client_id,
