@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use super::ConfigError;
 use super::setting::{DAY, Setting, bounded, seconds};
 
 pub const SETTINGS: &[Setting] = &[
@@ -13,7 +14,10 @@ pub const SETTINGS: &[Setting] = &[
             if let Some(dir) = value {
                 config.keys_dir = dir.into();
             }
-            Ok(())
+            // A directory others may write (a planted key) or key files others may read:
+            // refused by every command, before anything starts.
+            crate::token::check_key_permissions(&config.keys_dir)
+                .map_err(|e| ConfigError(format!("ORGAUTH_KEYS_DIR: {e}")))
         },
         show: |config| config.keys_dir.display().to_string(),
     },
@@ -21,6 +25,11 @@ pub const SETTINGS: &[Setting] = &[
         name: "ORGAUTH_KEY_ENCRYPTION_KEY",
         secret: true,
         read: |config, value| {
+            // Its format checked now (its fit with the stored keys once the database is
+            // reached).
+            if let Some(text) = &value {
+                crate::token::KeyEncryptionKey::parse(text).map_err(|e| ConfigError(e.to_string()))?;
+            }
             config.key_encryption_key = value;
             Ok(())
         },

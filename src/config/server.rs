@@ -23,7 +23,7 @@ pub const SETTINGS: &[Setting] = &[
         secret: false,
         read: |config, value| {
             if let Some(bind) = value {
-                config.bind = bind;
+                config.bind = listen_address("ORGAUTH_BIND", &bind)?;
             }
             Ok(())
         },
@@ -33,7 +33,16 @@ pub const SETTINGS: &[Setting] = &[
         name: "ORGAUTH_OPS_BIND",
         secret: false,
         read: |config, value| {
-            config.ops_bind = value;
+            config.ops_bind = value
+                .map(|v| listen_address("ORGAUTH_OPS_BIND", &v))
+                .transpose()?;
+            if config.ops_bind.as_deref() == Some(config.bind.as_str()) {
+                return Err(ConfigError(format!(
+                    "ORGAUTH_OPS_BIND={} is ORGAUTH_BIND too: the operations listener needs \
+                     a port of its own (or leave it unset to serve /metrics on the main one)",
+                    config.bind
+                )));
+            }
             Ok(())
         },
         show: |config| {
@@ -152,6 +161,20 @@ pub const SETTINGS: &[Setting] = &[
         },
     },
 ];
+
+/// A `host:port` to listen on (`[v6]:port` for IPv6), checked before anything starts.
+fn listen_address(name: &str, value: &str) -> Result<String, ConfigError> {
+    let value = value.trim();
+    let bad = |why: &str| ConfigError(format!("{name}={value:?}: {why} (e.g. 0.0.0.0:8080)"));
+    let (host, port) = value.rsplit_once(':').ok_or_else(|| bad("not host:port"))?;
+    port.parse::<u16>()
+        .map_err(|_| bad("the port must be 0-65535"))?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if host.is_empty() || host.chars().any(|c| c.is_whitespace() || c == '/') {
+        return Err(bad("not a host name or address"));
+    }
+    Ok(value.to_owned())
+}
 
 /// Parses a comma-separated list of CIDR blocks or single addresses.
 pub fn parse_networks(list: &str) -> Result<Vec<IpNet>, String> {

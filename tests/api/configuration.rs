@@ -97,6 +97,14 @@ fn each_bad_value_is_refused_naming_its_variable_and_nothing_is_created() {
         ),
         ("ORGAUTH_WORKERS", "0", "ORGAUTH_WORKERS=0 is out of bounds"),
         ("ORGAUTH_TLS_CERT_FILE", "cert.pem", "ORGAUTH_TLS_KEY_FILE"),
+        (
+            "ORGAUTH_KEY_ENCRYPTION_KEY",
+            "not-base64-and-short",
+            "ORGAUTH_KEY_ENCRYPTION_KEY: key 1 must be 32 bytes",
+        ),
+        ("ORGAUTH_BIND", "0.0.0.0:80800", "ORGAUTH_BIND=\"0.0.0.0:80800\""),
+        ("ORGAUTH_BIND", "8080", "ORGAUTH_BIND=\"8080\": not host:port"),
+        ("ORGAUTH_OPS_BIND", "127.0.0.1:8080", "is ORGAUTH_BIND too"),
     ];
     for (name, value, expected) in cases {
         let dir = tempfile::tempdir().unwrap();
@@ -114,6 +122,28 @@ fn each_bad_value_is_refused_naming_its_variable_and_nothing_is_created() {
             assert!(stderr.contains(expected), "{name}={value}: {stderr}");
             nothing_created(dir.path());
         }
+    }
+}
+
+/// A keys directory others may write is refused by `config check` as by `serve`, naming the
+/// variable, before anything is created in it.
+#[test]
+fn a_keys_directory_others_may_write_is_refused_by_every_command() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let keys = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(keys.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    let keys_dir = keys.path().display().to_string();
+    for command in [&["serve"][..], &["config", "check"]] {
+        let out = orgauth_in(dir.path(), command, &[("ORGAUTH_KEYS_DIR", &keys_dir)]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{command:?}");
+        assert!(
+            stderr.contains("ORGAUTH_KEYS_DIR") && stderr.contains("chmod go-w"),
+            "{command:?}: {stderr}"
+        );
+        nothing_created(dir.path());
+        nothing_created(keys.path());
     }
 }
 

@@ -642,3 +642,25 @@ on_both_backends!(
         assert_eq!(columns(&mut conn), after);
     }
 );
+
+/// A start that cannot reach its database writes no key-encryption key: the next start, with
+/// the database back, must not find a stray `keys/kek` it would then trust.
+#[test]
+fn no_key_encryption_key_is_written_before_the_database_is_reached() {
+    let keys = tempfile::tempdir().unwrap();
+    let db = TestDatabase::create(Backend::Sqlite);
+    let out = orgauth(
+        &db,
+        keys.path(),
+        &[
+            ("DATABASE_URL", "postgres://nobody@127.0.0.1:1/orgauth"),
+            ("ORGAUTH_DB_TIMEOUT_MS", "500"),
+            ("ORGAUTH_BIND", "127.0.0.1:0"),
+        ],
+        &["serve"],
+    );
+    assert!(!out.status.success());
+    assert!(text(&out).contains("database"), "{}", text(&out));
+    let left: Vec<_> = std::fs::read_dir(keys.path()).unwrap().collect();
+    assert!(left.is_empty(), "{left:?}");
+}
