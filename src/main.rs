@@ -22,6 +22,19 @@ struct Cli {
     json: bool,
 }
 
+/// Where every command reads its configuration (shown under each help text).
+const CONFIGURATION: &str = "Configuration: environment variables — DATABASE_URL (default: the \
+SQLite file orgauth.db), ORGAUTH_* — or a .env file in the working directory; *_FILE variants \
+read secrets from files. `orgauth config check` validates them and prints the effective \
+settings; the README's Configuration table lists them all.";
+
+/// Every command's help ends with where the configuration comes from.
+fn with_configuration_help(command: clap::Command) -> clap::Command {
+    command
+        .after_help(CONFIGURATION)
+        .mut_subcommands(with_configuration_help)
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Run the server (the default).
@@ -176,7 +189,9 @@ fn warn_about_readable_secret_files() {
 fn main() -> ExitCode {
     return_large_allocations_to_the_os();
     orgauth::store::init_tls();
-    let cli = Cli::parse();
+    let matches = with_configuration_help(<Cli as clap::CommandFactory>::command()).get_matches();
+    let cli =
+        <Cli as clap::FromArgMatches>::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let result = Config::from_env().map_err(Error::from).and_then(|config| {
         orgauth::logging::init(config.log_format);
         warn_about_readable_secret_files();
@@ -223,15 +238,27 @@ fn run(command: Command, config: Config, json: bool) -> Result<(), Error> {
         }
         Command::Role(command) => admin_cli::role(&mut connection(&config)?, command, json),
         Command::Audit(command) => admin_cli::audit(&mut connection(&config)?, command),
-        Command::Serve => serve(config),
+        Command::Serve => serve(config, json),
         Command::Config(ConfigCommand::Check) => {
-            for (name, value) in config.describe() {
-                println!("{name}={value}");
+            if json {
+                let settings: serde_json::Map<String, serde_json::Value> = config
+                    .describe()
+                    .into_iter()
+                    .map(|(name, value)| (name.to_owned(), value.into()))
+                    .collect();
+                println!("{}", serde_json::Value::Object(settings));
+            } else {
+                for (name, value) in config.describe() {
+                    println!("{name}={value}");
+                }
             }
             Ok(())
         }
         Command::Healthcheck => {
             orgauth::healthcheck::probe(&config, std::time::Duration::from_secs(3))?;
+            if json {
+                println!("{}", serde_json::json!({"ready": true}));
+            }
             Ok(())
         }
         Command::User(command) => {
@@ -404,7 +431,12 @@ fn run(command: Command, config: Config, json: bool) -> Result<(), Error> {
         }
         Command::Keys(command) => keys_cli::run(&config, command, json),
         Command::Secret(SecretCommand::Generate) => {
-            println!("{}", NewClientSecret::generate().into_plaintext());
+            let secret = NewClientSecret::generate().into_plaintext();
+            if json {
+                println!("{}", serde_json::json!({"client_secret": secret}));
+            } else {
+                println!("{secret}");
+            }
             Ok(())
         }
     }
@@ -422,10 +454,26 @@ fn return_large_allocations_to_the_os() {
     }
 }
 
-fn serve(config: Config) -> Result<(), Error> {
+fn serve(config: Config, json: bool) -> Result<(), Error> {
     actix_web::rt::System::new().block_on(async move {
         let application = Application::build(config.clone())?;
-        if let Some(b) = &application.bootstrapped {
+        if let (Some(b), true) = (&application.bootstrapped, json) {
+            println!(
+                "{}",
+                serde_json::json!({
+                    "bootstrap": {
+                        "organization_id": b.org_id,
+                        "client_id": b.client_id,
+                        "client_secret": b.generated_secret,
+                        "invitation_url": orgauth::http::admin::people_views::invitation_url(
+                            application.console_origin(),
+                            b.invitation.token.expose()
+                        ),
+                        "invitation_expires_at": b.invitation.invitation.expires_at.and_utc(),
+                    }
+                })
+            );
+        } else if let Some(b) = &application.bootstrapped {
             println!(
                 "Created the bootstrap organization {} and its admin client.",
                 b.org_id

@@ -28,7 +28,8 @@ pub const SETTINGS: &[Setting] = &[
             // Its format checked now (its fit with the stored keys once the database is
             // reached).
             if let Some(text) = &value {
-                crate::token::KeyEncryptionKey::parse(text).map_err(|e| ConfigError(e.to_string()))?;
+                crate::token::KeyEncryptionKey::parse(text)
+                    .map_err(|e| ConfigError(e.to_string()))?;
             }
             config.key_encryption_key = value;
             Ok(())

@@ -469,3 +469,89 @@ on_both_backends!(
         assert!(later.is_empty());
     }
 );
+
+/// `--json` is honoured by every command (each line of its output one JSON value), and every
+/// help text says where the configuration comes from.
+#[test]
+fn every_command_speaks_json_and_every_help_names_the_configuration() {
+    let db = TestDatabase::create(Backend::Sqlite);
+    let keys = tempfile::tempdir().unwrap();
+    let cli = Cli {
+        db: &db,
+        keys: keys.path(),
+    };
+    cli.ok(&["migrate"]);
+    let org = {
+        let out = cli.ok(&["org", "create", "Acme", "--json"]);
+        let org: Value = serde_json::from_str(out.trim()).unwrap();
+        org["id"].as_str().unwrap().to_owned()
+    };
+    let out = cli.ok(&["client", "create", "--org", &org, "--name", "svc", "--json"]);
+    let client: Value = serde_json::from_str(out.trim()).unwrap();
+    let client_id = client["client_id"].as_str().unwrap().to_owned();
+    let commands: Vec<Vec<&str>> = vec![
+        vec!["config", "check"],
+        vec!["migrate"],
+        vec!["migrate", "status"],
+        vec!["secret", "generate"],
+        vec!["org", "list"],
+        vec!["org", "rename", &org, "Acme Corp"],
+        vec!["client", "list", "--org", &org],
+        vec!["client", "get", "--org", &org, &client_id],
+        vec!["client", "rotate", "--org", &org, &client_id],
+        vec!["role", "list"],
+        vec!["audit", "export", "--org", &org],
+        vec![
+            "invite",
+            "--org",
+            &org,
+            "--role",
+            "org:admin",
+            "ada@example.com",
+        ],
+        vec!["keys", "rotate"],
+        vec!["keys", "list"],
+        vec!["keys", "rewrap"],
+    ];
+    for command in &commands {
+        let mut args = command.clone();
+        args.push("--json");
+        let out = cli.ok(&args);
+        assert!(!out.trim().is_empty(), "{command:?} printed nothing");
+        for line in out.lines() {
+            serde_json::from_str::<Value>(line)
+                .unwrap_or_else(|e| panic!("{command:?}: {e}: {line}"));
+        }
+    }
+    let kid = {
+        let out = cli.ok(&["keys", "list", "--json"]);
+        let first: Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
+        first["kid"].as_str().unwrap().to_owned()
+    };
+    let out = cli.ok(&["keys", "revoke", &kid, "--json"]);
+    let revoked: Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(revoked["revoked_kid"], kid.as_str());
+    let out = cli.ok(&[
+        "backup",
+        keys.path().join("b.db").to_str().unwrap(),
+        "--json",
+    ]);
+    let backup: Value = serde_json::from_str(out.trim()).unwrap();
+    assert!(backup["bytes"].as_u64().unwrap() > 0);
+
+    for help in [
+        &["--help"][..],
+        &["serve", "--help"],
+        &["keys", "revoke", "--help"],
+        &["client", "create", "--help"],
+        &["backup", "--help"],
+    ] {
+        let out = cli.ok(help);
+        assert!(
+            out.contains("DATABASE_URL")
+                && out.contains("ORGAUTH_*")
+                && out.contains("config check"),
+            "{help:?}: {out}"
+        );
+    }
+}

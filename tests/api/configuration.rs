@@ -102,8 +102,16 @@ fn each_bad_value_is_refused_naming_its_variable_and_nothing_is_created() {
             "not-base64-and-short",
             "ORGAUTH_KEY_ENCRYPTION_KEY: key 1 must be 32 bytes",
         ),
-        ("ORGAUTH_BIND", "0.0.0.0:80800", "ORGAUTH_BIND=\"0.0.0.0:80800\""),
-        ("ORGAUTH_BIND", "8080", "ORGAUTH_BIND=\"8080\": not host:port"),
+        (
+            "ORGAUTH_BIND",
+            "0.0.0.0:80800",
+            "ORGAUTH_BIND=\"0.0.0.0:80800\"",
+        ),
+        (
+            "ORGAUTH_BIND",
+            "8080",
+            "ORGAUTH_BIND=\"8080\": not host:port",
+        ),
         ("ORGAUTH_OPS_BIND", "127.0.0.1:8080", "is ORGAUTH_BIND too"),
     ];
     for (name, value, expected) in cases {
