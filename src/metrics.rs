@@ -52,6 +52,8 @@ pub struct Metrics {
     /// `failed`, `refused` (an address or URL the rules forbid), `busy` (too many at once).
     pub remote_fetches: IntCounterVec,
     pub remote_fetch_duration: Histogram,
+    /// 1 when the database answered the last readiness check (`/readyz`, and each scrape).
+    pub ready: IntGauge,
     /// The standard process metrics (unprefixed).
     process_registry: Registry,
 }
@@ -164,6 +166,11 @@ impl Metrics {
             &["job", "outcome"],
         )
         .expect("valid metric");
+        let ready = IntGauge::new(
+            "ready",
+            "1 when the database answered the last readiness check (each scrape checks)",
+        )
+        .expect("valid metric");
         let argon2_waiting =
             IntGauge::new("argon2_waiting", "Secret checks waiting for an argon2 slot")
                 .expect("valid metric");
@@ -238,6 +245,7 @@ impl Metrics {
         }
         for collector in [
             Box::new(job_runs.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(ready.clone()),
             Box::new(argon2_waiting.clone()),
             Box::new(argon2_overloaded.clone()),
             Box::new(rate_limited.clone()),
@@ -266,6 +274,7 @@ impl Metrics {
             .expect("process metrics register once");
         Self {
             process_registry,
+            ready,
             argon2_waiting,
             argon2_overloaded,
             rate_limited,

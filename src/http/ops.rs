@@ -24,24 +24,32 @@ async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
 }
 
-/// The store answers a query within the pool timeout.
-async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+/// Whether the store answers a query within the pool timeout (readiness).
+async fn ready(state: &AppState) -> bool {
     let ping = store::run(&state.pool, |conn| {
         diesel::connection::SimpleConnection::batch_execute(conn, "SELECT 1")
             .map_err(StoreError::Query)
     })
     .await;
-    match ping {
-        Ok(()) => HttpResponse::Ok().json(json!({"status": "ready"})),
-        Err(e) => {
-            log::warn!("readiness check failed: {e}");
-            HttpResponse::ServiceUnavailable().json(json!({"status": "unavailable"}))
-        }
+    if let Err(e) = &ping {
+        log::warn!("readiness check failed: {e}");
+    }
+    let ready = ping.is_ok();
+    METRICS.ready.set(i64::from(ready));
+    ready
+}
+
+async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    if ready(&state).await {
+        HttpResponse::Ok().json(json!({"status": "ready"}))
+    } else {
+        HttpResponse::ServiceUnavailable().json(json!({"status": "unavailable"}))
     }
 }
 
 /// Prometheus text exposition.
 async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    ready(&state).await;
     let pool = state.pool.state();
     METRICS.pool_connections.set(i64::from(pool.connections));
     METRICS

@@ -356,6 +356,7 @@ async fn metrics_can_move_to_an_operations_listener_of_their_own() {
         "orgauth_job_runs_total{job=\"key_maintenance\",outcome=\"failed\"} 0",
         "orgauth_client_secrets_expiring{within=\"7d\"}",
         "orgauth_argon2_waiting 0",
+        "orgauth_ready 1",
         "orgauth_argon2_overloaded_total 0",
         "orgauth_rate_limited_total{reason=\"failures\"} 0",
         "orgauth_tarpit_held 0",
