@@ -336,6 +336,17 @@ pub fn maintain(
         if due {
             let key = new_key(kek, alg, delay)?;
             insert_sealed_with(conn, kek, &key)?;
+            audit_key_event(
+                conn,
+                &Principal::Operator("scheduler"),
+                audit::KEY_ROTATED,
+                &key.kid,
+                serde_json::json!({
+                    "alg": key.alg,
+                    "activates_at": key.activates_at.and_utc(),
+                    "scheduled": true,
+                }),
+            )?;
             log::info!(
                 "scheduled rotation: signing key {} signs from {}",
                 key.kid,

@@ -307,10 +307,10 @@ on_both_backends!(
         assert_eq!(kid_of(&after), forgotten["replacement"].as_str().unwrap());
         assert!(active(&app, &rs, &rs_secret, &after).await);
         let admin = app.platform_admin().await;
-        assert_eq!(
-            admin.get(&format!("/organizations/{org}/sso")).await.status,
-            200
-        );
+        let sso = admin.get(&format!("/organizations/{org}/sso")).await;
+        assert_eq!(sso.status, 200);
+        assert_eq!(sso.body["client_secret_set"], false, "{:?}", sso.body);
+        assert_eq!(sso.body["issuer"], "https://idp.example.com");
         for action in ["keys.rewrapped", "keys.forgotten"] {
             let events = admin
                 .get(&format!(

@@ -182,6 +182,19 @@ on_both_backends!(
         assert_eq!(states, [KeyState::Active, KeyState::Next]);
         // One next key at a time.
         assert!(!signing_keys::maintain(&mut conn, &kek, alg, delay, due, ttl).unwrap());
+        // Audited in the platform organization, by the scheduler.
+        let events = app
+            .platform_admin()
+            .await
+            .get(&format!(
+                "/organizations/{}/audit-events?action=signing_key.rotated",
+                app.org_id
+            ))
+            .await;
+        let events = events.body.as_array().unwrap();
+        assert_eq!(events.len(), 1, "{events:?}");
+        assert_eq!(events[0]["actor"]["type"], "operator");
+        assert_eq!(events[0]["details"]["scheduled"], true);
         let started = Instant::now();
         while app.jwks().await.keys.len() != 2 {
             assert!(

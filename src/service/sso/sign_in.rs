@@ -197,6 +197,13 @@ pub fn client_secret(
             "the organization's connection changed during the sign-in",
         ));
     };
+    if connection.sealed_client_secret.is_empty() {
+        return Err(refused(
+            "secret_missing",
+            "the organization's client secret at its IdP must be entered again (it was sealed \
+             under a lost key-encryption key)",
+        ));
+    }
     let secret = kek.open(
         &super::connections::aad(&flow.org_id),
         &connection.sealed_client_secret,

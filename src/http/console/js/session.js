@@ -124,6 +124,7 @@ const SSO_ERRORS = {
   idp_error: "Your identity provider reported an error. Try again, or tell your administrator.",
   no_connection: "This organization has no single sign-on.",
   connection_changed: "The organization's single sign-on changed during your sign-in. Start again.",
+  secret_missing: "The organization's single sign-on is missing its client secret. An organization admin must enter it again.",
   forbidden: "Only the organization's administrators can test its single sign-on.",
   session_required: "Sign in first.",
   busy: "The server is busy. Try again in a moment.",
