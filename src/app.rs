@@ -227,7 +227,7 @@ pub fn build_state(
     // The database first: no key-encryption key is generated for a database never reached,
     // nor for one whose keys are sealed under a key that is not configured here.
     let pool = migrated_pool(config)?;
-    let (kek, keys, bootstrapped) = {
+    let (kek, keys, opened, bootstrapped) = {
         let mut conn = pool.get().map_err(|e| StartupError::Database(e.into()))?;
         let sealed_exist = !crate::store::signing_keys::list(&mut conn)
             .map_err(|e| StartupError::Database(e.into()))?
@@ -238,7 +238,7 @@ pub fn build_state(
             sealed_exist,
         )?);
         signing_keys::ensure_initial(&mut conn, &kek, &config.keys_dir, config.signing_alg)?;
-        let keys = signing_keys::load(&mut conn, &kek)?;
+        let (keys, opened) = signing_keys::load(&mut conn, &kek)?;
         let bootstrapped = bootstrap::ensure(
             &mut conn,
             &hasher,
@@ -248,7 +248,7 @@ pub fn build_state(
                 StartupError::Config(format!("ORGAUTH_BOOTSTRAP_ADMIN_EMAIL {}", e.0))
             })?,
         )?;
-        (kek, keys, bootstrapped)
+        (kek, keys, opened, bootstrapped)
     };
     if keys.active().alg != config.signing_alg {
         log::warn!(
@@ -290,6 +290,7 @@ pub fn build_state(
         kek.clone(),
         Arc::downgrade(&issuer),
         config.max_staleness,
+        opened,
     ));
     let revoked_tokens = Arc::new(RevokedTokens::new(pool.clone(), config.max_staleness));
     let status_lists = Arc::new(crate::status_lists::StatusLists::new(

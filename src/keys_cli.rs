@@ -65,8 +65,8 @@ pub fn run(config: &Config, command: KeysCommand, json: bool) -> Result<(), Erro
             }
         }
         KeysCommand::List => {
-            // Read-only: needs no key-encryption key and creates nothing.
-            let mut conn = crate::connection(config)?;
+            // Read-only: needs no key-encryption key, creates nothing, migrates nothing.
+            let mut conn = crate::existing_connection(config)?;
             let keys = signing_keys::list(&mut conn, config.token_ttl)?;
             if json {
                 for key in keys {
@@ -131,16 +131,32 @@ pub fn run(config: &Config, command: KeysCommand, json: bool) -> Result<(), Erro
             }
         }
         KeysCommand::ForgetUnreadable { yes } => {
+            let mut conn = crate::connection(config)?;
+            let kek = configured_kek(config)?;
             if !yes {
+                // The dry run: what would go, and a warning when some keys do open.
+                let (found, opening) = key_encryption::unopenable(&mut conn, &kek)?;
+                println!(
+                    "would revoke {} signing key(s) no configured key opens: {}",
+                    found.signing_keys.len(),
+                    found.signing_keys.join(", ")
+                );
+                for org in &found.sso_client_secrets {
+                    println!("would forget the single sign-on client secret of {org}");
+                }
+                if opening > 0 {
+                    println!(
+                        "{opening} signing key(s) DO open with the configured keys: if the \
+                         others were sealed under a key you still have, add it to \
+                         ORGAUTH_KEY_ENCRYPTION_KEY instead"
+                    );
+                }
                 return Err(
-                    "this revokes every signing key the configured key-encryption key \
-                            cannot open (their tokens stop working) and forgets the single \
-                            sign-on client secrets it cannot open: run it again with --yes"
+                    "nothing was changed: this revokes the keys above (their tokens \
+                            stop working) and forgets those secrets; run it again with --yes"
                         .into(),
                 );
             }
-            let mut conn = crate::connection(config)?;
-            let kek = configured_kek(config)?;
             let forgotten =
                 key_encryption::forget_unopenable(&mut conn, &kek, &OPERATOR, config.signing_alg)?;
             if json {

@@ -314,7 +314,7 @@ fn run(command: Command, config: Config, json: bool) -> Result<(), Error> {
             Ok(())
         }
         Command::Backup { path } => {
-            let bytes = orgauth::store::backup(&mut connection(&config)?, &path)?;
+            let bytes = orgauth::store::backup(&mut existing_connection(&config)?, &path)?;
             if json {
                 println!(
                     "{}",
@@ -514,6 +514,18 @@ fn serve(config: Config, json: bool) -> Result<(), Error> {
 /// The database of an admin command: it must exist already (run in the wrong directory, a
 /// command must not create a new, empty SQLite database and act on that).
 pub(crate) fn connection(config: &Config) -> Result<orgauth::store::DbConnection, Error> {
+    must_exist(config)?;
+    Ok(app::migrated_connection(config)?)
+}
+
+/// A connection for a command that only reads (or copies) the database as it is: no migration
+/// runs (a backup taken before an upgrade must be of the schema before it).
+pub(crate) fn existing_connection(config: &Config) -> Result<orgauth::store::DbConnection, Error> {
+    must_exist(config)?;
+    Ok(app::unmigrated_connection(config)?)
+}
+
+fn must_exist(config: &Config) -> Result<(), Error> {
     if let orgauth::store::DatabaseUrl::Sqlite(path) = &config.database_url
         && !std::path::Path::new(path).exists()
     {
@@ -523,5 +535,5 @@ pub(crate) fn connection(config: &Config) -> Result<orgauth::store::DbConnection
         )
         .into());
     }
-    Ok(app::migrated_connection(config)?)
+    Ok(())
 }

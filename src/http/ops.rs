@@ -40,6 +40,12 @@ async fn ready(state: &AppState) -> bool {
 }
 
 async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    if state.key_reloader.has_unreadable_keys() {
+        METRICS.ready.set(0);
+        return HttpResponse::ServiceUnavailable().json(
+            json!({"status": "unavailable", "reason": "signing keys this instance cannot open"}),
+        );
+    }
     if ready(&state).await {
         HttpResponse::Ok().json(json!({"status": "ready"}))
     } else {
@@ -49,7 +55,9 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 
 /// Prometheus text exposition.
 async fn metrics(state: web::Data<AppState>) -> HttpResponse {
-    ready(&state).await;
+    if ready(&state).await && state.key_reloader.has_unreadable_keys() {
+        METRICS.ready.set(0);
+    }
     let pool = state.pool.state();
     METRICS.pool_connections.set(i64::from(pool.connections));
     METRICS

@@ -84,6 +84,29 @@ pub struct Forgotten {
     pub sso_client_secrets: Vec<String>,
 }
 
+/// What `forget_unopenable` would forget, read only (its dry run), and how many signing keys
+/// do open (when some do, the configured keys may be wrong rather than lost: check first).
+pub fn unopenable(
+    conn: &mut DbConnection,
+    kek: &KeyEncryptionKey,
+) -> Result<(Forgotten, usize), ServiceError> {
+    let mut found = Forgotten::default();
+    let mut opening = 0;
+    for key in signing_keys::list(conn)? {
+        match kek.open(&key.kid, &key.sealed_private_key) {
+            Ok(_) => opening += 1,
+            Err(_) => found.signing_keys.push(key.kid),
+        }
+    }
+    for (org_id, sealed) in sso::sealed_secrets(conn)? {
+        let aad = super::sso::connections::aad(&org_id);
+        if !sealed.is_empty() && kek.open(&aad, &sealed).is_err() {
+            found.sso_client_secrets.push(org_id);
+        }
+    }
+    Ok((found, opening))
+}
+
 /// After the key-encryption key is lost: every secret no configured key opens is forgotten, in
 /// one transaction. Signing keys are revoked (their outstanding tokens become inactive and
 /// their status bits set; applications simply get new tokens) and a new key signs when none

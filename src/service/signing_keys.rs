@@ -26,6 +26,9 @@ use crate::token::{
 /// The change-log subject of any change to the signing keys.
 pub const SUBJECT: &str = "signing-keys";
 
+/// How long a revoked key's record is kept at least (the longest token lifetime allowed).
+const REVOCATIONS_KEPT: chrono::TimeDelta = chrono::TimeDelta::days(31);
+
 /// How long a superseded key stays published beyond the token lifetime (clock skew).
 const RETIRE_MARGIN: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
 
@@ -121,19 +124,30 @@ pub fn ensure_initial(
             return Ok(());
         }
         let files = read_key_files(keys_dir)?;
-        if files.is_empty() {
-            let der = generate_pkcs8(alg).ok_or(KeyError::Generation)?;
-            let key = seal(kek, &der, store::now())?;
-            log::info!("generated the first signing key {} ({alg})", key.kid);
-            signing_keys::insert(conn, &key)?;
-        }
+        let revoked = signing_keys::revoked(conn)?;
+        let mut imported = 0;
         for (der, created) in files {
             let key = seal(kek, &der, store::truncate_to_micros(created))?;
+            if revoked.iter().any(|r| r.kid == key.kid) {
+                log::warn!(
+                    "not importing {} from {}: that key was revoked",
+                    key.kid,
+                    keys_dir.display()
+                );
+                continue;
+            }
             log::info!(
                 "imported the signing key {} from {}",
                 key.kid,
                 keys_dir.display()
             );
+            signing_keys::insert(conn, &key)?;
+            imported += 1;
+        }
+        if imported == 0 {
+            let der = generate_pkcs8(alg).ok_or(KeyError::Generation)?;
+            let key = seal(kek, &der, store::now())?;
+            log::info!("generated the first signing key {} ({alg})", key.kid);
             signing_keys::insert(conn, &key)?;
         }
         changes::record_change(conn, SUBJECT)?;
@@ -141,11 +155,49 @@ pub fn ensure_initial(
     })
 }
 
-/// The published keys, opened with `kek`.
-pub fn load(conn: &mut DbConnection, kek: &KeyEncryptionKey) -> Result<KeySet, ServiceError> {
+/// The private keys this instance has opened, by kid: a key sealed again under a
+/// key-encryption key this instance lacks (a rotation half rolled out) stays usable here.
+pub type OpenedKeys = std::collections::HashMap<String, Vec<u8>>;
+
+/// The published keys, opened with `kek` (every one must open: the start refuses otherwise),
+/// and their private keys for the reloader.
+pub fn load(
+    conn: &mut DbConnection,
+    kek: &KeyEncryptionKey,
+) -> Result<(KeySet, OpenedKeys), ServiceError> {
+    let mut opened = OpenedKeys::new();
+    let (keys, unreadable) = load_readable(conn, kek, &mut opened)?;
+    if let Some(e) = unreadable.into_iter().next() {
+        return Err(e.into());
+    }
+    let keys = keys.ok_or(KeyError::Kek("the database holds no signing key".into()))?;
+    Ok((keys, opened))
+}
+
+/// The published keys: those `kek` opens, else the same key opened before (`opened`, which is
+/// brought up to date); `None` when there is none. Also the errors of keys neither opens. A
+/// key gone from the table (revoked, retired) is never among them, and leaves `opened`.
+fn load_readable(
+    conn: &mut DbConnection,
+    kek: &KeyEncryptionKey,
+    opened: &mut OpenedKeys,
+) -> Result<(Option<KeySet>, Vec<KeyError>), ServiceError> {
     let mut keys = Vec::new();
-    for row in signing_keys::list(conn)? {
-        let der = kek.open(&row.kid, &row.sealed_private_key)?;
+    let mut unreadable = Vec::new();
+    let rows = signing_keys::list(conn)?;
+    opened.retain(|kid, _| rows.iter().any(|r| r.kid == *kid));
+    for row in rows {
+        let der = match kek.open(&row.kid, &row.sealed_private_key) {
+            Ok(der) => {
+                opened.insert(row.kid.clone(), der.clone());
+                der
+            }
+            Err(_) if opened.contains_key(&row.kid) => opened[&row.kid].clone(),
+            Err(e) => {
+                unreadable.push(e);
+                continue;
+            }
+        };
         let key = SigningKey::from_pkcs8(&der, row.created_at).ok_or_else(|| {
             KeyError::Kek(format!(
                 "the signing key {} in the database is unreadable",
@@ -157,7 +209,7 @@ pub fn load(conn: &mut DbConnection, kek: &KeyEncryptionKey) -> Result<KeySet, S
             activates_at: row.activates_at,
         });
     }
-    Ok(KeySet::new(keys).ok_or(KeyError::Kek("the database holds no signing key".into()))?)
+    Ok((KeySet::new(keys), unreadable))
 }
 
 /// Records a key operation in the platform organization's audit log (when there is one).
@@ -320,7 +372,11 @@ pub fn maintain(
                 changed = true;
             }
         }
-        let ttl = chrono::TimeDelta::from_std(token_ttl).unwrap_or(chrono::TimeDelta::MAX);
+        // Kept past any token lifetime the server allows (30 days at most), whatever this
+        // instance's own: a token another instance issued for longer keeps its bit.
+        let ttl = chrono::TimeDelta::from_std(token_ttl)
+            .unwrap_or(chrono::TimeDelta::MAX)
+            .max(REVOCATIONS_KEPT);
         if signing_keys::prune_revoked(conn, now - ttl - RETIRE_MARGIN)? > 0 {
             changed = true;
         }
@@ -374,6 +430,10 @@ pub struct KeyReloader {
     issuer: Weak<TokenIssuer>,
     /// A reload failed: try again after the next successful poll.
     pending: AtomicBool,
+    /// The last reload met keys this instance's key-encryption key cannot open (another
+    /// instance sealed them under a key this one lacks): it is not ready.
+    unreadable: AtomicBool,
+    opened: parking_lot::Mutex<OpenedKeys>,
     /// Whether the watcher confirmed recently that no key change was missed.
     freshness: Freshness,
 }
@@ -384,12 +444,15 @@ impl KeyReloader {
         kek: Arc<KeyEncryptionKey>,
         issuer: Weak<TokenIssuer>,
         max_staleness: Duration,
+        opened: OpenedKeys,
     ) -> Self {
         Self {
+            opened: parking_lot::Mutex::new(opened),
             pool,
             kek,
             issuer,
             pending: AtomicBool::new(false),
+            unreadable: AtomicBool::new(false),
             freshness: Freshness::new(max_staleness),
         }
     }
@@ -400,20 +463,51 @@ impl KeyReloader {
         self.freshness.is_fresh() && !self.pending.load(Ordering::SeqCst)
     }
 
+    /// Whether the last reload found keys this instance cannot open (then `/readyz` fails).
+    pub fn has_unreadable_keys(&self) -> bool {
+        self.unreadable.load(Ordering::SeqCst)
+    }
+
     fn reload(&self) {
         let Some(issuer) = self.issuer.upgrade() else {
             return;
         };
         let loaded = store::with_connection(&self.pool, |conn| {
-            load(conn, &self.kek).map_err(|e| match e {
+            load_readable(conn, &self.kek, &mut self.opened.lock()).map_err(|e| match e {
                 ServiceError::Store(e) => e,
                 other => StoreError::Unavailable(other.to_string()),
             })
         });
         match loaded {
-            Ok(keys) => {
-                issuer.replace_keys(Arc::new(keys));
-                self.pending.store(false, Ordering::SeqCst);
+            Ok((keys, unreadable)) => {
+                // The keys that open replace the set whatever else failed: a key revoked
+                // elsewhere must leave this instance even if its replacement cannot be opened
+                // here (a key-encryption key rotation half rolled out).
+                if let Some(first) = unreadable.first() {
+                    log::error!(
+                        "{} signing key(s) cannot be opened here; not ready until they can: {first}",
+                        unreadable.len()
+                    );
+                }
+                self.unreadable
+                    .store(!unreadable.is_empty(), Ordering::SeqCst);
+                match keys {
+                    Some(keys) => {
+                        issuer.replace_keys(Arc::new(keys));
+                        self.pending.store(!unreadable.is_empty(), Ordering::SeqCst);
+                    }
+                    // Not one key is usable here: every key this instance had is gone (the
+                    // one it signed with revoked) and the new ones are sealed under a key it
+                    // lacks. It must not go on signing with a revoked key: it stops.
+                    None => {
+                        log::error!(
+                            "no signing key in the database can be opened with this \
+                             instance's key-encryption key, and the keys it had were revoked: \
+                             stopping (start it with the key-encryption key the others use)"
+                        );
+                        std::process::exit(1);
+                    }
+                }
             }
             Err(e) => {
                 log::warn!("could not reload the signing keys (will retry): {e}");

@@ -333,7 +333,7 @@ pub enum BackupError {
     Postgres,
     #[error("{0} exists already: give a new file")]
     Exists(std::path::PathBuf),
-    #[error("{0}: the path must be UTF-8")]
+    #[error("{0}: the path must be UTF-8 and not a file: URI")]
     Path(std::path::PathBuf),
     #[error("backup failed: {0}")]
     Sqlite(#[from] diesel::result::Error),
@@ -351,6 +351,10 @@ pub fn backup(conn: &mut DbConnection, path: &std::path::Path) -> Result<u64, Ba
     let text = path
         .to_str()
         .ok_or_else(|| BackupError::Path(path.to_owned()))?;
+    // SQLite reads `file:` names as URIs (another path, other options): never here.
+    if text.starts_with("file:") {
+        return Err(BackupError::Path(path.to_owned()));
+    }
     // Created empty first, the owner's only (client secret hashes, sealed keys): VACUUM INTO
     // fills an empty file and never overwrites one with content.
     {

@@ -40,12 +40,21 @@ impl SchemaStatus {
         self.unknown.iter().all(|m| {
             m.oldest_compatible
                 .as_deref()
-                .is_some_and(|oldest| oldest <= self.binary_newest.as_str())
+                .and_then(version_number)
+                .zip(version_number(&self.binary_newest))
+                .is_some_and(|(oldest, ours)| oldest <= ours)
         })
     }
 
     /// The refusal when `compatible` is false.
     pub fn refusal(&self) -> String {
+        let refuses = |m: &&UnknownMigration| {
+            m.oldest_compatible
+                .as_deref()
+                .and_then(version_number)
+                .zip(version_number(&self.binary_newest))
+                .is_none_or(|(oldest, ours)| oldest > ours)
+        };
         format!(
             "the {} database's schema is at migration {}, newer than this binary knows \
              (its newest is {}), and {} not work with this binary: run the release that \
@@ -54,11 +63,7 @@ impl SchemaStatus {
             self.backend,
             self.database_newest.as_deref().unwrap_or("?"),
             self.binary_newest,
-            match self.unknown.iter().find(|m| {
-                m.oldest_compatible
-                    .as_deref()
-                    .is_none_or(|o| o > self.binary_newest.as_str())
-            }) {
+            match self.unknown.iter().find(refuses) {
                 Some(m) => format!(
                     "migration {} needs at least {}, so it does",
                     m.version,
@@ -68,6 +73,14 @@ impl SchemaStatus {
             }
         )
     }
+}
+
+/// A migration version as a number: exactly 14 digits (`YYYYMMDDnnnnnn`); anything else is
+/// no version (and a migration naming one is not accepted).
+fn version_number(version: &str) -> Option<u64> {
+    (version.len() == 14 && version.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| version.parse().ok())
+        .flatten()
 }
 
 /// The versions this binary carries (`source`) and those applied to the database, sorted.
@@ -117,5 +130,41 @@ pub(super) fn status(
         database_newest: applied.last().cloned(),
         pending,
         unknown,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(oldest: Option<&str>) -> SchemaStatus {
+        SchemaStatus {
+            backend: "SQLite",
+            binary_newest: "20261207000018".into(),
+            database_newest: Some("20270101000019".into()),
+            pending: Vec::new(),
+            unknown: vec![UnknownMigration {
+                version: "20270101000019".into(),
+                oldest_compatible: oldest.map(str::to_owned),
+            }],
+        }
+    }
+
+    #[test]
+    fn only_a_well_formed_version_at_or_below_ours_is_accepted() {
+        assert!(status(Some("20261207000018")).compatible());
+        assert!(status(Some("20261206000017")).compatible());
+        for refused in [
+            None,
+            Some("20270101000019"),
+            Some(""),
+            Some("2026-12-08-000019"),
+            Some("2026120700001"),
+            Some(" 20261206000017"),
+        ] {
+            let status = status(refused);
+            assert!(!status.compatible(), "{refused:?}");
+            assert!(status.refusal().contains("20261207000018"));
+        }
     }
 }

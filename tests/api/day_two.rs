@@ -284,7 +284,12 @@ on_both_backends!(
         let envs = [("ORGAUTH_KEY_ENCRYPTION_KEY", lost_replacement.as_str())];
         let unconfirmed = orgauth(&db, keys.path(), &envs, &["keys", "forget-unreadable"]);
         assert!(!unconfirmed.status.success());
-        assert!(text(&unconfirmed).contains("--yes"));
+        let dry_run = text(&unconfirmed);
+        assert!(
+            dry_run.contains("--yes") && dry_run.contains("would revoke 1 signing key"),
+            "{dry_run}"
+        );
+        assert!(!sealed_secret().is_empty(), "a dry run changes nothing");
         let out = orgauth(
             &db,
             keys.path(),
@@ -663,4 +668,104 @@ fn no_key_encryption_key_is_written_before_the_database_is_reached() {
     assert!(text(&out).contains("database"), "{}", text(&out));
     let left: Vec<_> = std::fs::read_dir(keys.path()).unwrap().collect();
     assert!(left.is_empty(), "{left:?}");
+}
+
+/// A key revoked from a host whose key-encryption key list is ahead of an instance's (step 1
+/// of a rotation, half rolled out): the instance drops the revoked key all the same, and says
+/// it is not ready while it cannot open the replacement; when it is left with no key it can
+/// use, it stops rather than sign with the revoked one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instance_that_cannot_open_the_replacement_never_keeps_the_revoked_key() {
+    use crate::common::process::{free_port, server_command, wait_until_up};
+    let (old, new) = (kek(), kek());
+    let both = format!("{new},{old}");
+    let http = reqwest::Client::new();
+    for keys_before in [2, 1] {
+        let db = TestDatabase::create(Backend::Sqlite);
+        let keys = tempfile::tempdir().unwrap();
+        let with_old = [("ORGAUTH_KEY_ENCRYPTION_KEY", old.as_str())];
+        let port = free_port();
+        let secret = orgauth::domain::NewClientSecret::generate().into_plaintext();
+        let mut server = server_command(&db, keys.path(), port, &secret)
+            .envs(with_old)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let base = format!("http://127.0.0.1:{port}");
+        wait_until_up(&base).await;
+        if keys_before == 2 {
+            let later = [
+                ("ORGAUTH_KEY_ENCRYPTION_KEY", old.as_str()),
+                ("ORGAUTH_KEY_ACTIVATION_DELAY_SECONDS", "3600"),
+            ];
+            assert!(
+                orgauth(&db, keys.path(), &later, &["keys", "rotate"])
+                    .status
+                    .success()
+            );
+        }
+        let listed = orgauth(&db, keys.path(), &with_old, &["keys", "list", "--json"]);
+        let active = String::from_utf8(listed.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .find(|k| k["state"] == "active")
+            .unwrap()["kid"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let out = orgauth(
+            &db,
+            keys.path(),
+            &[("ORGAUTH_KEY_ENCRYPTION_KEY", &both)],
+            &["keys", "revoke", &active],
+        );
+        assert!(out.status.success(), "{}", text(&out));
+
+        if keys_before == 2 {
+            let jwks = || async {
+                http.get(format!("{base}/.well-known/jwks.json"))
+                    .send()
+                    .await
+                    .unwrap()
+                    .text()
+                    .await
+                    .unwrap()
+            };
+            until("the revoked key is still published", || async {
+                !jwks().await.contains(&active)
+            })
+            .await;
+            let token: Value = http
+                .post(format!("{base}/oauth/token"))
+                .basic_auth("ops-admin", Some(&secret))
+                .form(&[("grant_type", "client_credentials")])
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            assert_ne!(kid_of(token["access_token"].as_str().unwrap()), active);
+            let ready = http.get(format!("{base}/readyz")).send().await.unwrap();
+            assert_eq!(ready.status(), 503, "ready while a key cannot be opened");
+            let _ = server.kill();
+            let _ = server.wait();
+        } else {
+            // Nothing left it can use: it stops, saying why.
+            let started = Instant::now();
+            let status = loop {
+                if let Some(status) = server.try_wait().unwrap() {
+                    break status;
+                }
+                assert!(started.elapsed() < Duration::from_secs(3), "still running");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            };
+            assert!(!status.success());
+            let mut stderr = String::new();
+            std::io::Read::read_to_string(&mut server.stderr.take().unwrap(), &mut stderr).unwrap();
+            assert!(stderr.contains("stopping"), "{stderr}");
+        }
+    }
 }

@@ -455,6 +455,15 @@ async fn signals_probes_malformed_secrets_and_the_last_responses_are_an_operator
         .await
         .unwrap();
     assert_eq!(malformed.status(), 401);
+    // A secret sent as the client ID (a swapped pair) is never logged.
+    let swapped = http
+        .post(format!("{base}/oauth/token"))
+        .basic_auth(&admin_secret, Some("ops-admin"))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(swapped.status(), 401);
 
     // At SIGTERM: an idle kept-alive connection is closed cleanly (FIN, no reset), and a
     // request in flight is answered with `Connection: close`.
@@ -540,6 +549,11 @@ async fn signals_probes_malformed_secrets_and_the_last_responses_are_an_operator
         line.contains("client_id=svc-probing") && line.contains("remote=203.0.113.9"),
         "{line}"
     );
+    assert!(
+        !output.contains(&admin_secret),
+        "a secret in the log:\n{output}"
+    );
+    assert!(output.contains("(a client secret, not shown)"), "{output}");
 
     // A RUST_LOG that silences everything (a typo) is still pointed out.
     let out = Command::new(env!("CARGO_BIN_EXE_orgauth"))

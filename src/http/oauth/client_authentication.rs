@@ -170,10 +170,23 @@ fn extract(req: &HttpRequest, form: &Form) -> Result<PresentedCredentials, OAuth
     })
 }
 
-/// The client ID an attempt named, for its log line: as sent, cut to 64 characters (the log
-/// escapes control characters), whether or not it is well-formed.
+/// The client ID an attempt named, for its log line, whether or not it is well-formed: cut to
+/// 64 characters, anything but `A-Z a-z 0-9 . _ : @ -` shown as `?` (no field of its own can
+/// be forged into the line), and never a client secret sent in its place (a swapped pair, or
+/// an API-key style `secret:`).
 fn note_attempted_client(req: &HttpRequest, raw_id: &str) {
-    let shown: String = raw_id.chars().take(64).collect();
+    let shown = if raw_id.starts_with("oas_") || ClientSecret::parse(raw_id).is_ok() {
+        "(a client secret, not shown)".to_owned()
+    } else {
+        raw_id
+            .chars()
+            .take(64)
+            .map(|c| match c {
+                'A'..='Z' | 'a'..='z' | '0'..='9' | '.' | '_' | ':' | '@' | '-' => c,
+                _ => '?',
+            })
+            .collect()
+    };
     req.extensions_mut().insert(LoggedClient(shown));
 }
 
