@@ -769,3 +769,74 @@ async fn an_instance_that_cannot_open_the_replacement_never_keeps_the_revoked_ke
         }
     }
 }
+
+on_both_backends!(
+    only_a_platform_admin_with_a_fresh_sign_in_and_the_csrf_token_lists_or_revokes_keys,
+    |backend: Backend| async move {
+        let app = crate::common::spawn_app(backend).await;
+        let admin = app.platform_admin().await;
+        let org = app.org_id.clone();
+        let kids = || async {
+            orgauth::service::signing_keys::list(&mut app.store(), Duration::from_secs(3600))
+                .unwrap()
+                .into_iter()
+                .map(|k| k.kid)
+                .collect::<Vec<_>>()
+        };
+        let before = kids().await;
+        let kid = before[0].clone();
+        let revoke = format!("/keys/{kid}/revoke");
+        // People of the platform organization: a viewer, an org admin, a platform admin.
+        let mut people = Vec::new();
+        for (email, role) in [
+            ("vic@example.com", "org:viewer"),
+            ("ola@example.com", "org:admin"),
+            ("pat@example.com", "platform:admin"),
+        ] {
+            let url = admin.invite(&org, email, role).await;
+            people.push(app.accept_invitation(&url, email).await.0);
+        }
+        let [vic, ola, pat] = &people[..] else {
+            unreachable!()
+        };
+        for lesser in [vic, ola] {
+            assert_eq!(lesser.api.get("/keys").await.status, 403);
+            assert_eq!(lesser.api.post(&revoke, json!({})).await.status, 403);
+        }
+        // Another organization's admin client, too.
+        let other = admin.create_org("Globex").await;
+        let (id, secret) = admin
+            .create_client(&other, "globex-admin", &["org:admin"])
+            .await;
+        let globex = app.admin_api(&id, &secret).await;
+        assert_eq!(globex.get("/keys").await.status, 403);
+        assert_eq!(globex.post(&revoke, json!({})).await.status, 403);
+
+        // The platform admin: without the CSRF token, or from another site, refused.
+        for (csrf, site) in [(false, "same-origin"), (true, "cross-site")] {
+            let mut req = app
+                .http
+                .post(app.url(&format!("/admin/v1{revoke}")))
+                .header("cookie", format!("__Host-orgauth-session={}", pat.cookie))
+                .header("sec-fetch-site", site)
+                .json(&json!({}));
+            if csrf {
+                req = req.header("x-csrf-token", pat.me["csrf_token"].as_str().unwrap());
+            }
+            assert_eq!(
+                req.send().await.unwrap().status(),
+                403,
+                "csrf {csrf}, {site}"
+            );
+        }
+        // A stale sign-in: step up first.
+        assert_eq!(
+            pat.api.get("/keys").await.status,
+            200,
+            "reading needs no step-up"
+        );
+        crate::people::age_sign_in(&app, pat);
+        assert_eq!(pat.api.post(&revoke, json!({})).await.status, 401);
+        assert_eq!(kids().await, before, "nothing revoked by a refused caller");
+    }
+);

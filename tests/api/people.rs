@@ -27,7 +27,7 @@ async fn join<'a>(
 }
 
 /// Makes the person's sign-in older than the step-up window (as time passing would).
-fn age_sign_in(app: &TestApp, person: &Person<'_>) {
+pub(crate) fn age_sign_in(app: &TestApp, person: &Person<'_>) {
     use diesel::prelude::*;
     use orgauth::store::schema::sessions;
     let mut conn = app.store();
