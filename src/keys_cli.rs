@@ -66,7 +66,7 @@ pub fn run(config: &Config, command: KeysCommand, json: bool) -> Result<(), Erro
         }
         KeysCommand::List => {
             // Read-only: needs no key-encryption key, creates nothing, migrates nothing.
-            let mut conn = crate::existing_connection(config)?;
+            let mut conn = crate::database_cli::existing_connection(config)?;
             let keys = signing_keys::list(&mut conn, config.token_ttl)?;
             if json {
                 for key in keys {
@@ -131,7 +131,7 @@ pub fn run(config: &Config, command: KeysCommand, json: bool) -> Result<(), Erro
             }
         }
         KeysCommand::ForgetUnreadable { yes } => {
-            let mut conn = crate::connection(config)?;
+            let mut conn = crate::database_cli::connection(config)?;
             let kek = configured_kek(config)?;
             if !yes {
                 // The dry run: what would go, and a warning when some keys do open.
@@ -201,7 +201,7 @@ fn configured_kek(config: &Config) -> Result<KeyEncryptionKey, Error> {
 /// refuses a key-encryption key that cannot open the keys already stored.
 fn keys_access(config: &Config) -> Result<(DbConnection, KeyEncryptionKey), Error> {
     token::check_key_permissions(&config.keys_dir)?;
-    let mut conn = crate::connection(config)?;
+    let mut conn = crate::database_cli::connection(config)?;
     let sealed_exist = !orgauth::store::signing_keys::list(&mut conn)?.is_empty();
     let kek = KeyEncryptionKey::load_for(
         config.key_encryption_key.as_deref(),

@@ -42,7 +42,7 @@ enum Command {
     /// Run pending migrations and exit (`migrate status`: show where the schema stands).
     Migrate {
         #[command(subcommand)]
-        command: Option<MigrateCommand>,
+        command: Option<database_cli::MigrateCommand>,
     },
     /// Copy the SQLite database, consistent while the server runs, to a new file PATH (on
     /// Postgres: use pg_dump, see "Backup and restore" in the README). The key-encryption key
@@ -88,13 +88,6 @@ enum Command {
         days: u32,
         email: String,
     },
-}
-
-#[derive(Subcommand)]
-enum MigrateCommand {
-    /// The migrations this binary carries against those applied to DATABASE_URL: pending,
-    /// unknown (a newer release's) and whether this binary may run on it. Runs none.
-    Status,
 }
 
 #[derive(Subcommand)]
@@ -158,7 +151,10 @@ enum SecretCommand {
 }
 
 mod admin_cli;
+mod database_cli;
 mod keys_cli;
+
+use database_cli::connection;
 
 use admin_cli::OPERATOR;
 
@@ -313,63 +309,8 @@ fn run(command: Command, config: Config, json: bool) -> Result<(), Error> {
             }
             Ok(())
         }
-        Command::Backup { path } => {
-            let bytes = orgauth::store::backup(&mut existing_connection(&config)?, &path)?;
-            if json {
-                println!(
-                    "{}",
-                    serde_json::json!({"path": path.display().to_string(), "bytes": bytes})
-                );
-            } else {
-                println!("{} ({bytes} bytes)", path.display());
-                println!(
-                    "Keep the key-encryption key (ORGAUTH_KEY_ENCRYPTION_KEY or {}) too, apart \
-                     from it: without it the signing keys in the copy cannot be opened.",
-                    config.keys_dir.join("kek").display()
-                );
-            }
-            Ok(())
-        }
-        Command::Migrate { command: None } => {
-            app::migrated_connection(&config)?;
-            if json {
-                let status = orgauth::store::schema_status(&mut connection(&config)?)
-                    .map_err(|e| e.to_string())?;
-                println!("{}", serde_json::to_string(&status)?);
-            } else {
-                println!("migrations are up to date");
-            }
-            Ok(())
-        }
-        Command::Migrate {
-            command: Some(MigrateCommand::Status),
-        } => {
-            let mut conn = app::unmigrated_connection(&config)?;
-            let status = orgauth::store::schema_status(&mut conn).map_err(|e| e.to_string())?;
-            if json {
-                println!("{}", serde_json::to_string(&status)?);
-            } else {
-                println!("backend:          {}", status.backend);
-                println!("binary's newest:  {}", status.binary_newest);
-                println!(
-                    "database's newest: {}",
-                    status.database_newest.as_deref().unwrap_or("(empty)")
-                );
-                println!("pending:          {}", status.pending.len());
-                for m in &status.unknown {
-                    println!(
-                        "unknown:          {} (works with binaries from {})",
-                        m.version,
-                        m.oldest_compatible.as_deref().unwrap_or("(unrecorded)")
-                    );
-                }
-                if !status.compatible() {
-                    return Err(status.refusal().into());
-                }
-                println!("this binary may run on it");
-            }
-            Ok(())
-        }
+        Command::Backup { path } => database_cli::backup(&config, &path, json),
+        Command::Migrate { command } => database_cli::migrate(&config, command, json),
         Command::Org(OrgCommand::Create { name }) => {
             let mut conn = connection(&config)?;
             let name = DisplayName::parse(&name).map_err(|e| format!("NAME: {e}"))?;
@@ -508,32 +449,4 @@ fn serve(config: Config, json: bool) -> Result<(), Error> {
         application.run_until_stopped().await?;
         Ok(())
     })
-}
-
-/// One migrated connection for a command: no pool, so no background thread outlives it.
-/// The database of an admin command: it must exist already (run in the wrong directory, a
-/// command must not create a new, empty SQLite database and act on that).
-pub(crate) fn connection(config: &Config) -> Result<orgauth::store::DbConnection, Error> {
-    must_exist(config)?;
-    Ok(app::migrated_connection(config)?)
-}
-
-/// A connection for a command that only reads (or copies) the database as it is: no migration
-/// runs (a backup taken before an upgrade must be of the schema before it).
-pub(crate) fn existing_connection(config: &Config) -> Result<orgauth::store::DbConnection, Error> {
-    must_exist(config)?;
-    Ok(app::unmigrated_connection(config)?)
-}
-
-fn must_exist(config: &Config) -> Result<(), Error> {
-    if let orgauth::store::DatabaseUrl::Sqlite(path) = &config.database_url
-        && !std::path::Path::new(path).exists()
-    {
-        return Err(format!(
-            "no database at {path} (DATABASE_URL): check the variable and the working \
-             directory, or create it with `orgauth migrate`"
-        )
-        .into());
-    }
-    Ok(())
 }

@@ -4,21 +4,12 @@
 
 use std::time::Duration;
 
-use super::signing_keys::{self as keys, SUBJECT};
+use super::signing_keys::{self as keys, SUBJECT, audit_key_event, require_platform_admin};
 use super::{Principal, ServiceError, audit};
 use crate::store::changes;
 use crate::store::signing_keys::{self, RevokedKey};
 use crate::store::{self, DbConnection, sso};
 use crate::token::{KeyEncryptionKey, SigningAlg};
-
-fn require_platform_admin(actor: &Principal) -> Result<(), ServiceError> {
-    if !actor.is_platform_admin() {
-        return Err(ServiceError::Forbidden(
-            "the key-encryption key is managed by platform:admin".into(),
-        ));
-    }
-    Ok(())
-}
 
 /// How many secrets a re-wrap sealed again, and how many of them were sealed under another
 /// key than the first before.
@@ -58,17 +49,13 @@ pub fn rewrap(
             done.sso_client_secrets += 1;
             done.under_older_keys += usize::from(index > 0);
         }
-        if let Some(platform) = store::organizations::platform(conn)? {
-            audit::record(
-                conn,
-                &platform.id,
-                actor,
-                audit::KEYS_REWRAPPED,
-                "key-encryption-key",
-                None,
-                serde_json::to_value(&done).unwrap_or_default(),
-            )?;
-        }
+        audit_key_event(
+            conn,
+            actor,
+            audit::KEYS_REWRAPPED,
+            "key-encryption-key",
+            serde_json::to_value(&done).unwrap_or_default(),
+        )?;
         Ok(done)
     })
 }
@@ -155,17 +142,13 @@ pub fn forget_unopenable(
             }
         }
         changes::record_change(conn, SUBJECT)?;
-        if let Some(platform) = store::organizations::platform(conn)? {
-            audit::record(
-                conn,
-                &platform.id,
-                actor,
-                audit::KEYS_FORGOTTEN,
-                "key-encryption-key",
-                None,
-                serde_json::to_value(&forgotten).unwrap_or_default(),
-            )?;
-        }
+        audit_key_event(
+            conn,
+            actor,
+            audit::KEYS_FORGOTTEN,
+            "key-encryption-key",
+            serde_json::to_value(&forgotten).unwrap_or_default(),
+        )?;
         Ok(forgotten)
     })
 }

@@ -213,7 +213,7 @@ fn load_readable(
 }
 
 /// Records a key operation in the platform organization's audit log (when there is one).
-fn audit_key_event(
+pub(super) fn audit_key_event(
     conn: &mut DbConnection,
     actor: &Principal,
     action: &str,
@@ -226,7 +226,8 @@ fn audit_key_event(
     Ok(())
 }
 
-fn require_platform_admin(actor: &Principal) -> Result<(), ServiceError> {
+/// Key operations: platform admins (a person with a recent sign-in) and the operator.
+pub(super) fn require_platform_admin(actor: &Principal) -> Result<(), ServiceError> {
     if !actor.is_platform_admin() {
         return Err(ServiceError::Forbidden(
             "signing keys are managed by platform:admin".into(),

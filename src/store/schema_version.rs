@@ -37,24 +37,21 @@ impl SchemaStatus {
     /// Whether this binary may run on the database: every migration it does not know accepts
     /// binaries as old as this one.
     pub fn compatible(&self) -> bool {
-        self.unknown.iter().all(|m| {
-            m.oldest_compatible
-                .as_deref()
-                .and_then(version_number)
-                .zip(version_number(&self.binary_newest))
-                .is_some_and(|(oldest, ours)| oldest <= ours)
-        })
+        self.unknown.iter().all(|m| self.accepted_by(m))
+    }
+
+    /// Whether `migration` records that binaries as old as this one work with it.
+    fn accepted_by(&self, migration: &UnknownMigration) -> bool {
+        migration
+            .oldest_compatible
+            .as_deref()
+            .and_then(version_number)
+            .zip(version_number(&self.binary_newest))
+            .is_some_and(|(oldest, ours)| oldest <= ours)
     }
 
     /// The refusal when `compatible` is false.
     pub fn refusal(&self) -> String {
-        let refuses = |m: &&UnknownMigration| {
-            m.oldest_compatible
-                .as_deref()
-                .and_then(version_number)
-                .zip(version_number(&self.binary_newest))
-                .is_none_or(|(oldest, ours)| oldest > ours)
-        };
         format!(
             "the {} database's schema is at migration {}, newer than this binary knows \
              (its newest is {}), and {} not work with this binary: run the release that \
@@ -63,7 +60,7 @@ impl SchemaStatus {
             self.backend,
             self.database_newest.as_deref().unwrap_or("?"),
             self.binary_newest,
-            match self.unknown.iter().find(refuses) {
+            match self.unknown.iter().find(|m| !self.accepted_by(m)) {
                 Some(m) => format!(
                     "migration {} needs at least {}, so it does",
                     m.version,

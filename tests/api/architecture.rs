@@ -25,7 +25,14 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("HTTP", &["http"]),
     (
         "assembly",
-        &["jobs", "app", "healthcheck", "admin_cli", "keys_cli"],
+        &[
+            "jobs",
+            "app",
+            "healthcheck",
+            "admin_cli",
+            "keys_cli",
+            "database_cli",
+        ],
     ),
 ];
 
