@@ -327,18 +327,66 @@ on_both_backends!(
     }
 );
 
+/// A server with a resource server, a client and a token issued before a backup, and the
+/// bootstrap admin to act with after a restart.
+struct Drill {
+    db: TestDatabase,
+    keys: tempfile::TempDir,
+    config: orgauth::config::Config,
+    app: TestApp,
+    org: String,
+    rs: String,
+    rs_secret: String,
+    id: String,
+    secret: String,
+    token: String,
+    first: (String, Option<String>, String),
+}
+
+impl Drill {
+    async fn start(backend: Backend) -> Self {
+        let db = TestDatabase::create(backend);
+        let keys = tempfile::tempdir().unwrap();
+        let config = test_config(&db, keys.path().to_owned());
+        let app = spawn_with(config.clone()).await;
+        let admin = app.platform_admin().await;
+        let org = app.org_id.clone();
+        let (rs, rs_secret) = admin.create_client(&org, "resource-server", &[]).await;
+        let (id, secret) = admin.create_client(&org, "svc", &[]).await;
+        let token = app.access_token(&id, &secret).await;
+        let first = (app.admin_id.clone(), app.admin_secret.clone(), org.clone());
+        drop(admin);
+        Self {
+            db,
+            keys,
+            config,
+            app,
+            org,
+            rs,
+            rs_secret,
+            id,
+            secret,
+            token,
+            first,
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sqlite_backup_taken_while_serving_restores_with_the_kek() {
-    let db = TestDatabase::create(Backend::Sqlite);
-    let keys = tempfile::tempdir().unwrap();
-    let config = test_config(&db, keys.path().to_owned());
-    let app = spawn_with(config.clone()).await;
-    let admin = app.platform_admin().await;
-    let org = app.org_id.clone();
-    let (rs, rs_secret) = admin.create_client(&org, "resource-server", &[]).await;
-    let (id, secret) = admin.create_client(&org, "svc", &[]).await;
-    let token = app.access_token(&id, &secret).await;
-    let first = (app.admin_id.clone(), app.admin_secret.clone(), org.clone());
+    let Drill {
+        db,
+        keys,
+        config,
+        app,
+        org,
+        rs,
+        rs_secret,
+        id,
+        secret,
+        token,
+        first,
+    } = Drill::start(Backend::Sqlite).await;
 
     // Writes keep coming while the copy is taken.
     let writer = {
@@ -427,16 +475,19 @@ async fn a_postgres_dump_restores_with_the_kek() {
     if !crate::common::postgres_available() {
         return;
     }
-    let db = TestDatabase::create(Backend::Postgres);
-    let keys = tempfile::tempdir().unwrap();
-    let config = test_config(&db, keys.path().to_owned());
-    let app = spawn_with(config.clone()).await;
-    let admin = app.platform_admin().await;
-    let org = app.org_id.clone();
-    let (rs, rs_secret) = admin.create_client(&org, "resource-server", &[]).await;
-    let (id, secret) = admin.create_client(&org, "svc", &[]).await;
-    let token = app.access_token(&id, &secret).await;
-    let first = (app.admin_id.clone(), app.admin_secret.clone(), org.clone());
+    let Drill {
+        db,
+        keys,
+        config,
+        app,
+        org: _,
+        rs,
+        rs_secret,
+        id,
+        secret,
+        token,
+        first,
+    } = Drill::start(Backend::Postgres).await;
 
     // The README's recipe, as written: pg_dump -Fc while the server runs, pg_restore into an
     // empty database.

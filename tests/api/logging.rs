@@ -18,6 +18,11 @@ fn stop_and_read_output(child: &mut std::process::Child) -> String {
     assert!(killed.success());
     let status = child.wait().unwrap();
     assert!(status.success(), "exit status {status:?}");
+    read_output(child)
+}
+
+/// Everything an exited server printed, standard output then standard error.
+fn read_output(child: &mut std::process::Child) -> String {
     let mut output = String::new();
     for stream in [
         child.stdout.take().map(|s| Box::new(s) as Box<dyn Read>),
@@ -520,23 +525,7 @@ async fn signals_probes_malformed_secrets_and_the_last_responses_are_an_operator
     );
     let status = child.wait().unwrap();
     assert!(status.success(), "{status:?}");
-    let mut output = String::new();
-    for stream in [
-        child
-            .stdout
-            .take()
-            .map(|s| Box::new(s) as Box<dyn std::io::Read>),
-        child
-            .stderr
-            .take()
-            .map(|s| Box::new(s) as Box<dyn std::io::Read>),
-    ]
-    .into_iter()
-    .flatten()
-    {
-        let mut stream = stream;
-        stream.read_to_string(&mut output).unwrap();
-    }
+    let output = read_output(&mut child);
     assert!(output.contains("SIGHUP ignored"), "{output}");
     for probe in ["GET /healthz", "GET /readyz", "GET /metrics"] {
         assert!(!output.contains(probe), "{probe} logged at INFO:\n{output}");
